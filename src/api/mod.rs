@@ -1,0 +1,1 @@
+//! The gRPC service: request validation, proto <-> engine types.

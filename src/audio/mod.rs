@@ -1,0 +1,1 @@
+//! Audio mixing on the 48 kHz output timeline.

@@ -1,0 +1,137 @@
+//! The event bus: every mixer's [`MixerEvent`]s, in order, for any number of watchers.
+//!
+//! Mixer threads emit with [`EventBus::emit`] (non-blocking, callable from any thread);
+//! the gRPC `WatchEvents` stream and tests subscribe. The bus is a
+//! `tokio::sync::broadcast` channel of [`EVENT_BUS_CAPACITY`] events: a watcher that falls
+//! further behind than that loses the oldest events and is told how many it lost
+//! (`RecvError::Lagged`); emitters never block.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::broadcast;
+
+/// Events buffered per watcher before the slowest one starts losing the oldest.
+pub const EVENT_BUS_CAPACITY: usize = 4096;
+
+/// The lifecycle of one mixer (Cloudroom MIXER_STATE). Transitions:
+/// Idle -> Starting -> Running -> Stopping -> Stopped, and any state -> Error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MixerState {
+    /// Created, not started.
+    Idle,
+    /// Opening the output and starting threads.
+    Starting,
+    /// Recording.
+    Running,
+    /// Draining and finalizing the file.
+    Stopping,
+    /// The file is final.
+    Stopped,
+    /// Ended by a failure; the file holds what was written until then.
+    Error,
+}
+
+/// State of the output file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStatus {
+    /// Being written; playable up to its last complete fragment.
+    Recording,
+    /// Complete.
+    Finalized,
+    /// Writing failed; see `error_message`.
+    Failed,
+}
+
+/// Cloudroom outputInfo: where the file is and how much it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputInfo {
+    /// Path relative to the recordings root.
+    pub path: String,
+    /// Absolute path on this machine.
+    pub abs_path: String,
+    /// Media written, in ms (output video frames * 1000 / fps).
+    pub duration_ms: u64,
+    /// File size in bytes.
+    pub size_bytes: u64,
+    /// Recording, finalized or failed.
+    pub status: OutputStatus,
+    /// 0 = no error.
+    pub error_code: i32,
+    /// Empty when no error.
+    pub error_message: String,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// Cloudroom CloudMixerStateChanged.
+    StateChanged {
+        state: MixerState,
+        error_code: i32,
+        error_message: String,
+        oper_user_id: String,
+    },
+    /// Cloudroom CloudMixerOutputInfoChanged.
+    OutputInfoChanged(OutputInfo),
+}
+
+/// One event of one mixer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixerEvent {
+    /// Daemon-wide sequence number, +1 per event.
+    pub seq: u64,
+    /// Wall clock at emission, Unix ms.
+    pub unix_ms: i64,
+    pub mixer_id: String,
+    pub kind: EventKind,
+}
+
+/// Cloneable handle to the daemon-wide event channel.
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<MixerEvent>,
+    seq: Arc<AtomicU64>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    /// A bus holding [`EVENT_BUS_CAPACITY`] events per watcher.
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(EVENT_BUS_CAPACITY);
+        Self {
+            tx,
+            seq: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Emits an event; never blocks. With no watcher the event is dropped.
+    pub fn emit(&self, mixer_id: &str, kind: EventKind) {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let _ = self.tx.send(MixerEvent {
+            seq,
+            unix_ms: unix_ms_now(),
+            mixer_id: mixer_id.to_owned(),
+            kind,
+        });
+    }
+
+    /// A receiver of every event emitted from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<MixerEvent> {
+        self.tx.subscribe()
+    }
+}
+
+/// Wall clock now, Unix milliseconds.
+pub fn unix_ms_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

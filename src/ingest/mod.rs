@@ -1,0 +1,4 @@
+//! Getting participants' media in: UDP ports, RTP/RTCP receive, jitter buffer,
+//! depacketization into access units.
+
+pub mod ports;

@@ -1,0 +1,122 @@
+//! UDP port allocation for RTP/RTCP pairs (RFC 3550 §11: RTP on an even port, RTCP on
+//! the next odd one).
+
+use std::net::{IpAddr, Ipv4Addr, UdpSocket};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::mixer::MixerError;
+
+/// A bound RTP/RTCP socket pair; the ports return to the pool when it is dropped.
+#[derive(Debug)]
+pub struct RtpSocketPair {
+    pub rtp: UdpSocket,
+    pub rtcp: UdpSocket,
+    pub rtp_port: u16,
+    pool: PortPool,
+}
+
+impl Drop for RtpSocketPair {
+    fn drop(&mut self) {
+        self.pool.inner.lock().in_use.retain(|p| *p != self.rtp_port);
+    }
+}
+
+#[derive(Debug)]
+struct PoolInner {
+    in_use: Vec<u16>,
+    next: u16,
+}
+
+/// The daemon's UDP port range, shared by all mixers.
+#[derive(Debug, Clone)]
+pub struct PortPool {
+    bind_ip: IpAddr,
+    first: u16,
+    last: u16,
+    inner: Arc<Mutex<PoolInner>>,
+}
+
+impl PortPool {
+    /// Ports `first..=last` on `bind_ip`. `first` is rounded up to even.
+    pub fn new(bind_ip: IpAddr, first: u16, last: u16) -> Self {
+        let first = first + first % 2;
+        Self {
+            bind_ip,
+            first,
+            last,
+            inner: Arc::new(Mutex::new(PoolInner {
+                in_use: Vec::new(),
+                next: first,
+            })),
+        }
+    }
+
+    /// Loopback, 40000..=40999.
+    pub fn default_loopback() -> Self {
+        Self::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40_000, 40_999)
+    }
+
+    /// The address sockets are bound to.
+    pub fn bind_ip(&self) -> IpAddr {
+        self.bind_ip
+    }
+
+    /// "first-last" for messages.
+    pub fn range(&self) -> String {
+        format!("{}-{}", self.first, self.last)
+    }
+
+    /// Binds the next free even/odd pair, skipping ports other programs hold.
+    /// Errors: `PortsExhausted` when every pair in the range is taken.
+    pub fn allocate(&self) -> Result<RtpSocketPair, MixerError> {
+        let mut inner = self.inner.lock();
+        let pairs = (u32::from(self.last) + 1 - u32::from(self.first)) / 2;
+        for _ in 0..pairs {
+            let p = inner.next;
+            inner.next = if u32::from(p) + 3 > u32::from(self.last) {
+                self.first
+            } else {
+                p + 2
+            };
+            if inner.in_use.contains(&p) {
+                continue;
+            }
+            let Ok(rtp) = UdpSocket::bind((self.bind_ip, p)) else {
+                continue;
+            };
+            let Ok(rtcp) = UdpSocket::bind((self.bind_ip, p + 1)) else {
+                continue;
+            };
+            inner.in_use.push(p);
+            return Ok(RtpSocketPair {
+                rtp,
+                rtcp,
+                rtp_port: p,
+                pool: self.clone(),
+            });
+        }
+        Err(MixerError::PortsExhausted {
+            range: self.range(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocates_even_pairs_and_reuses_after_drop() {
+        let pool = PortPool::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 47_000, 47_003);
+        let a = pool.allocate().unwrap();
+        assert_eq!(a.rtp_port % 2, 0);
+        let b = pool.allocate().unwrap();
+        assert_ne!(a.rtp_port, b.rtp_port);
+        assert!(matches!(pool.allocate(), Err(MixerError::PortsExhausted { .. })));
+        let freed = a.rtp_port;
+        drop(a);
+        assert_eq!(pool.allocate().unwrap().rtp_port, freed);
+    }
+}

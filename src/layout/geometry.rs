@@ -1,0 +1,1 @@
+//! Layout geometry (pure): fitting a picture into a region, clipping to the canvas.

@@ -1,0 +1,1 @@
+//! Preset layouts loaded from `layouts/*.json`.

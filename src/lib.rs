@@ -1,0 +1,19 @@
+//! cloudmixer: a server-side media mixer.
+//!
+//! Participants' RTP streams are received ([`ingest`]), reordered in a jitter buffer,
+//! depacketized and decoded ([`media`]), composited by a layout ([`layout`], [`compose`])
+//! and mixed ([`audio`]) on the mixer's clock ([`mixer`]), then encoded to H.264 + AAC in a
+//! fragmented MP4. The gRPC service ([`api`]) is one client of the engine; the offline
+//! `compose` command and the benchmarks are others. See docs/ARCHITECTURE.md.
+
+pub mod api;
+pub mod audio;
+pub mod cli;
+pub mod compose;
+pub mod events;
+pub mod ingest;
+pub mod layout;
+pub mod media;
+pub mod mixer;
+pub mod proto;
+pub mod time;

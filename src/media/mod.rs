@@ -1,0 +1,1 @@
+//! Codec glue around ffmpeg: decoding, encoding, muxing.

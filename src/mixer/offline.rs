@@ -1,0 +1,1 @@
+//! Offline mixing from media files on a virtual clock.

@@ -1,0 +1,124 @@
+//! What a mixer is asked to do: sources, output and layout, already validated.
+//!
+//! The gRPC layer ([`crate::api`]) turns requests into these types after validating every
+//! field; the engine trusts them.
+
+use std::path::PathBuf;
+
+use crate::layout::Layout;
+
+/// Video codecs a source may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VideoCodec {
+    /// RFC 7741 payload.
+    Vp8,
+    /// RFC 6184 payload, packetization-mode 0 or 1.
+    H264,
+}
+
+/// Audio codecs a source may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioCodec {
+    /// RFC 7587 payload, 48 kHz.
+    Opus,
+}
+
+/// The expected RTP stream of one medium.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RtpStreamSpec<C> {
+    pub codec: C,
+    /// RTP payload type, 0..=127.
+    pub payload_type: u8,
+    /// If Some, packets of other SSRCs are counted and dropped.
+    pub ssrc: Option<u32>,
+}
+
+/// One participant (Cloudroom camid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSpec {
+    pub camid: String,
+    pub video: Option<RtpStreamSpec<VideoCodec>>,
+    pub audio: Option<RtpStreamSpec<AudioCodec>>,
+}
+
+/// An sRGB colour, 8 bits per channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rgb {
+    pub r: u8,
+    pub g: u8,
+    pub b: u8,
+}
+
+impl Rgb {
+    /// Parses "#RRGGBB" (or "RRGGBB"). None if malformed.
+    pub fn parse_hex(s: &str) -> Option<Rgb> {
+        let h = s.strip_prefix('#').unwrap_or(s);
+        if h.len() != 6 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let c = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok();
+        Some(Rgb {
+            r: c(0)?,
+            g: c(2)?,
+            b: c(4)?,
+        })
+    }
+
+    /// "#RRGGBB".
+    pub fn to_hex(self) -> String {
+        format!("#{:02X}{:02X}{:02X}", self.r, self.g, self.b)
+    }
+}
+
+/// Output file and encoder settings (Cloudroom videoFileCfg minus the layout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// Path relative to the recordings root, as the user gave it.
+    pub rel_path: String,
+    /// Absolute path where the MP4 is written; parent directories are created.
+    pub abs_path: PathBuf,
+    /// Canvas width, even, pixels.
+    pub width: u32,
+    /// Canvas height, even, pixels.
+    pub height: u32,
+    /// Output frames per second (constant frame rate).
+    pub fps: u32,
+    /// H.264 target bit rate, bit/s.
+    pub video_bps: u32,
+    /// AAC bit rate, bit/s.
+    pub audio_bps: u32,
+    /// Canvas and bar colour.
+    pub background: Rgb,
+    /// libx264 threads; 0 = let x264 choose.
+    pub encoder_threads: u32,
+    /// libx264 preset, e.g. "veryfast".
+    pub x264_preset: String,
+}
+
+/// Default playout delay, ms (DESIGN.md time model).
+pub const DEFAULT_PLAYOUT_DELAY_MS: u32 = 200;
+/// Default H.264 bit rate, bit/s.
+pub const DEFAULT_VIDEO_BPS: u32 = 1_500_000;
+/// Default AAC bit rate, bit/s.
+pub const DEFAULT_AUDIO_BPS: u32 = 64_000;
+
+/// A whole mixer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixerSpec {
+    pub mixer_id: String,
+    pub oper_user_id: String,
+    pub sources: Vec<SourceSpec>,
+    pub output: OutputSpec,
+    pub layout: Layout,
+    /// Jitter absorbed before a frame is shown, ms.
+    pub playout_delay_ms: u32,
+}
+
+/// A change applied atomically at the next output frame boundary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentUpdate {
+    /// New layout; None keeps the current one.
+    pub layout: Option<Layout>,
+    pub add_sources: Vec<SourceSpec>,
+    pub remove_camids: Vec<String>,
+}

@@ -1,0 +1,163 @@
+//! Typed media time: an integer tick count with its clock rate.
+//!
+//! Every timestamp in the engine is a [`MediaTime`]: `value` ticks of a clock running at
+//! `rate` Hz (90 000 for RTP video, 48 000 for Opus and the output audio, `fps` for output
+//! video frames, 1 000 for milliseconds). Rescaling is integer-only and rounds down
+//! (towards negative infinity); there are no `f64` seconds anywhere in the pipeline.
+
+use std::cmp::Ordering;
+use std::time::Duration;
+
+/// RTP clock rate of video payloads (RFC 3551 §5, RFC 7741, RFC 6184): 90 kHz.
+pub const VIDEO_RTP_RATE: u32 = 90_000;
+/// RTP clock rate of Opus (RFC 7587 §4.1) and the rate of the mixed output audio: 48 kHz.
+pub const AUDIO_RATE: u32 = 48_000;
+/// Milliseconds.
+pub const MILLIS: u32 = 1_000;
+/// Microseconds.
+pub const MICROS: u32 = 1_000_000;
+
+/// A point (or span) on a media timeline: `value` ticks of a `rate` Hz clock.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaTime {
+    value: i64,
+    rate: u32,
+}
+
+impl MediaTime {
+    /// `value` ticks at `rate` Hz. Panics if `rate` is 0 (a programming error, never input).
+    pub const fn new(value: i64, rate: u32) -> Self {
+        assert!(rate > 0, "MediaTime rate must be > 0");
+        Self { value, rate }
+    }
+
+    /// Zero at the given rate.
+    pub const fn zero(rate: u32) -> Self {
+        Self::new(0, rate)
+    }
+
+    /// From milliseconds.
+    pub const fn from_millis(ms: i64) -> Self {
+        Self::new(ms, MILLIS)
+    }
+
+    /// From a [`Duration`], at microsecond resolution.
+    pub fn from_duration(d: Duration) -> Self {
+        Self::new(i64::try_from(d.as_micros()).unwrap_or(i64::MAX), MICROS)
+    }
+
+    /// Tick count.
+    pub const fn value(self) -> i64 {
+        self.value
+    }
+
+    /// Clock rate in Hz.
+    pub const fn rate(self) -> u32 {
+        self.rate
+    }
+
+    /// The same instant at another rate, rounded down (floor).
+    pub fn rescale(self, rate: u32) -> Self {
+        Self::new(rescale_floor(self.value, self.rate, rate), rate)
+    }
+
+    /// Whole milliseconds, rounded down.
+    pub fn as_millis(self) -> i64 {
+        rescale_floor(self.value, self.rate, MILLIS)
+    }
+
+    /// Sum, in the rate of `self` (`other` is rescaled first).
+    pub fn add(self, other: MediaTime) -> Self {
+        Self::new(self.value + other.rescale(self.rate).value, self.rate)
+    }
+
+    /// Difference, in the rate of `self` (`other` is rescaled first).
+    pub fn sub(self, other: MediaTime) -> Self {
+        Self::new(self.value - other.rescale(self.rate).value, self.rate)
+    }
+}
+
+/// `value * to / from`, rounded towards negative infinity, computed in i128 so that
+/// it cannot overflow for any `i64` value and `u32` rates.
+pub fn rescale_floor(value: i64, from: u32, to: u32) -> i64 {
+    if from == to {
+        return value;
+    }
+    let n = i128::from(value) * i128::from(to);
+    let d = i128::from(from);
+    let q = n.div_euclid(d);
+    i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
+}
+
+impl PartialEq for MediaTime {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for MediaTime {}
+
+impl PartialOrd for MediaTime {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for MediaTime {
+    /// Exact comparison by cross-multiplication (no rounding).
+    fn cmp(&self, other: &Self) -> Ordering {
+        let a = i128::from(self.value) * i128::from(other.rate);
+        let b = i128::from(other.value) * i128::from(self.rate);
+        a.cmp(&b)
+    }
+}
+
+/// Extends 32-bit RTP timestamps (RFC 3550 §5.1) to a monotonic-ish 64-bit count across
+/// wrap-around: each new value is placed within ±2^31 of the previous one.
+#[derive(Debug, Default, Clone)]
+pub struct RtpTimestampUnwrapper {
+    last: Option<i64>,
+}
+
+impl RtpTimestampUnwrapper {
+    /// Returns the extended timestamp of `ts`.
+    pub fn unwrap(&mut self, ts: u32) -> i64 {
+        let ext = match self.last {
+            None => i64::from(ts),
+            Some(last) => {
+                let delta = ts.wrapping_sub(last as u32) as i32;
+                last + i64::from(delta)
+            }
+        };
+        self.last = Some(ext);
+        ext
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rescale_rounds_down() {
+        assert_eq!(rescale_floor(1, 90_000, 1000), 0);
+        assert_eq!(rescale_floor(90, 90_000, 1000), 1);
+        assert_eq!(rescale_floor(-1, 90_000, 1000), -1);
+        assert_eq!(MediaTime::new(3, 15).rescale(AUDIO_RATE).value(), 9_600);
+    }
+
+    #[test]
+    fn compares_across_rates() {
+        assert_eq!(MediaTime::new(90_000, 90_000), MediaTime::new(1000, 1000));
+        assert!(MediaTime::new(1, 15) > MediaTime::new(66, 1000));
+        assert!(MediaTime::new(1, 15) < MediaTime::new(67, 1000));
+    }
+
+    #[test]
+    fn unwraps_32_bit_timestamps() {
+        let mut u = RtpTimestampUnwrapper::default();
+        assert_eq!(u.unwrap(u32::MAX - 10), i64::from(u32::MAX - 10));
+        assert_eq!(u.unwrap(5), i64::from(u32::MAX) + 6);
+        // A slightly older (reordered) packet stays before.
+        assert_eq!(u.unwrap(u32::MAX - 2), i64::from(u32::MAX - 2));
+    }
+}
