@@ -1,16 +1,24 @@
 //! One mixer: lifecycle, threads and the tick loop.
 //!
 //! [`LiveMixer::start`] receives RTP on UDP ports it allocates and records on the wall
-//! clock; [`offline`] runs the same compositor, mixer and encoder from media files on a
-//! virtual clock, as fast as the CPU allows.
+//! clock; [`offline`] runs the same [`core::MixCore`] from media files on a virtual clock,
+//! as fast as the CPU allows.
 
+pub mod core;
 pub mod error;
+pub mod frame_queue;
 pub mod live;
 pub mod offline;
+pub mod source_worker;
 pub mod spec;
 pub mod stats;
+pub mod tick;
+pub mod timeline;
 
 pub use error::MixerError;
 pub use live::LiveMixer;
 pub use spec::*;
 pub use stats::{MixerSnapshot, SourcePorts, SourceStats};
+
+/// A source picture older than this (µs) shows the region's placeholder: 2 s.
+pub const DEFAULT_STALE_US: i64 = 2_000_000;

@@ -1,10 +1,24 @@
 //! Offline mixing from media files on a virtual clock, as fast as the CPU allows.
+//!
+//! The same [`MixCore`] as the live mixer; only the clock differs: before output picture
+//! `n` is made, every input is read until its decoded video and audio reach past the
+//! picture's time `n / fps` (or the input ends). Input time 0 is each file's start time.
+//! The job ends when every input is exhausted and the output has reached the end of the
+//! longest one, or at `max_duration_ms`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::events::OutputInfo;
+use parking_lot::Mutex;
+
+use crate::audio::{AudioPlacement, SampleRing};
+use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Layout;
-use crate::mixer::{MixerError, OutputSpec};
+use crate::media::demux::{Decoded, Demuxer};
+use crate::mixer::core::{MixCore, SourceSlot};
+use crate::mixer::frame_queue::FrameQueue;
+use crate::mixer::{MixerError, OutputSpec, DEFAULT_STALE_US};
+use crate::time::{rescale_floor, AUDIO_RATE, MICROS};
 
 /// One input file and the camid its picture and sound are known by in the layout.
 #[derive(Debug, Clone)]
@@ -23,9 +37,128 @@ pub struct OfflineJob {
     pub max_duration_ms: Option<u64>,
 }
 
+struct Input {
+    demux: Demuxer,
+    slot: SourceSlot,
+    placement: AudioPlacement,
+    /// Time of the newest decoded picture, µs (None: none yet).
+    video_until: Option<i64>,
+    /// End of the newest placed PCM, µs (None: none yet).
+    audio_until: Option<i64>,
+    decoded: Decoded,
+}
+
+impl Input {
+    /// Covered up to (µs): the lagging medium decides.
+    fn covered_until(&self) -> i64 {
+        let v = self
+            .demux
+            .has_video()
+            .then(|| self.video_until.unwrap_or(i64::MIN));
+        let a = self
+            .demux
+            .has_audio()
+            .then(|| self.audio_until.unwrap_or(i64::MIN));
+        match (v, a) {
+            (Some(v), Some(a)) => v.min(a),
+            (Some(v), None) => v,
+            (None, Some(a)) => a,
+            (None, None) => i64::MAX,
+        }
+    }
+
+    fn end_us(&self) -> i64 {
+        self.video_until
+            .unwrap_or(0)
+            .max(self.audio_until.unwrap_or(0))
+    }
+
+    /// Reads until this input covers `t_us` or ends.
+    fn fill_until(&mut self, t_us: i64) -> Result<(), MixerError> {
+        while !self.demux.is_eof() && self.covered_until() <= t_us {
+            self.demux
+                .step(&mut self.decoded)
+                .map_err(|e| MixerError::Internal(format!("{}: {e}", self.slot.camid)))?;
+            self.drain_decoded();
+        }
+        Ok(())
+    }
+
+    fn drain_decoded(&mut self) {
+        for pic in self.decoded.pictures.drain(..) {
+            let t = pic.pts().unwrap_or(0);
+            self.video_until = Some(self.video_until.map_or(t, |v| v.max(t)));
+            self.slot.frames.lock().push(t, pic);
+        }
+        for pcm in self.decoded.pcm.drain(..) {
+            let ts = rescale_floor(pcm.pts, MICROS, AUDIO_RATE);
+            let pos = self.placement.place(ts, pcm.left.len());
+            self.slot.audio.lock().write(pos, &pcm.left, &pcm.right);
+            let end = rescale_floor(pos + pcm.left.len() as i64, AUDIO_RATE, MICROS);
+            self.audio_until = Some(self.audio_until.map_or(end, |a| a.max(end)));
+        }
+    }
+}
+
 /// Runs the job to completion on the calling thread; returns the final output info.
-/// Errors: `InvalidArgument` (input cannot be opened: field `input[i]`), `Output`.
+/// Errors: `InvalidArgument` (an input cannot be opened: field `input[i]`), `Output`,
+/// `Internal` (decoding or encoding failed).
 pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
-    let _ = job;
-    todo!("lead")
+    crate::media::init();
+    let mut inputs = Vec::with_capacity(job.inputs.len());
+    for (i, inp) in job.inputs.iter().enumerate() {
+        let demux = Demuxer::open(&inp.path).map_err(|e| {
+            MixerError::invalid(
+                format!("input[{i}]"),
+                format!("{}: {e}", inp.path.display()),
+            )
+        })?;
+        inputs.push(Input {
+            demux,
+            slot: SourceSlot {
+                camid: inp.camid.clone(),
+                frames: Arc::new(Mutex::new(FrameQueue::new(DEFAULT_STALE_US))),
+                audio: Arc::new(Mutex::new(SampleRing::new(
+                    crate::audio::ring::DEFAULT_RING_SAMPLES,
+                ))),
+            },
+            placement: AudioPlacement::default(),
+            video_until: None,
+            audio_until: None,
+            decoded: Decoded::default(),
+        });
+    }
+    let mut core = MixCore::open(&job.output, job.layout.clone())?;
+    for inp in &inputs {
+        core.add_slot(inp.slot.clone());
+    }
+    let internal = |e: crate::media::MediaError| MixerError::Internal(e.to_string());
+    loop {
+        if job
+            .max_duration_ms
+            .is_some_and(|max| core.duration_ms() >= max)
+        {
+            break;
+        }
+        let t = core.picture_time_us(core.frames_out());
+        for inp in &mut inputs {
+            inp.fill_until(t)?;
+        }
+        let all_done = inputs.iter().all(|i| i.demux.is_eof());
+        let end = inputs.iter().map(Input::end_us).max().unwrap_or(0);
+        if all_done && t >= end {
+            break;
+        }
+        core.tick().map_err(internal)?;
+    }
+    core.finish().map_err(internal)?;
+    Ok(OutputInfo {
+        path: job.output.rel_path.clone(),
+        abs_path: job.output.abs_path.display().to_string(),
+        duration_ms: core.duration_ms(),
+        size_bytes: core.size_bytes(),
+        status: OutputStatus::Finalized,
+        error_code: 0,
+        error_message: String::new(),
+    })
 }

@@ -1,0 +1,271 @@
+//! Decoders: access units in, pictures and PCM out.
+//!
+//! [`VideoDecoder`] yields ffmpeg pictures in the decoder's native pixel format (VP8 and
+//! H.264 give YUV420P or YUVJ420P; the compositor converts). [`AudioDecoder`] yields
+//! [`Pcm`]: planar `f32` stereo at 48 kHz whatever the source layout or rate (mono is
+//! duplicated to both channels; other rates or formats go through ffmpeg's resampler).
+//! Decoders run single-threaded: one decoder per source, each on its source's thread.
+
+use ff::codec::{self, Id};
+use ff::format::{sample::Type as SampleType, Sample};
+use ff::{frame, ChannelLayout};
+use ffmpeg_next as ff;
+
+use super::{is_again, MediaError};
+use crate::mixer::spec::{AudioCodec, VideoCodec};
+use crate::time::AUDIO_RATE;
+
+/// Video decoder for one source.
+pub struct VideoDecoder {
+    dec: ff::decoder::Video,
+}
+
+impl VideoDecoder {
+    /// A decoder for an RTP payload format (VP8 frames or H.264 Annex B access units).
+    pub fn new(codec: VideoCodec) -> Result<Self, MediaError> {
+        let id = match codec {
+            VideoCodec::Vp8 => Id::VP8,
+            VideoCodec::H264 => Id::H264,
+        };
+        let c = ff::decoder::find(id).ok_or_else(|| MediaError::CodecMissing(format!("{id:?}")))?;
+        let mut ctx = codec::Context::new_with_codec(c);
+        ctx.set_threading(codec::threading::Config::count(1));
+        let dec = ctx
+            .decoder()
+            .video()
+            .map_err(MediaError::ffmpeg("open video decoder"))?;
+        Ok(Self { dec })
+    }
+
+    /// A decoder for a demuxed stream (offline inputs).
+    pub fn from_parameters(params: codec::Parameters) -> Result<Self, MediaError> {
+        let mut ctx =
+            codec::Context::from_parameters(params).map_err(MediaError::ffmpeg("video params"))?;
+        ctx.set_threading(codec::threading::Config::count(1));
+        let dec = ctx
+            .decoder()
+            .video()
+            .map_err(MediaError::ffmpeg("open video decoder"))?;
+        Ok(Self { dec })
+    }
+
+    /// Decodes one access unit whose presentation time is `pts` (any unit; it is carried
+    /// through to the pictures' `pts`). Appends every picture that became ready to `out`.
+    /// An error means this access unit was not decodable (corrupt); the decoder stays
+    /// usable and the next keyframe recovers it.
+    pub fn decode(
+        &mut self,
+        data: &[u8],
+        pts: i64,
+        out: &mut Vec<frame::Video>,
+    ) -> Result<(), MediaError> {
+        let mut pkt = ff::Packet::copy(data);
+        pkt.set_pts(Some(pts));
+        pkt.set_dts(Some(pts));
+        self.send(Some(&pkt), out)
+    }
+
+    /// Decodes a demuxed packet (pts in the stream's timebase).
+    pub fn decode_packet(
+        &mut self,
+        pkt: &ff::Packet,
+        out: &mut Vec<frame::Video>,
+    ) -> Result<(), MediaError> {
+        self.send(Some(pkt), out)
+    }
+
+    /// Drains the pictures still buffered at end of stream.
+    pub fn flush(&mut self, out: &mut Vec<frame::Video>) -> Result<(), MediaError> {
+        self.send(None, out)
+    }
+
+    fn send(
+        &mut self,
+        pkt: Option<&ff::Packet>,
+        out: &mut Vec<frame::Video>,
+    ) -> Result<(), MediaError> {
+        let sent = match pkt {
+            Some(p) => self.dec.send_packet(p),
+            None => self.dec.send_eof(),
+        };
+        if let Err(e) = sent {
+            if !is_again(&e) && e != ff::Error::Eof {
+                return Err(MediaError::Ffmpeg {
+                    context: "decode video",
+                    source: e,
+                });
+            }
+        }
+        loop {
+            let mut f = frame::Video::empty();
+            match self.dec.receive_frame(&mut f) {
+                Ok(()) => out.push(f),
+                Err(e) if is_again(&e) || e == ff::Error::Eof => return Ok(()),
+                Err(e) => {
+                    return Err(MediaError::Ffmpeg {
+                        context: "receive video frame",
+                        source: e,
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// Decoded audio: planar `f32` stereo at 48 kHz; `left.len() == right.len()` samples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pcm {
+    pub left: Vec<f32>,
+    pub right: Vec<f32>,
+    /// The pts of the access unit it came from, as given to the decoder.
+    pub pts: i64,
+}
+
+/// Audio decoder for one source, normalizing to [`Pcm`].
+pub struct AudioDecoder {
+    dec: ff::decoder::Audio,
+    resampler: Option<ff::software::resampling::Context>,
+}
+
+impl AudioDecoder {
+    /// An Opus decoder (RFC 7587: 48 kHz, up to stereo, no extradata needed).
+    pub fn new(codec: AudioCodec) -> Result<Self, MediaError> {
+        let AudioCodec::Opus = codec;
+        let c =
+            ff::decoder::find(Id::OPUS).ok_or_else(|| MediaError::CodecMissing("opus".into()))?;
+        let mut ctx = codec::Context::new_with_codec(c);
+        // SAFETY: ctx owns a valid AVCodecContext that is not yet opened; RTP Opus carries
+        // no extradata, so the decoder needs the rate and channel count set before
+        // avcodec_open2 (as ffmpeg's own rtpdec_opus does).
+        unsafe {
+            let p = ctx.as_mut_ptr();
+            (*p).sample_rate = AUDIO_RATE as i32;
+            ff::ffi::av_channel_layout_default(&mut (*p).ch_layout, 2);
+        }
+        let dec = ctx
+            .decoder()
+            .audio()
+            .map_err(MediaError::ffmpeg("open opus decoder"))?;
+        Ok(Self {
+            dec,
+            resampler: None,
+        })
+    }
+
+    /// A decoder for a demuxed stream (offline inputs).
+    pub fn from_parameters(params: codec::Parameters) -> Result<Self, MediaError> {
+        let mut ctx =
+            codec::Context::from_parameters(params).map_err(MediaError::ffmpeg("audio params"))?;
+        ctx.set_threading(codec::threading::Config::count(1));
+        let dec = ctx
+            .decoder()
+            .audio()
+            .map_err(MediaError::ffmpeg("open audio decoder"))?;
+        Ok(Self {
+            dec,
+            resampler: None,
+        })
+    }
+
+    /// Decodes one access unit (pts carried through); appends PCM blocks to `out`.
+    pub fn decode(&mut self, data: &[u8], pts: i64, out: &mut Vec<Pcm>) -> Result<(), MediaError> {
+        let mut pkt = ff::Packet::copy(data);
+        pkt.set_pts(Some(pts));
+        pkt.set_dts(Some(pts));
+        self.send(Some(&pkt), out)
+    }
+
+    /// Decodes a demuxed packet.
+    pub fn decode_packet(
+        &mut self,
+        pkt: &ff::Packet,
+        out: &mut Vec<Pcm>,
+    ) -> Result<(), MediaError> {
+        self.send(Some(pkt), out)
+    }
+
+    /// Drains what is buffered at end of stream.
+    pub fn flush(&mut self, out: &mut Vec<Pcm>) -> Result<(), MediaError> {
+        self.send(None, out)
+    }
+
+    fn send(&mut self, pkt: Option<&ff::Packet>, out: &mut Vec<Pcm>) -> Result<(), MediaError> {
+        let sent = match pkt {
+            Some(p) => self.dec.send_packet(p),
+            None => self.dec.send_eof(),
+        };
+        if let Err(e) = sent {
+            if !is_again(&e) && e != ff::Error::Eof {
+                return Err(MediaError::Ffmpeg {
+                    context: "decode audio",
+                    source: e,
+                });
+            }
+        }
+        loop {
+            let mut f = frame::Audio::empty();
+            match self.dec.receive_frame(&mut f) {
+                Ok(()) => out.push(self.normalize(&f)?),
+                Err(e) if is_again(&e) || e == ff::Error::Eof => return Ok(()),
+                Err(e) => {
+                    return Err(MediaError::Ffmpeg {
+                        context: "receive audio frame",
+                        source: e,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Converts a decoded frame to planar f32 stereo 48 kHz.
+    fn normalize(&mut self, f: &frame::Audio) -> Result<Pcm, MediaError> {
+        let pts = f.pts().unwrap_or(0);
+        let n = f.samples();
+        if f.format() == Sample::F32(SampleType::Planar) && f.rate() == AUDIO_RATE && n > 0 {
+            let channels = f.planes();
+            let left = f.plane::<f32>(0)[..n].to_vec();
+            let right = if channels >= 2 {
+                f.plane::<f32>(1)[..n].to_vec()
+            } else {
+                left.clone()
+            };
+            return Ok(Pcm { left, right, pts });
+        }
+        let want = Sample::F32(SampleType::Planar);
+        let mut layout = f.channel_layout();
+        if layout.is_empty() {
+            layout = ChannelLayout::default(i32::from(f.channels()));
+        }
+        let needs_new = match &self.resampler {
+            None => true,
+            Some(r) => {
+                r.input().format != f.format()
+                    || r.input().rate != f.rate()
+                    || r.input().channel_layout != layout
+            }
+        };
+        if needs_new {
+            self.resampler = Some(
+                ff::software::resampling::Context::get(
+                    f.format(),
+                    layout,
+                    f.rate(),
+                    want,
+                    ChannelLayout::STEREO,
+                    AUDIO_RATE,
+                )
+                .map_err(MediaError::ffmpeg("create audio resampler"))?,
+            );
+        }
+        let r = self.resampler.as_mut().expect("created above when missing");
+        let mut o = frame::Audio::empty();
+        r.run(f, &mut o)
+            .map_err(MediaError::ffmpeg("resample audio"))?;
+        let m = o.samples();
+        Ok(Pcm {
+            left: o.plane::<f32>(0)[..m].to_vec(),
+            right: o.plane::<f32>(1)[..m].to_vec(),
+            pts,
+        })
+    }
+}

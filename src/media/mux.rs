@@ -1,0 +1,120 @@
+//! Fragmented MP4 writer (ISO/IEC 14496-12 §8.8 movie fragments) through ffmpeg's mov
+//! muxer.
+//!
+//! The file starts with an empty `moov` and then gets one `moof`+`mdat` fragment per
+//! video keyframe (one per second with our encoder settings), flushed to disk as it is
+//! written, so a crash loses at most the fragment being built and the file stays
+//! playable. `finish` writes the trailer (`mfra` index).
+
+use std::path::{Path, PathBuf};
+
+use ff::{codec, Dictionary, Packet, Rational};
+use ffmpeg_next as ff;
+
+use super::MediaError;
+
+/// The mov muxer flags that make the file fragmented and playable while recording.
+pub const MOVFLAGS: &str = "frag_keyframe+empty_moov+default_base_moof";
+
+/// An MP4 file being written.
+pub struct Mp4Muxer {
+    octx: ff::format::context::Output,
+    path: PathBuf,
+    /// (stream index, encoder timebase) per added stream.
+    streams: Vec<(usize, Rational)>,
+    started: bool,
+}
+
+impl Mp4Muxer {
+    /// Creates (truncates) the file at `path`; its directory must exist.
+    pub fn create(path: &Path) -> Result<Self, MediaError> {
+        let octx = ff::format::output_as(&path, "mp4").map_err(MediaError::ffmpeg("create mp4"))?;
+        Ok(Self {
+            octx,
+            path: path.to_owned(),
+            streams: Vec::new(),
+            started: false,
+        })
+    }
+
+    /// Whether encoders must put their headers out of band (true for MP4).
+    pub fn needs_global_header(&self) -> bool {
+        self.octx
+            .format()
+            .flags()
+            .contains(ff::format::Flags::GLOBAL_HEADER)
+    }
+
+    /// Adds a stream for an opened encoder; returns the handle to pass to `write`.
+    pub fn add_stream(
+        &mut self,
+        params: codec::Parameters,
+        encoder_time_base: Rational,
+    ) -> Result<usize, MediaError> {
+        let mut st = self
+            .octx
+            .add_stream(ff::encoder::find(codec::Id::None))
+            .map_err(MediaError::ffmpeg("add mp4 stream"))?;
+        st.set_parameters(params);
+        st.set_time_base(encoder_time_base);
+        // SAFETY: the stream was just created by this context; clearing codec_tag lets the
+        // mov muxer pick the MP4 tag for the codec id (avc1 / mp4a).
+        unsafe {
+            (*(*st.as_mut_ptr()).codecpar).codec_tag = 0;
+        }
+        let index = st.index();
+        self.streams.push((index, encoder_time_base));
+        Ok(self.streams.len() - 1)
+    }
+
+    /// Writes the header. Call once after every stream is added.
+    pub fn start(&mut self) -> Result<(), MediaError> {
+        let mut opts = Dictionary::new();
+        opts.set("movflags", MOVFLAGS);
+        // SAFETY: octx is a valid output context not yet written to; flush_packets makes
+        // every fragment reach the file as soon as it is complete.
+        unsafe {
+            (*self.octx.as_mut_ptr()).flush_packets = 1;
+        }
+        self.octx
+            .write_header_with(opts)
+            .map_err(MediaError::ffmpeg("write mp4 header"))?;
+        self.started = true;
+        Ok(())
+    }
+
+    /// Writes one encoded packet of stream `handle` (timestamps in its encoder timebase).
+    pub fn write(&mut self, handle: usize, mut pkt: Packet) -> Result<(), MediaError> {
+        let (index, tb) = self.streams[handle];
+        let stream_tb = self.octx.stream(index).map(|s| s.time_base()).unwrap_or(tb);
+        pkt.set_stream(index);
+        pkt.rescale_ts(tb, stream_tb);
+        pkt.write_interleaved(&mut self.octx)
+            .map_err(MediaError::ffmpeg("write mp4 packet"))
+    }
+
+    /// Writes the trailer; the file is complete afterwards.
+    pub fn finish(&mut self) -> Result<(), MediaError> {
+        if !self.started {
+            return Ok(());
+        }
+        self.started = false;
+        // ffmpeg-next's write_trailer treats any non-zero return as an error, but the mov
+        // muxer of FFmpeg 5.1 returns the size of the fragmented file's `mfra` box
+        // (positive) on success. Only negative values are errors.
+        // SAFETY: octx is a valid output context whose header was written (started).
+        let ret = unsafe { ff::ffi::av_write_trailer(self.octx.as_mut_ptr()) };
+        if ret < 0 {
+            return Err(MediaError::Ffmpeg {
+                context: "write mp4 trailer",
+                source: ff::Error::from(ret),
+            });
+        }
+        Ok(())
+    }
+
+    /// Bytes on disk now (0 if the file cannot be read).
+    pub fn size_bytes(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+}

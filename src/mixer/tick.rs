@@ -1,0 +1,234 @@
+//! The tick thread of a live mixer and the state it shares with the handle.
+//!
+//! The thread owns the [`MixCore`]. Between ticks it applies control messages (layout
+//! changes, added and removed sources, stop), so an update takes effect atomically at a
+//! frame boundary. Output picture `n` is made at `epoch + delay + n / fps`; if the thread
+//! falls behind it catches up without skipping pictures (constant frame rate). It emits
+//! OutputInfoChanged once per second of output and, at the end, the final one and
+//! Stopped (or Error if the core failed or panicked; the fragmented file stays playable
+//! up to its last fragment).
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
+
+use crate::events::{EventBus, EventKind, MixerState, OutputInfo, OutputStatus};
+use crate::layout::Layout;
+use crate::mixer::core::{MixCore, SourceSlot};
+use crate::mixer::MixerSpec;
+
+/// A message to the tick thread.
+pub enum Control {
+    /// Apply at the next frame boundary, then signal `done`.
+    Update {
+        layout: Option<Layout>,
+        add: Vec<SourceSlot>,
+        remove: Vec<String>,
+        done: Sender<()>,
+    },
+    /// Finish the file with the media due up to `at` (wall clock of the request).
+    Stop { at: Instant },
+}
+
+/// State shared by the handle and the tick thread; every state change emits an event.
+pub struct Shared {
+    mixer_id: String,
+    oper_user_id: String,
+    bus: EventBus,
+    state: Mutex<(MixerState, i32, String)>,
+    output: Mutex<OutputInfo>,
+    layout: Mutex<Layout>,
+}
+
+impl Shared {
+    /// Idle, with the output not yet written.
+    pub fn new(spec: &MixerSpec, bus: EventBus) -> Self {
+        Self {
+            mixer_id: spec.mixer_id.clone(),
+            oper_user_id: spec.oper_user_id.clone(),
+            bus,
+            state: Mutex::new((MixerState::Idle, 0, String::new())),
+            output: Mutex::new(OutputInfo {
+                path: spec.output.rel_path.clone(),
+                abs_path: spec.output.abs_path.display().to_string(),
+                duration_ms: 0,
+                size_bytes: 0,
+                status: OutputStatus::Recording,
+                error_code: 0,
+                error_message: String::new(),
+            }),
+            layout: Mutex::new(spec.layout.clone()),
+        }
+    }
+
+    /// Moves to `state` and emits StateChanged.
+    pub fn set_state(&self, state: MixerState, code: i32, message: String) {
+        *self.state.lock() = (state, code, message.clone());
+        self.bus.emit(
+            &self.mixer_id,
+            EventKind::StateChanged {
+                state,
+                error_code: code,
+                error_message: message,
+                oper_user_id: self.oper_user_id.clone(),
+            },
+        );
+    }
+
+    /// The current state.
+    pub fn state(&self) -> MixerState {
+        self.state.lock().0
+    }
+
+    /// State, error code and message.
+    pub fn state_full(&self) -> (MixerState, i32, String) {
+        self.state.lock().clone()
+    }
+
+    /// The latest output info.
+    pub fn output(&self) -> OutputInfo {
+        self.output.lock().clone()
+    }
+
+    /// The layout in force.
+    pub fn layout(&self) -> Layout {
+        self.layout.lock().clone()
+    }
+
+    fn publish_output(&self, f: impl FnOnce(&mut OutputInfo)) {
+        let info = {
+            let mut o = self.output.lock();
+            f(&mut o);
+            o.clone()
+        };
+        self.bus
+            .emit(&self.mixer_id, EventKind::OutputInfoChanged(info));
+    }
+}
+
+/// Starts the tick thread.
+pub fn spawn_tick_thread(
+    mut core: MixCore,
+    slots: Vec<SourceSlot>,
+    ctrl: Receiver<Control>,
+    epoch: Instant,
+    delay: Duration,
+    fps: u32,
+    shared: Arc<Shared>,
+) -> std::io::Result<JoinHandle<()>> {
+    for s in slots {
+        core.add_slot(s);
+    }
+    std::thread::Builder::new()
+        .name(format!("mix-{}", shared.mixer_id))
+        .spawn(move || {
+            let sh = shared.clone();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                run(&mut core, &ctrl, epoch, delay, fps, &sh)
+            }));
+            let failure = match r {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e),
+                Err(_) => Some("mixer thread panicked".to_owned()),
+            };
+            match failure {
+                None => shared.set_state(MixerState::Stopped, 0, String::new()),
+                Some(msg) => {
+                    tracing::error!(mixer = %shared.mixer_id, error = %msg, "mixer failed");
+                    shared.publish_output(|o| {
+                        o.status = OutputStatus::Failed;
+                        o.error_code = 13;
+                        o.error_message = msg.clone();
+                    });
+                    shared.set_state(MixerState::Error, 13, msg);
+                }
+            }
+        })
+}
+
+fn run(
+    core: &mut MixCore,
+    ctrl: &Receiver<Control>,
+    epoch: Instant,
+    delay: Duration,
+    fps: u32,
+    shared: &Shared,
+) -> Result<(), String> {
+    let mut stop_at_us: Option<i64> = None;
+    loop {
+        let n = core.frames_out();
+        let t_us = core.picture_time_us(n);
+        if stop_at_us.is_some_and(|end| t_us >= end) {
+            break;
+        }
+        let due = epoch + delay + Duration::from_micros(t_us.max(0) as u64);
+        // Wait for the picture's due time, applying control messages meanwhile.
+        loop {
+            let now = Instant::now();
+            let msg = if now >= due {
+                match ctrl.try_recv() {
+                    Ok(m) => m,
+                    Err(_) => break,
+                }
+            } else {
+                match ctrl.recv_timeout(due - now) {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => {
+                        stop_at_us.get_or_insert(micros_since(epoch, Instant::now()));
+                        break;
+                    }
+                }
+            };
+            match msg {
+                Control::Update {
+                    layout,
+                    add,
+                    remove,
+                    done,
+                } => {
+                    for c in &remove {
+                        core.remove_slot(c);
+                    }
+                    for s in add {
+                        core.add_slot(s);
+                    }
+                    if let Some(l) = layout {
+                        *shared.layout.lock() = l.clone();
+                        core.set_layout(l);
+                    }
+                    let _ = done.send(());
+                }
+                Control::Stop { at } => {
+                    stop_at_us.get_or_insert(micros_since(epoch, at));
+                }
+            }
+        }
+        if stop_at_us.is_some_and(|end| t_us >= end) {
+            break;
+        }
+        core.tick().map_err(|e| e.to_string())?;
+        if core.frames_out() % u64::from(fps) == 0 {
+            let (d, s) = (core.duration_ms(), core.size_bytes());
+            shared.publish_output(|o| {
+                o.duration_ms = d;
+                o.size_bytes = s;
+            });
+        }
+    }
+    core.finish().map_err(|e| e.to_string())?;
+    let (d, s) = (core.duration_ms(), core.size_bytes());
+    shared.publish_output(|o| {
+        o.duration_ms = d;
+        o.size_bytes = s;
+        o.status = OutputStatus::Finalized;
+    });
+    Ok(())
+}
+
+fn micros_since(epoch: Instant, t: Instant) -> i64 {
+    i64::try_from(t.saturating_duration_since(epoch).as_micros()).unwrap_or(i64::MAX)
+}
