@@ -1,1 +1,289 @@
-//! The YUV 4:2:0 canvas and drawing sources into regions.
+//! The compositor: draws the sources' latest pictures into a YUV 4:2:0 canvas by a
+//! [`Layout`].
+//!
+//! Per output frame ([`Compositor::compose`]):
+//! 1. the whole canvas is filled with the background colour;
+//! 2. each region, in [`Layout::draw_order`] (ascending z_order, ties in list order), is
+//!    snapped to the 4:2:0 grid and clipped to the canvas ([`geometry::clip`]); the
+//!    source picture is fitted into it ([`geometry::fit`]: stretch, or keep the aspect
+//!    ratio with bars), the bars are filled with the background (so they also cover
+//!    lower regions), and the picture is scaled ([`scale`]) and copied in. A region
+//!    whose source has no picture is filled with the background.
+//!
+//! Cost control: the swscale context and the scaled picture are cached per region (see
+//! [`scale::Scaler`]); a source already YUV420P at exactly the fitted size is copied
+//! without swscale; buffers are reused, so steady-state composing allocates nothing.
+//!
+//! Colour: the canvas is BT.601 limited range ([`color::rgb_to_yuv`]). Sources are
+//! converted by swscale from their pixel format's default matrix and range (YUVJ420P is
+//! full range); a YUV420P source is assumed limited range.
+//!
+//! Threading: a [`Compositor`] is `Send` (it runs on the mixer's compositing thread) and
+//! not shared.
+
+pub mod canvas;
+pub mod color;
+pub mod scale;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::frame::Video;
+
+use crate::compose::color::{rgb_to_yuv, Yuv};
+use crate::compose::scale::{ScaleError, Scaled, Scaler};
+use crate::layout::geometry::{self, Rect};
+use crate::layout::{Layout, Region};
+use crate::mixer::spec::Rgb;
+
+/// The latest decoded picture of one source.
+#[derive(Clone)]
+pub struct SourceFrame {
+    /// The picture, any pixel format swscale reads (typically YUV420P or YUVJ420P), any
+    /// size; its sample aspect ratio is honoured when fitting.
+    pub frame: Arc<Video>,
+    /// Picture number of this source, incremented for every new picture; a region whose
+    /// (camid, seq, size) did not change is not rescaled.
+    pub seq: u64,
+}
+
+/// Counters since the compositor was made (for metrics and tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ComposeStats {
+    /// Output frames composed.
+    pub frames: u64,
+    /// Region draws that ran swscale.
+    pub scaled: u64,
+    /// Region draws served from a region's cached scaled picture.
+    pub cache_hits: u64,
+    /// Region draws copied straight from a YUV420P source of the fitted size.
+    pub direct_copies: u64,
+    /// Region draws whose camid had no picture (background shown).
+    pub missing: u64,
+    /// Region draws where swscale failed (background shown).
+    pub scale_errors: u64,
+}
+
+/// Per-region state, indexed like `Layout::regions`.
+struct Slot {
+    scaler: Scaler,
+}
+
+/// Composes source pictures into a `width` x `height` YUV420P canvas; see the module
+/// docs.
+pub struct Compositor {
+    width: u32,
+    height: u32,
+    background: Rgb,
+    bg: Yuv,
+    flags: ffmpeg_next::software::scaling::Flags,
+    slots: Vec<Slot>,
+    /// Region indices in drawing order, reused every frame.
+    order: Vec<usize>,
+    stats: ComposeStats,
+}
+
+impl Compositor {
+    /// A compositor for a `width` x `height` canvas (pixels, even) with `background` as
+    /// canvas and bar colour. Allocates nothing large until the first [`compose`].
+    ///
+    /// [`compose`]: Compositor::compose
+    pub fn new(width: u32, height: u32, background: Rgb) -> Self {
+        Compositor {
+            width,
+            height,
+            background,
+            bg: rgb_to_yuv(background),
+            flags: scale::DEFAULT_FLAGS,
+            slots: Vec::new(),
+            order: Vec::new(),
+            stats: ComposeStats::default(),
+        }
+    }
+
+    /// Canvas width, pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Canvas height, pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The background colour.
+    pub fn background(&self) -> Rgb {
+        self.background
+    }
+
+    /// Changes the background colour from the next [`Compositor::compose`] on.
+    pub fn set_background(&mut self, background: Rgb) {
+        self.background = background;
+        self.bg = rgb_to_yuv(background);
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> ComposeStats {
+        self.stats
+    }
+
+    /// Draws `frames` (by camid) into `canvas` by `layout`; see the module docs.
+    ///
+    /// `canvas` must be YUV420P, `width` x `height` (allocate with
+    /// `Video::new(Pixel::YUV420P, w, h)`); every pixel is rewritten. If its buffer is
+    /// shared with another frame reference (e.g. an encoder still holding it), it is
+    /// first made writable (ffmpeg copies it). A canvas of another format is left
+    /// untouched (a bug of the caller; logged). Regions are clipped to the canvas.
+    pub fn compose(
+        &mut self,
+        layout: &Layout,
+        frames: &HashMap<String, SourceFrame>,
+        canvas: &mut Video,
+    ) {
+        if !canvas::is_yuv420p(canvas) {
+            tracing::error!(format = ?canvas.format(), "compositor canvas is not YUV420P");
+            debug_assert!(false, "compositor canvas is not YUV420P");
+            return;
+        }
+        debug_assert_eq!((canvas.width(), canvas.height()), (self.width, self.height));
+        if !make_writable(canvas) {
+            tracing::error!("compositor canvas could not be made writable");
+            return;
+        }
+        self.stats.frames += 1;
+        let (cw, ch) = (canvas.width(), canvas.height());
+        canvas::fill(canvas, self.bg);
+        if self.slots.len() < layout.regions.len() {
+            let flags = self.flags;
+            self.slots.resize_with(layout.regions.len(), || Slot {
+                scaler: Scaler::new(flags),
+            });
+        } else {
+            // Drop the caches of regions that no longer exist.
+            self.slots.truncate(layout.regions.len());
+        }
+        // Layout::draw_order, as indices into a reused buffer: a stable sort by z_order.
+        self.order.clear();
+        self.order.extend(0..layout.regions.len());
+        self.order
+            .sort_by_key(|&i| layout.regions[i].z_order.unwrap_or(0));
+        for &i in &self.order {
+            let region = &layout.regions[i];
+            let Some(area) = geometry::clip(region_rect(region), cw, ch) else {
+                continue;
+            };
+            let Some(src) = frames.get(&region.camid) else {
+                self.stats.missing += 1;
+                canvas::fill_rect(canvas, area, self.bg);
+                continue;
+            };
+            let slot = &mut self.slots[i];
+            if let Err(e) = draw(slot, &mut self.stats, self.bg, canvas, region, area, src) {
+                self.stats.scale_errors += 1;
+                canvas::fill_rect(canvas, area, self.bg);
+                if !matches!(e, ScaleError::KnownBad { .. }) {
+                    tracing::warn!(camid = %region.camid, error = %e, "source not drawn");
+                }
+            }
+        }
+    }
+
+    /// Sets the swscale algorithm (tests and benchmarks); drops the cached contexts.
+    #[cfg(test)]
+    fn set_scale_flags(&mut self, flags: ffmpeg_next::software::scaling::Flags) {
+        self.flags = flags;
+        self.slots.clear();
+    }
+}
+
+/// Draws `src` into `area` (snapped, clipped) of `canvas` for `region`, bars included.
+fn draw(
+    slot: &mut Slot,
+    stats: &mut ComposeStats,
+    bg: Yuv,
+    canvas: &mut Video,
+    region: &Region,
+    area: Rect,
+    src: &SourceFrame,
+) -> Result<(), ScaleError> {
+    let frame = &*src.frame;
+    let (aw, ah) = display_aspect(frame);
+    let fitted = geometry::fit(area, aw, ah, region.keep_aspect_ratio);
+    for bar in bars(area, fitted) {
+        canvas::fill_rect(canvas, bar, bg);
+    }
+    if frame.format() == Pixel::YUV420P
+        && frame.planes() >= 3
+        && frame.width() == fitted.w
+        && frame.height() == fitted.h
+    {
+        stats.direct_copies += 1;
+        canvas::blit(canvas, fitted.x, fitted.y, frame);
+        return Ok(());
+    }
+    let (pic, how) = slot
+        .scaler
+        .scale(&region.camid, src.seq, frame, fitted.w, fitted.h)?;
+    match how {
+        Scaled::Cached => stats.cache_hits += 1,
+        Scaled::Fresh => stats.scaled += 1,
+    }
+    canvas::blit(canvas, fitted.x, fitted.y, pic);
+    Ok(())
+}
+
+/// The region as a rectangle, pixels.
+fn region_rect(r: &Region) -> Rect {
+    Rect::new(r.left, r.top, r.width, r.height)
+}
+
+/// The parts of `area` not covered by `inner` (inside `area`): top, bottom, left, right
+/// bars; empty ones have zero size.
+fn bars(area: Rect, inner: Rect) -> [Rect; 4] {
+    [
+        Rect::new(area.x, area.y, area.w, inner.y - area.y),
+        Rect::new(
+            area.x,
+            inner.bottom(),
+            area.w,
+            area.bottom() - inner.bottom(),
+        ),
+        Rect::new(area.x, inner.y, inner.x - area.x, inner.h),
+        Rect::new(
+            inner.right(),
+            inner.y,
+            area.right() - inner.right(),
+            inner.h,
+        ),
+    ]
+}
+
+/// The picture's display shape: width x height times its sample aspect ratio (1:1 if
+/// unset), reduced to fit u32.
+fn display_aspect(f: &Video) -> (u32, u32) {
+    let sar = f.aspect_ratio();
+    let (num, den) = (sar.numerator(), sar.denominator());
+    if num <= 0 || den <= 0 || num == den {
+        return (f.width(), f.height());
+    }
+    // num, den > 0 checked above.
+    let mut w = u64::from(f.width()) * num as u64;
+    let mut h = u64::from(f.height()) * den as u64;
+    while w > u64::from(u32::MAX) || h > u64::from(u32::MAX) {
+        w >>= 1;
+        h >>= 1;
+    }
+    (w as u32, h as u32)
+}
+
+/// Makes `frame`'s buffers writable (copying them if shared). False on failure (ENOMEM).
+fn make_writable(frame: &mut Video) -> bool {
+    // SAFETY: `frame` wraps a valid, allocated AVFrame owned by ffmpeg-next;
+    // av_frame_make_writable only requires a valid frame pointer and keeps the frame
+    // valid (it replaces shared buffers by copies, keeping format and size).
+    unsafe { ffmpeg_next::ffi::av_frame_make_writable(frame.as_mut_ptr()) >= 0 }
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,10 @@
 //! [`Layout::draw_order`]: ascending `z_order` (unset counts as 0), ties in list order,
 //! so later regions are on top. Geometry is pure ([`geometry`]); presets are JSON files
 //! from `layouts/` ([`preset`]).
+//!
+//! Region values are kept as given (a Cloudroom tile may start on an odd pixel); the
+//! compositor snaps each region to the 4:2:0 grid and clips it to the canvas when
+//! drawing ([`geometry::clip`]).
 
 pub mod geometry;
 pub mod preset;
