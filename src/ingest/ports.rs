@@ -19,7 +19,11 @@ pub struct RtpSocketPair {
 
 impl Drop for RtpSocketPair {
     fn drop(&mut self) {
-        self.pool.inner.lock().in_use.retain(|p| *p != self.rtp_port);
+        self.pool
+            .inner
+            .lock()
+            .in_use
+            .retain(|p| *p != self.rtp_port);
     }
 }
 
@@ -114,7 +118,10 @@ mod tests {
         assert_eq!(a.rtp_port % 2, 0);
         let b = pool.allocate().unwrap();
         assert_ne!(a.rtp_port, b.rtp_port);
-        assert!(matches!(pool.allocate(), Err(MixerError::PortsExhausted { .. })));
+        assert!(matches!(
+            pool.allocate(),
+            Err(MixerError::PortsExhausted { .. })
+        ));
         let freed = a.rtp_port;
         drop(a);
         assert_eq!(pool.allocate().unwrap().rtp_port, freed);

@@ -196,7 +196,7 @@ impl SourceWorker {
                     .packets_lost
                     .fetch_add(rel.lost_before, Ordering::Relaxed);
             }
-            let au = match path.assembler.push(&rel.packet, rel.lost_before > 0) {
+            let au = match path.assembler.push(&rel.packet, !rel.contiguous()) {
                 Ok(Some(au)) => au,
                 Ok(None) => continue,
                 Err(_) => {
