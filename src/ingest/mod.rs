@@ -6,3 +6,4 @@ pub mod jitter;
 pub mod ports;
 pub mod rtp_packet;
 pub mod udp;
+pub mod rtcp;

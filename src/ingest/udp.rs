@@ -35,18 +35,21 @@ pub enum Medium {
 #[derive(Debug, Clone)]
 pub struct Datagram {
     pub medium: Medium,
+    /// Received on the RTCP port (RTP port + 1).
+    pub rtcp: bool,
     pub data: Bytes,
     pub from: SocketAddr,
     pub arrival: Instant,
 }
 
-/// Spawns the receive task of an RTP socket on `rt`. The task ends when `stop` turns
+/// Spawns the receive task of an RTP (`rtcp` false) or RTCP socket on `rt`. The task ends when `stop` turns
 /// true or is dropped, or when the worker is gone.
 /// Errors: the socket cannot be registered with the runtime.
 pub fn spawn_receiver(
     rt: &tokio::runtime::Handle,
     socket: std::net::UdpSocket,
     medium: Medium,
+    rtcp: bool,
     tx: Sender<Datagram>,
     mut stop: watch::Receiver<bool>,
     counters: Arc<SourceCounters>,
@@ -65,15 +68,20 @@ pub fn spawn_receiver(
                 }
                 r = socket.recv_from(&mut buf) => {
                     let Ok((n, from)) = r else { continue };
-                    let (pk, by) = match medium {
-                        Medium::Video => (&counters.video_packets, &counters.video_bytes),
-                        Medium::Audio => (&counters.audio_packets, &counters.audio_bytes),
-                    };
-                    pk.fetch_add(1, Ordering::Relaxed);
-                    by.fetch_add(n as u64, Ordering::Relaxed);
-                    counters.last_packet_unix_ms.store(unix_ms_now(), Ordering::Relaxed);
+                    if rtcp {
+                        counters.rtcp_packets.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        let (pk, by) = match medium {
+                            Medium::Video => (&counters.video_packets, &counters.video_bytes),
+                            Medium::Audio => (&counters.audio_packets, &counters.audio_bytes),
+                        };
+                        pk.fetch_add(1, Ordering::Relaxed);
+                        by.fetch_add(n as u64, Ordering::Relaxed);
+                        counters.last_packet_unix_ms.store(unix_ms_now(), Ordering::Relaxed);
+                    }
                     let d = Datagram {
                         medium,
+                        rtcp,
                         data: Bytes::copy_from_slice(&buf[..n]),
                         from,
                         arrival: Instant::now(),

@@ -8,12 +8,14 @@
 //! every source's ring at `s`; after tick `n` the audio is written up to `n / fps`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::{frame, Packet};
 use parking_lot::Mutex;
 
+use crate::audio::ring::DEFAULT_RING_SAMPLES;
 use crate::audio::{clip, SampleRing};
 use crate::compose::{Compositor, SourceFrame};
 use crate::layout::Layout;
@@ -21,7 +23,7 @@ use crate::media::encode::{AudioEncoder, VideoEncoder, VideoEncoderConfig, AAC_F
 use crate::media::mux::Mp4Muxer;
 use crate::media::MediaError;
 use crate::mixer::frame_queue::FrameQueue;
-use crate::mixer::{MixerError, OutputSpec};
+use crate::mixer::{MixerError, OutputSpec, DEFAULT_STALE_US};
 use crate::time::{rescale_floor, AUDIO_RATE, MICROS, MILLIS};
 
 /// What a source shares with the core: its due pictures and its PCM on the timeline.
@@ -30,6 +32,21 @@ pub struct SourceSlot {
     pub camid: String,
     pub frames: Arc<Mutex<FrameQueue>>,
     pub audio: Arc<Mutex<SampleRing>>,
+    /// Set by the mixer when a keyframe is wanted now (the source became visible);
+    /// the source's worker sends a PLI and clears it.
+    pub keyframe_wanted: Arc<AtomicBool>,
+}
+
+impl SourceSlot {
+    /// An empty slot: no pictures, silence.
+    pub fn new(camid: &str) -> Self {
+        Self {
+            camid: camid.to_owned(),
+            frames: Arc::new(Mutex::new(FrameQueue::new(DEFAULT_STALE_US))),
+            audio: Arc::new(Mutex::new(SampleRing::new(DEFAULT_RING_SAMPLES))),
+            keyframe_wanted: Arc::new(AtomicBool::new(false)),
+        }
+    }
 }
 
 /// See the module docs.
@@ -104,8 +121,15 @@ impl MixCore {
         })
     }
 
-    /// Replaces the layout from the next tick on.
+    /// Replaces the layout from the next tick on. Sources that the new layout shows and
+    /// the old one did not are asked for a keyframe.
     pub fn set_layout(&mut self, layout: Layout) {
+        for slot in &self.slots {
+            let shown = |l: &Layout| l.regions.iter().any(|r| r.camid == slot.camid);
+            if shown(&layout) && !shown(&self.layout) {
+                slot.keyframe_wanted.store(true, Ordering::Relaxed);
+            }
+        }
         self.layout = layout;
     }
 

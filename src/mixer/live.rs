@@ -15,17 +15,15 @@ use crossbeam_channel::{bounded, Sender};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use crate::audio::ring::{SampleRing, DEFAULT_RING_SAMPLES};
 use crate::events::{EventBus, MixerState, OutputInfo};
 use crate::ingest::ports::{PortPool, RtpSocketPair};
 use crate::ingest::udp::{spawn_receiver, Medium, INGEST_QUEUE_CAPACITY};
 use crate::mixer::core::{MixCore, SourceSlot};
-use crate::mixer::frame_queue::FrameQueue;
 use crate::mixer::source_worker::SourceWorker;
 use crate::mixer::stats::SourceCounters;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
 use crate::mixer::{
-    ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceSpec, DEFAULT_STALE_US,
+    ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceSpec,
 };
 
 /// How long `update` waits for the tick thread to apply a change.
@@ -283,11 +281,7 @@ fn spawn_source(
 ) -> Result<(LiveSource, SourceSlot), MixerError> {
     let internal = |e: &dyn std::fmt::Display| MixerError::Internal(format!("{}: {e}", spec.camid));
     let counters = Arc::new(SourceCounters::default());
-    let slot = SourceSlot {
-        camid: spec.camid.clone(),
-        frames: Arc::new(Mutex::new(FrameQueue::new(DEFAULT_STALE_US))),
-        audio: Arc::new(Mutex::new(SampleRing::new(DEFAULT_RING_SAMPLES))),
-    };
+    let slot = SourceSlot::new(&spec.camid);
     let (tx, rx) = bounded(INGEST_QUEUE_CAPACITY);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut ports = SourcePorts::default();
@@ -298,30 +292,30 @@ fn spawn_source(
     .into_iter()
     .flatten()
     .collect();
+    let mut rtcp_out = (None, None);
     for (pair, medium) in sockets.iter().zip(media) {
-        let sock = pair.rtp.try_clone().map_err(|e| internal(&e))?;
-        spawn_receiver(
-            rt,
-            sock,
-            medium,
-            tx.clone(),
-            stop_rx.clone(),
-            counters.clone(),
-        )
-        .map_err(|e| internal(&e))?;
+        for (sock, rtcp) in [(&pair.rtp, false), (&pair.rtcp, true)] {
+            let sock = sock.try_clone().map_err(|e| internal(&e))?;
+            let (tx, stop_rx, counters) = (tx.clone(), stop_rx.clone(), counters.clone());
+            spawn_receiver(rt, sock, medium, rtcp, tx, stop_rx, counters)
+                .map_err(|e| internal(&e))?;
+        }
+        let out = Some(pair.rtcp.try_clone().map_err(|e| internal(&e))?);
         match medium {
             Medium::Video => {
+                rtcp_out.0 = out;
                 ports.video_rtp = pair.rtp_port;
                 ports.video_rtcp = pair.rtp_port + 1;
             }
             Medium::Audio => {
+                rtcp_out.1 = out;
                 ports.audio_rtp = pair.rtp_port;
                 ports.audio_rtcp = pair.rtp_port + 1;
             }
         }
     }
     drop(tx);
-    let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), epoch)
+    let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), epoch, rtcp_out)
         .map_err(|e| internal(&e))?;
     let camid = spec.camid.clone();
     let handle = std::thread::Builder::new()

@@ -12,6 +12,7 @@ pub mod offline;
 pub mod source_worker;
 pub mod spec;
 pub mod stats;
+pub mod stream_path;
 pub mod tick;
 pub mod timeline;
 

@@ -7,17 +7,13 @@
 //! longest one, or at `max_duration_ms`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use parking_lot::Mutex;
-
-use crate::audio::{AudioPlacement, SampleRing};
+use crate::audio::AudioPlacement;
 use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::media::demux::{Decoded, Demuxer};
 use crate::mixer::core::{MixCore, SourceSlot};
-use crate::mixer::frame_queue::FrameQueue;
-use crate::mixer::{MixerError, OutputSpec, DEFAULT_STALE_US};
+use crate::mixer::{MixerError, OutputSpec};
 use crate::time::{rescale_floor, AUDIO_RATE, MICROS};
 
 /// One input file and the camid its picture and sound are known by in the layout.
@@ -115,13 +111,7 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
         })?;
         inputs.push(Input {
             demux,
-            slot: SourceSlot {
-                camid: inp.camid.clone(),
-                frames: Arc::new(Mutex::new(FrameQueue::new(DEFAULT_STALE_US))),
-                audio: Arc::new(Mutex::new(SampleRing::new(
-                    crate::audio::ring::DEFAULT_RING_SAMPLES,
-                ))),
-            },
+            slot: SourceSlot::new(&inp.camid),
             placement: AudioPlacement::default(),
             video_until: None,
             audio_until: None,

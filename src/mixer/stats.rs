@@ -32,6 +32,10 @@ pub struct SourceStats {
     pub packets_dropped: u64,
     pub video_frames_decoded: u64,
     pub audio_frames_decoded: u64,
+    /// PLI/FIR sent to the sender.
+    pub keyframe_requests: u64,
+    /// RTCP packets received (sender reports, SDES, BYE...).
+    pub rtcp_packets: u64,
     /// Last decoded picture size, pixels; 0 before the first.
     pub width: u32,
     pub height: u32,
@@ -50,6 +54,8 @@ pub struct SourceCounters {
     pub packets_dropped: AtomicU64,
     pub video_frames_decoded: AtomicU64,
     pub audio_frames_decoded: AtomicU64,
+    pub keyframe_requests: AtomicU64,
+    pub rtcp_packets: AtomicU64,
     pub width: AtomicU32,
     pub height: AtomicU32,
     pub last_packet_unix_ms: AtomicI64,
@@ -83,6 +89,8 @@ impl SourceCounters {
             packets_dropped: l(&self.packets_dropped),
             video_frames_decoded: l(&self.video_frames_decoded),
             audio_frames_decoded: l(&self.audio_frames_decoded),
+            keyframe_requests: l(&self.keyframe_requests),
+            rtcp_packets: l(&self.rtcp_packets),
             width: self.width.load(Ordering::Relaxed),
             height: self.height.load(Ordering::Relaxed),
             last_packet_unix_ms: self.last_packet_unix_ms.load(Ordering::Relaxed),
