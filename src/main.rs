@@ -1,1 +1,5 @@
-fn main() {}
+//! The `cloudmixer` binary: see `cloudmixer --help` and [`cloudmixer::cli`].
+
+fn main() -> std::process::ExitCode {
+    cloudmixer::cli::main()
+}

@@ -65,14 +65,22 @@ impl MediaTime {
     pub fn as_millis(self) -> i64 {
         rescale_floor(self.value, self.rate, MILLIS)
     }
+}
 
-    /// Sum, in the rate of `self` (`other` is rescaled first).
-    pub fn add(self, other: MediaTime) -> Self {
+impl std::ops::Add for MediaTime {
+    type Output = MediaTime;
+
+    /// Sum, in the rate of the left operand (the right one is rescaled, rounding down).
+    fn add(self, other: MediaTime) -> MediaTime {
         Self::new(self.value + other.rescale(self.rate).value, self.rate)
     }
+}
 
-    /// Difference, in the rate of `self` (`other` is rescaled first).
-    pub fn sub(self, other: MediaTime) -> Self {
+impl std::ops::Sub for MediaTime {
+    type Output = MediaTime;
+
+    /// Difference, in the rate of the left operand (the right one is rescaled first).
+    fn sub(self, other: MediaTime) -> MediaTime {
         Self::new(self.value - other.rescale(self.rate).value, self.rate)
     }
 }

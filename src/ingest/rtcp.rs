@@ -117,19 +117,15 @@ impl ReceptionStats {
 
     /// A reception report block as of `now`; advances the "since last report" interval.
     pub fn report(&mut self, now: Instant) -> ReceptionReport {
-        let expected = self
-            .base_ext_seq
-            .map_or(0, |b| self.max_ext_seq - b + 1);
+        let expected = self.base_ext_seq.map_or(0, |b| self.max_ext_seq - b + 1);
         let expected_interval = expected.saturating_sub(self.expected_prior);
         let received_interval = self.received.saturating_sub(self.received_prior);
         self.expected_prior = expected;
         self.received_prior = self.received;
         let lost_interval = expected_interval.saturating_sub(received_interval);
-        let fraction_lost = if expected_interval == 0 {
-            0
-        } else {
-            ((lost_interval << 8) / expected_interval).min(255) as u8
-        };
+        let fraction_lost = (lost_interval << 8)
+            .checked_div(expected_interval)
+            .map_or(0, |f| f.min(255) as u8);
         let (lsr, dlsr) = match self.last_sr {
             Some((lsr, at)) => {
                 // DLSR in units of 1/65536 s.

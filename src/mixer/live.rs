@@ -23,7 +23,7 @@ use crate::mixer::source_worker::SourceWorker;
 use crate::mixer::stats::SourceCounters;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
 use crate::mixer::{
-    ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceSpec,
+    ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceSpec, SourceStats,
 };
 
 /// How long `update` waits for the tick thread to apply a change.
@@ -41,6 +41,15 @@ struct LiveSource {
 }
 
 impl LiveSource {
+    fn stats(&self) -> SourceStats {
+        self.counters.snapshot(
+            &self.spec.camid,
+            self.ports,
+            self.spec.video.map(|v| v.codec),
+            self.spec.audio.map(|a| a.codec),
+        )
+    }
+
     fn shutdown(&mut self) {
         let _ = self.stop.send(true);
         if let Some(w) = self.worker.take() {
@@ -55,6 +64,10 @@ pub struct LiveMixer {
     ctrl: Sender<Control>,
     tick: Mutex<Option<JoinHandle<()>>>,
     sources: Mutex<Vec<LiveSource>>,
+    /// Serializes `update` calls.
+    update_lock: Mutex<()>,
+    /// Per-source counters as they were when the mixer stopped.
+    final_stats: Mutex<Option<Vec<SourceStats>>>,
     epoch: Instant,
     rt: tokio::runtime::Handle,
 }
@@ -128,6 +141,8 @@ impl LiveMixer {
                 ctrl,
                 tick: Mutex::new(Some(tick)),
                 sources: Mutex::new(live),
+                update_lock: Mutex::new(()),
+                final_stats: Mutex::new(None),
                 epoch,
                 rt,
             },
@@ -146,7 +161,10 @@ impl LiveMixer {
         if self.shared.state() != MixerState::Running {
             return Err(MixerError::NotRunning);
         }
-        let mut sources = self.sources.lock();
+        // One update at a time; the sources lock itself is only held briefly so that
+        // snapshots never wait for an update.
+        let _serial = self.update_lock.lock();
+        let sources = self.sources.lock();
         for (i, c) in update.remove_camids.iter().enumerate() {
             if !sources.iter().any(|s| &s.spec.camid == c) {
                 return Err(MixerError::invalid(
@@ -166,6 +184,7 @@ impl LiveMixer {
                 ));
             }
         }
+        drop(sources);
         let mut pairs = Vec::new();
         for s in &update.add_sources {
             pairs.push(allocate(s, ports)?);
@@ -188,17 +207,15 @@ impl LiveMixer {
             })
             .map_err(|_| MixerError::NotRunning)?;
         let _ = done_rx.recv_timeout(UPDATE_TIMEOUT);
-        let mut removed: Vec<LiveSource> = Vec::new();
-        let mut i = 0;
-        while i < sources.len() {
-            if update.remove_camids.contains(&sources[i].spec.camid) {
-                removed.push(sources.remove(i));
-            } else {
-                i += 1;
-            }
-        }
-        sources.extend(added);
-        drop(sources);
+        let removed: Vec<LiveSource> = {
+            let mut sources = self.sources.lock();
+            let (gone, kept) = std::mem::take(&mut *sources)
+                .into_iter()
+                .partition(|s| update.remove_camids.contains(&s.spec.camid));
+            *sources = kept;
+            sources.extend(added);
+            gone
+        };
         for mut r in removed {
             r.shutdown();
         }
@@ -207,8 +224,18 @@ impl LiveMixer {
 
     /// Stops and finalizes the file; blocks until done (call from a blocking thread).
     /// Media received until the call is kept (the tick thread drains the playout delay).
-    /// Emits Stopping, the final OutputInfoChanged, then Stopped. Idempotent.
+    /// Emits Stopping, the final OutputInfoChanged, then Stopped. Releases the UDP ports.
+    /// Idempotent.
     pub fn stop(&self) -> OutputInfo {
+        self.stop_by("")
+    }
+
+    /// [`stop`](Self::stop), with the Stopping/Stopped events naming `oper_user_id` as
+    /// the user who asked (empty: the creator).
+    pub fn stop_by(&self, oper_user_id: &str) -> OutputInfo {
+        if !oper_user_id.is_empty() {
+            self.shared.set_oper_user_id(oper_user_id);
+        }
         if self.shared.state() == MixerState::Running {
             self.shared
                 .set_state(MixerState::Stopping, 0, String::new());
@@ -217,28 +244,24 @@ impl LiveMixer {
         if let Some(t) = self.tick.lock().take() {
             let _ = t.join();
         }
-        for s in self.sources.lock().iter_mut() {
+        let mut sources = std::mem::take(&mut *self.sources.lock());
+        for s in &mut sources {
             s.shutdown();
         }
+        let stats = sources.iter().map(LiveSource::stats).collect();
+        *self.final_stats.lock() = Some(stats);
+        // Dropping the sources closes their sockets: the ports return to the pool.
+        drop(sources);
         self.shared.output()
     }
 
     /// Current state, output info and per-source counters.
     pub fn snapshot(&self) -> MixerSnapshot {
         let (state, error_code, error_message) = self.shared.state_full();
-        let sources = self
-            .sources
-            .lock()
-            .iter()
-            .map(|s| {
-                s.counters.snapshot(
-                    &s.spec.camid,
-                    s.ports,
-                    s.spec.video.map(|v| v.codec),
-                    s.spec.audio.map(|a| a.codec),
-                )
-            })
-            .collect();
+        let sources = match &*self.final_stats.lock() {
+            Some(stats) => stats.clone(),
+            None => self.sources.lock().iter().map(LiveSource::stats).collect(),
+        };
         MixerSnapshot {
             state,
             error_code,

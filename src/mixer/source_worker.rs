@@ -78,7 +78,9 @@ impl SourceWorker {
                 .flatten()
                 .filter_map(StreamPath::next_deadline)
                 .min()
-                .map_or(IDLE_WAIT, |d| d.saturating_duration_since(now).min(IDLE_WAIT));
+                .map_or(IDLE_WAIT, |d| {
+                    d.saturating_duration_since(now).min(IDLE_WAIT)
+                });
             match self.rx.recv_timeout(wait) {
                 Ok(d) => {
                     self.on_datagram(d);
@@ -94,7 +96,9 @@ impl SourceWorker {
     }
 
     fn dropped(&self) {
-        self.counters.packets_dropped.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .packets_dropped
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     fn on_datagram(&mut self, d: Datagram) {
@@ -122,7 +126,10 @@ impl SourceWorker {
         let arrival_us = i64::try_from(now.saturating_duration_since(self.epoch).as_micros())
             .unwrap_or(i64::MAX);
         let force = self.slot.keyframe_wanted.swap(false, Ordering::Relaxed);
-        for path in [self.video.as_mut(), self.audio.as_mut()].into_iter().flatten() {
+        for path in [self.video.as_mut(), self.audio.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             path.drain(now, arrival_us, &mut self.sync, &self.slot, &self.counters);
             path.feedback(now, force, &self.counters);
         }

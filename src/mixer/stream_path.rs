@@ -87,7 +87,15 @@ impl StreamPath {
             VideoCodec::H264 => PayloadFormat::H264,
         };
         let dec = Decoder::Video(VideoDecoder::new(s.codec)?, Vec::new());
-        Ok(Self::new(s.payload_type, s.ssrc, format, VIDEO_RTP_RATE, dec, rtcp_socket, our_ssrc))
+        Ok(Self::new(
+            s.payload_type,
+            s.ssrc,
+            format,
+            VIDEO_RTP_RATE,
+            dec,
+            rtcp_socket,
+            our_ssrc,
+        ))
     }
 
     /// The audio path of a source.
@@ -101,7 +109,15 @@ impl StreamPath {
             Vec::new(),
             AudioPlacement::default(),
         );
-        Ok(Self::new(s.payload_type, s.ssrc, PayloadFormat::Opus, AUDIO_RATE, dec, rtcp_socket, our_ssrc))
+        Ok(Self::new(
+            s.payload_type,
+            s.ssrc,
+            PayloadFormat::Opus,
+            AUDIO_RATE,
+            dec,
+            rtcp_socket,
+            our_ssrc,
+        ))
     }
 
     fn new(
@@ -272,7 +288,9 @@ impl StreamPath {
         else {
             return;
         };
-        let Some(sock) = &self.rtcp_socket else { return };
+        let Some(sock) = &self.rtcp_socket else {
+            return;
+        };
         if self
             .last_rr
             .is_none_or(|t| now.duration_since(t) >= RECEIVER_REPORT_INTERVAL)

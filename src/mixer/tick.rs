@@ -36,7 +36,7 @@ pub enum Control {
 /// State shared by the handle and the tick thread; every state change emits an event.
 pub struct Shared {
     mixer_id: String,
-    oper_user_id: String,
+    oper_user_id: Mutex<String>,
     bus: EventBus,
     state: Mutex<(MixerState, i32, String)>,
     output: Mutex<OutputInfo>,
@@ -48,7 +48,7 @@ impl Shared {
     pub fn new(spec: &MixerSpec, bus: EventBus) -> Self {
         Self {
             mixer_id: spec.mixer_id.clone(),
-            oper_user_id: spec.oper_user_id.clone(),
+            oper_user_id: Mutex::new(spec.oper_user_id.clone()),
             bus,
             state: Mutex::new((MixerState::Idle, 0, String::new())),
             output: Mutex::new(OutputInfo {
@@ -73,9 +73,14 @@ impl Shared {
                 state,
                 error_code: code,
                 error_message: message,
-                oper_user_id: self.oper_user_id.clone(),
+                oper_user_id: self.oper_user_id.lock().clone(),
             },
         );
+    }
+
+    /// The user named in later StateChanged events.
+    pub fn set_oper_user_id(&self, oper_user_id: &str) {
+        *self.oper_user_id.lock() = oper_user_id.to_owned();
     }
 
     /// The current state.

@@ -1,0 +1,35 @@
+//! Configuration of the gRPC service: where files go, which ports, encoder defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::events::EventBus;
+use crate::ingest::ports::PortPool;
+
+/// Settings every mixer's output inherits from the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputDefaults {
+    /// Absolute directory all `svr_path_name`s are relative to.
+    pub recordings_root: PathBuf,
+    /// libx264 preset, e.g. "veryfast".
+    pub x264_preset: String,
+    /// libx264 threads per mixer; 0 = let x264 choose.
+    pub encoder_threads: u32,
+}
+
+/// Everything [`crate::api::CloudMixerService`] needs.
+#[derive(Clone)]
+pub struct ServiceConfig {
+    /// Output defaults; `recordings_root` must be absolute and exist.
+    pub output: OutputDefaults,
+    /// The daemon's UDP port range, shared by all mixers.
+    pub ports: PortPool,
+    /// Where mixers emit their events and `WatchEvents` subscribes.
+    pub bus: EventBus,
+    /// How long [`crate::api::CloudMixerService::shutdown_all`] waits for mixers to
+    /// finalize their files.
+    pub shutdown_timeout: Duration,
+}
+
+/// Default of [`ServiceConfig::shutdown_timeout`].
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);

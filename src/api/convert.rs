@@ -1,0 +1,204 @@
+//! Engine -> proto conversions: snapshots, output info, ports, statistics and events.
+//!
+//! Pure and total: every engine value has a proto form. Pixel values above `i32::MAX`
+//! (impossible after validation) saturate.
+
+use std::net::IpAddr;
+
+use crate::events::{self, EventKind, MixerState, OutputStatus};
+use crate::layout::Layout;
+use crate::mixer::{self, AudioCodec, MixerSnapshot, OutputSpec, VideoCodec};
+use crate::proto;
+
+/// Proto form of a lifecycle state.
+pub fn mixer_state(s: MixerState) -> proto::MixerState {
+    match s {
+        MixerState::Idle => proto::MixerState::Idle,
+        MixerState::Starting => proto::MixerState::Starting,
+        MixerState::Running => proto::MixerState::Running,
+        MixerState::Stopping => proto::MixerState::Stopping,
+        MixerState::Stopped => proto::MixerState::Stopped,
+        MixerState::Error => proto::MixerState::Error,
+    }
+}
+
+/// Proto form of an output file status.
+pub fn output_status(s: OutputStatus) -> proto::OutputStatus {
+    match s {
+        OutputStatus::Recording => proto::OutputStatus::Recording,
+        OutputStatus::Finalized => proto::OutputStatus::Finalized,
+        OutputStatus::Failed => proto::OutputStatus::Failed,
+    }
+}
+
+/// Proto form of [`events::OutputInfo`].
+pub fn output_info(o: &events::OutputInfo) -> proto::OutputInfo {
+    proto::OutputInfo {
+        path: o.path.clone(),
+        duration_ms: o.duration_ms,
+        size_bytes: o.size_bytes,
+        status: output_status(o.status) as i32,
+        error_code: o.error_code,
+        error_message: o.error_message.clone(),
+        abs_path: o.abs_path.clone(),
+    }
+}
+
+/// Proto form of the ports of source `camid`, bound on `rtp_host`.
+pub fn source_ports(camid: &str, p: &mixer::SourcePorts, rtp_host: IpAddr) -> proto::SourcePorts {
+    proto::SourcePorts {
+        camid: camid.to_owned(),
+        rtp_host: rtp_host.to_string(),
+        video_rtp_port: p.video_rtp.into(),
+        video_rtcp_port: p.video_rtcp.into(),
+        audio_rtp_port: p.audio_rtp.into(),
+        audio_rtcp_port: p.audio_rtcp.into(),
+    }
+}
+
+/// Proto form of a video codec (None -> UNSPECIFIED).
+pub fn video_codec(c: Option<VideoCodec>) -> proto::VideoCodec {
+    match c {
+        None => proto::VideoCodec::Unspecified,
+        Some(VideoCodec::Vp8) => proto::VideoCodec::Vp8,
+        Some(VideoCodec::H264) => proto::VideoCodec::H264,
+    }
+}
+
+/// Proto form of an audio codec (None -> UNSPECIFIED).
+pub fn audio_codec(c: Option<AudioCodec>) -> proto::AudioCodec {
+    match c {
+        None => proto::AudioCodec::Unspecified,
+        Some(AudioCodec::Opus) => proto::AudioCodec::Opus,
+    }
+}
+
+/// Proto form of one source's counters; its ports are bound on `rtp_host`.
+pub fn source_stats(s: &mixer::SourceStats, rtp_host: IpAddr) -> proto::SourceStats {
+    proto::SourceStats {
+        camid: s.camid.clone(),
+        ports: Some(source_ports(&s.camid, &s.ports, rtp_host)),
+        video_packets: s.video_packets,
+        video_bytes: s.video_bytes,
+        audio_packets: s.audio_packets,
+        audio_bytes: s.audio_bytes,
+        packets_lost: s.packets_lost,
+        packets_dropped: s.packets_dropped,
+        keyframe_requests: s.keyframe_requests,
+        rtcp_packets: s.rtcp_packets,
+        video_frames_decoded: s.video_frames_decoded,
+        audio_frames_decoded: s.audio_frames_decoded,
+        width: s.width,
+        height: s.height,
+        last_packet_unix_ms: s.last_packet_unix_ms,
+        video_codec: video_codec(s.video_codec) as i32,
+        audio_codec: audio_codec(s.audio_codec) as i32,
+    }
+}
+
+fn px(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// The regions of `layout` as `layout_config`.
+pub fn layout_regions(layout: &Layout) -> Vec<proto::LayoutRegion> {
+    layout
+        .regions
+        .iter()
+        .map(|r| proto::LayoutRegion {
+            r#type: proto::ContentType::Video as i32,
+            top: px(r.top),
+            left: px(r.left),
+            width: px(r.width),
+            height: px(r.height),
+            keep_aspect_ratio: r.keep_aspect_ratio,
+            z_order: r.z_order,
+            param: Some(proto::RegionParam {
+                camid: r.camid.clone(),
+            }),
+        })
+        .collect()
+}
+
+/// The effective `video_file_cfg` of a mixer: defaults applied, the layout in force as
+/// explicit `layout_config` (presets resolved), `layout_preset` unset. Sending it back
+/// in a request reproduces the same output settings.
+pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg {
+    proto::VideoFileCfg {
+        svr_path_name: out.rel_path.clone(),
+        v_width: out.width,
+        v_height: out.height,
+        v_fps: out.fps,
+        v_bps: out.video_bps,
+        background_color: out.background.to_hex(),
+        layout_config: layout_regions(layout),
+        layout_preset: None,
+        a_bps: out.audio_bps,
+    }
+}
+
+/// What a [`proto::MixerInfo`] is built from besides the engine snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct InfoParts<'a> {
+    pub mixer_id: &'a str,
+    pub oper_user_id: &'a str,
+    /// Unix ms.
+    pub created_unix_ms: i64,
+    /// ms.
+    pub playout_delay_ms: u32,
+    pub output: &'a OutputSpec,
+    /// Where the sources' UDP ports are bound.
+    pub rtp_host: IpAddr,
+}
+
+/// Proto [`proto::MixerInfo`] of one mixer at the instant of `snap`.
+pub fn mixer_info(parts: InfoParts<'_>, snap: &MixerSnapshot) -> proto::MixerInfo {
+    proto::MixerInfo {
+        mixer_id: parts.mixer_id.to_owned(),
+        oper_user_id: parts.oper_user_id.to_owned(),
+        state: mixer_state(snap.state) as i32,
+        video_file_cfg: Some(video_file_cfg(parts.output, &snap.layout)),
+        output: Some(output_info(&snap.output)),
+        sources: snap
+            .sources
+            .iter()
+            .map(|s| source_stats(s, parts.rtp_host))
+            .collect(),
+        created_unix_ms: parts.created_unix_ms,
+        error_code: snap.error_code,
+        error_message: snap.error_message.clone(),
+        playout_delay_ms: parts.playout_delay_ms,
+    }
+}
+
+/// Proto form of a bus event.
+pub fn mixer_event(e: &events::MixerEvent) -> proto::MixerEvent {
+    use proto::mixer_event::Event;
+    let event = match &e.kind {
+        EventKind::StateChanged {
+            state,
+            error_code,
+            error_message,
+            oper_user_id,
+        } => Event::StateChanged(proto::StateChanged {
+            mixer_id: e.mixer_id.clone(),
+            state: mixer_state(*state) as i32,
+            error_code: *error_code,
+            error_message: error_message.clone(),
+            oper_user_id: oper_user_id.clone(),
+        }),
+        EventKind::OutputInfoChanged(o) => Event::OutputInfoChanged(proto::OutputInfoChanged {
+            mixer_id: e.mixer_id.clone(),
+            output_info: Some(output_info(o)),
+        }),
+    };
+    proto::MixerEvent {
+        seq: e.seq,
+        unix_ms: e.unix_ms,
+        event: Some(event),
+    }
+}
+
+#[cfg(test)]
+#[path = "convert_tests.rs"]
+mod tests;

@@ -1,0 +1,305 @@
+//! [`CloudMixerService`]: the `cloudmixer.v1.CloudMixer` gRPC service over the engine.
+//!
+//! Each RPC validates ([`crate::api::validate`]), then calls the engine. `LiveMixer::start`,
+//! `update` and `stop` block, so they run on tokio's blocking pool with the runtime
+//! entered (the engine's sockets run on it). Create/Update/Destroy of one mixer are
+//! serialized by the entry's lock; different mixers proceed in parallel.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use tokio::runtime::Handle;
+use tokio::sync::watch;
+use tonic::{Request, Response, Status};
+
+use crate::api::config::ServiceConfig;
+use crate::api::registry::{Entry, Registry};
+use crate::api::validate::{self, Canvas, Current};
+use crate::api::{convert, watch as events_watch};
+use crate::events::{unix_ms_now, MixerState};
+use crate::mixer::{LiveMixer, MixerError, SourcePorts, SourceSpec};
+use crate::proto::{self, cloud_mixer_server::CloudMixer};
+
+/// The gRPC service. Cheap to clone; clones share the registry.
+#[derive(Clone)]
+pub struct CloudMixerService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cfg: ServiceConfig,
+    registry: Registry,
+    shutting_down: AtomicBool,
+    closed: watch::Sender<bool>,
+}
+
+impl CloudMixerService {
+    /// A service with no mixers. `cfg.output.recordings_root` must be absolute.
+    pub fn new(cfg: ServiceConfig) -> Self {
+        let (closed, _) = watch::channel(false);
+        Self {
+            inner: Arc::new(Inner {
+                cfg,
+                registry: Registry::default(),
+                shutting_down: AtomicBool::new(false),
+                closed,
+            }),
+        }
+    }
+
+    /// Refuses new mixers (UNAVAILABLE), then stops every running mixer in parallel,
+    /// each finalizing its file, waiting at most `cfg.shutdown_timeout`.
+    /// Returns the number of running mixers that finished stopping in time.
+    pub async fn shutdown_all(&self) -> usize {
+        self.inner.shutting_down.store(true, Ordering::SeqCst);
+        let handles: Vec<_> = self
+            .inner
+            .registry
+            .all()
+            .into_iter()
+            .filter_map(|e| e.live().map(|m| (e, m)))
+            .map(|(e, m)| {
+                tokio::task::spawn_blocking(move || {
+                    let was_running =
+                        !matches!(m.snapshot().state, MixerState::Stopped | MixerState::Error);
+                    let out = m.stop();
+                    e.finish(m.snapshot());
+                    if was_running {
+                        tracing::info!(mixer_id = %e.mixer_id, path = %out.path, duration_ms = out.duration_ms, "mixer stopped");
+                    }
+                    was_running
+                })
+            })
+            .collect();
+        let total = handles.len();
+        let mut done = 0;
+        let wait_all = async {
+            for h in handles {
+                if let Ok(true) = h.await {
+                    done += 1;
+                }
+            }
+        };
+        if tokio::time::timeout(self.inner.cfg.shutdown_timeout, wait_all)
+            .await
+            .is_err()
+        {
+            tracing::warn!(total, "timed out waiting for mixers to stop");
+        }
+        done
+    }
+
+    /// Ends every `WatchEvents` stream (after forwarding events already emitted), so a
+    /// graceful server shutdown is not held open by watchers.
+    pub fn close_streams(&self) {
+        self.inner.closed.send_replace(true);
+    }
+
+    /// `entry.info()` on the blocking pool: an engine snapshot may wait for a lock that
+    /// an in-progress update holds.
+    async fn info(&self, entry: Arc<Entry>) -> Result<proto::MixerInfo, Status> {
+        let host = self.rtp_host();
+        blocking("mixer snapshot", move || entry.info(host)).await
+    }
+
+    fn rtp_host(&self) -> IpAddr {
+        self.inner.cfg.ports.bind_ip()
+    }
+
+    fn refuse_if_shutting_down(&self) -> Result<(), Status> {
+        if self.inner.shutting_down.load(Ordering::SeqCst) {
+            return Err(Status::unavailable("the daemon is shutting down"));
+        }
+        Ok(())
+    }
+
+    /// The engine of a running mixer. Errors: FAILED_PRECONDITION if it was stopped,
+    /// NOT_FOUND if its start failed.
+    fn started(&self, entry: &Entry) -> Result<Arc<LiveMixer>, Status> {
+        if entry.has_ended() {
+            return Err(MixerError::NotRunning.into());
+        }
+        entry.live().ok_or_else(|| {
+            Status::not_found(format!(
+                "mixer_id: mixer {:?} did not start",
+                entry.mixer_id
+            ))
+        })
+    }
+
+    /// Stops `mixer` on the blocking pool, then records its final snapshot in `entry`
+    /// and drops the engine handle (releasing its UDP ports).
+    /// `oper_user_id`: who asked (named in the Stopping/Stopped events); empty = the creator.
+    async fn stop_and_finish(
+        entry: &Arc<Entry>,
+        mixer: Arc<LiveMixer>,
+        oper_user_id: String,
+    ) -> Result<(), Status> {
+        let last = blocking("mixer stop", move || {
+            let _final_output = mixer.stop_by(&oper_user_id);
+            mixer.snapshot()
+        })
+        .await?;
+        entry.finish(last);
+        Ok(())
+    }
+}
+
+/// Runs blocking engine work on the blocking pool with the runtime entered.
+/// A panic in the engine becomes INTERNAL.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Status> {
+    let handle = Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let _rt = handle.enter();
+        f()
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "{what} panicked");
+        Status::internal(format!("{what} failed unexpectedly"))
+    })
+}
+
+fn ports_of(
+    sources: &[SourceSpec],
+    ports: &[SourcePorts],
+    host: IpAddr,
+) -> Vec<proto::SourcePorts> {
+    sources
+        .iter()
+        .zip(ports)
+        .map(|(s, p)| convert::source_ports(&s.camid, p, host))
+        .collect()
+}
+
+#[tonic::async_trait]
+impl CloudMixer for CloudMixerService {
+    async fn create_cloud_mixer(
+        &self,
+        request: Request<proto::CreateCloudMixerRequest>,
+    ) -> Result<Response<proto::CreateCloudMixerResponse>, Status> {
+        self.refuse_if_shutting_down()?;
+        let cfg = &self.inner.cfg;
+        let spec = validate::create_request(request.get_ref(), &cfg.output)?;
+        let (entry, _guard) = self.inner.registry.reserve(&spec, unix_ms_now())?;
+        let id = spec.mixer_id.clone();
+        let sources = spec.sources.clone();
+        tracing::info!(mixer_id = %id, path = %spec.output.rel_path, sources = sources.len(), "creating mixer");
+        let (pool, bus) = (cfg.ports.clone(), cfg.bus.clone());
+        let started = blocking("mixer start", move || LiveMixer::start(spec, &pool, bus)).await;
+        let (mixer, ports) = match started.and_then(|r| r.map_err(Status::from)) {
+            Ok(v) => v,
+            Err(e) => {
+                self.inner.registry.remove(&id);
+                tracing::warn!(mixer_id = %id, error = %e.message(), "mixer failed to start");
+                return Err(e);
+            }
+        };
+        entry.set_live(mixer);
+        if self.inner.shutting_down.load(Ordering::SeqCst) {
+            let m = self.started(&entry)?;
+            Self::stop_and_finish(&entry, m, String::new()).await?;
+            return Err(Status::unavailable("the daemon is shutting down"));
+        }
+        Ok(Response::new(proto::CreateCloudMixerResponse {
+            mixer_id: id,
+            source_ports: ports_of(&sources, &ports, self.rtp_host()),
+            info: Some(self.info(entry.clone()).await?),
+        }))
+    }
+
+    async fn update_cloud_mixer_content(
+        &self,
+        request: Request<proto::UpdateCloudMixerContentRequest>,
+    ) -> Result<Response<proto::UpdateCloudMixerContentResponse>, Status> {
+        let req = request.into_inner();
+        let entry = self.inner.registry.get(&req.mixer_id)?;
+        let _guard = entry.lock().await;
+        let mixer = self.started(&entry)?;
+        let sources = entry.sources();
+        let current = Current {
+            canvas: Canvas {
+                width: entry.output.width,
+                height: entry.output.height,
+            },
+            sources: &sources,
+        };
+        let update = validate::update_request(&req, current)?;
+        let after = validate::apply_sources(&sources, &update);
+        let (added, layout) = (update.add_sources.clone(), update.layout.clone());
+        let pool = self.inner.cfg.ports.clone();
+        let ports = blocking("mixer update", move || mixer.update(update, &pool))
+            .await?
+            .map_err(Status::from)?;
+        entry.set_current(after, layout);
+        tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id, "mixer content updated");
+        Ok(Response::new(proto::UpdateCloudMixerContentResponse {
+            info: Some(self.info(entry.clone()).await?),
+            added_source_ports: ports_of(&added, &ports, self.rtp_host()),
+        }))
+    }
+
+    async fn destroy_cloud_mixer(
+        &self,
+        request: Request<proto::DestroyCloudMixerRequest>,
+    ) -> Result<Response<proto::DestroyCloudMixerResponse>, Status> {
+        let req = request.into_inner();
+        let entry = self.inner.registry.get(&req.mixer_id)?;
+        let _guard = entry.lock().await;
+        if !entry.has_ended() {
+            let mixer = self.started(&entry)?;
+            tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id, "destroying mixer");
+            Self::stop_and_finish(&entry, mixer, req.oper_user_id.clone()).await?;
+        }
+        Ok(Response::new(proto::DestroyCloudMixerResponse {
+            info: Some(self.info(entry.clone()).await?),
+        }))
+    }
+
+    async fn get_cloud_mixer(
+        &self,
+        request: Request<proto::GetCloudMixerRequest>,
+    ) -> Result<Response<proto::MixerInfo>, Status> {
+        let entry = self.inner.registry.get(&request.get_ref().mixer_id)?;
+        Ok(Response::new(self.info(entry).await?))
+    }
+
+    async fn list_cloud_mixers(
+        &self,
+        _request: Request<proto::ListCloudMixersRequest>,
+    ) -> Result<Response<proto::ListCloudMixersResponse>, Status> {
+        let entries = self.inner.registry.all();
+        let host = self.rtp_host();
+        let mixers = blocking("mixer snapshot", move || {
+            entries.iter().map(|e| e.info(host)).collect()
+        })
+        .await?;
+        Ok(Response::new(proto::ListCloudMixersResponse { mixers }))
+    }
+
+    type WatchEventsStream = events_watch::EventStream;
+
+    async fn watch_events(
+        &self,
+        request: Request<proto::WatchEventsRequest>,
+    ) -> Result<Response<Self::WatchEventsStream>, Status> {
+        let mixer_id = request.into_inner().mixer_id;
+        if !mixer_id.is_empty() {
+            validate::output::mixer_id(&mixer_id)?;
+        }
+        let closed = self.inner.closed.subscribe();
+        Ok(Response::new(events_watch::watch_events(
+            &self.inner.cfg.bus,
+            mixer_id,
+            closed,
+        )))
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -1,0 +1,154 @@
+//! Service tests that need no running engine: lookups, validation, reservation, shutdown.
+
+use std::time::Duration;
+
+use tonic::Code;
+
+use super::*;
+use crate::api::config::OutputDefaults;
+use crate::events::EventBus;
+use crate::ingest::ports::PortPool;
+
+fn service(root: &std::path::Path) -> CloudMixerService {
+    CloudMixerService::new(ServiceConfig {
+        output: OutputDefaults {
+            recordings_root: root.to_path_buf(),
+            x264_preset: "veryfast".into(),
+            encoder_threads: 0,
+        },
+        ports: PortPool::default_loopback(),
+        bus: EventBus::new(),
+        shutdown_timeout: Duration::from_secs(1),
+    })
+}
+
+fn create_req(out: &str) -> proto::CreateCloudMixerRequest {
+    proto::CreateCloudMixerRequest {
+        mixer_id: "m1".into(),
+        video_file_cfg: Some(proto::VideoFileCfg {
+            svr_path_name: out.into(),
+            v_width: 640,
+            v_height: 360,
+            v_fps: 15,
+            layout_config: vec![proto::LayoutRegion {
+                width: 640,
+                height: 360,
+                param: Some(proto::RegionParam { camid: "a".into() }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn unknown_mixer_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    let get = s
+        .get_cloud_mixer(Request::new(proto::GetCloudMixerRequest {
+            mixer_id: "nope".into(),
+        }))
+        .await;
+    assert_eq!(get.unwrap_err().code(), Code::NotFound);
+    let upd = s
+        .update_cloud_mixer_content(Request::new(proto::UpdateCloudMixerContentRequest {
+            mixer_id: "nope".into(),
+            ..Default::default()
+        }))
+        .await;
+    assert_eq!(upd.unwrap_err().code(), Code::NotFound);
+    let del = s
+        .destroy_cloud_mixer(Request::new(proto::DestroyCloudMixerRequest {
+            mixer_id: "nope".into(),
+            ..Default::default()
+        }))
+        .await;
+    assert_eq!(del.unwrap_err().code(), Code::NotFound);
+    let list = s
+        .list_cloud_mixers(Request::new(proto::ListCloudMixersRequest {}))
+        .await
+        .unwrap();
+    assert!(list.into_inner().mixers.is_empty());
+}
+
+#[tokio::test]
+async fn invalid_create_names_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    let mut r = create_req("x.mp4");
+    r.video_file_cfg.as_mut().unwrap().v_width = 641;
+    let e = s.create_cloud_mixer(Request::new(r)).await.unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert_eq!(e.message(), "video_file_cfg.v_width: must be even, got 641");
+}
+
+#[tokio::test]
+async fn existing_output_file_is_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.mp4"), b"x").unwrap();
+    let s = service(dir.path());
+    let e = s
+        .create_cloud_mixer(Request::new(create_req("old.mp4")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::AlreadyExists);
+    assert!(e.message().starts_with("video_file_cfg.svr_path_name:"));
+}
+
+#[tokio::test]
+async fn reservation_rejects_duplicate_id_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    let d = &s.inner.cfg.output;
+    let spec = validate::create_request(&create_req("a.mp4"), d).unwrap();
+    let (_e, _g) = s.inner.registry.reserve(&spec, 1).unwrap();
+    let Err(e) = s.inner.registry.reserve(&spec, 2) else {
+        panic!("duplicate id reserved")
+    };
+    assert_eq!(e.code(), Code::AlreadyExists);
+    let mut other = create_req("a.mp4");
+    other.mixer_id = "m2".into();
+    let spec2 = validate::create_request(&other, d).unwrap();
+    let Err(e) = s.inner.registry.reserve(&spec2, 3) else {
+        panic!("duplicate path reserved")
+    };
+    assert_eq!(e.code(), Code::AlreadyExists);
+    assert!(e.message().contains("\"m1\""), "{}", e.message());
+    // A reserved (starting) mixer is listed as Starting.
+    let info = s
+        .get_cloud_mixer(Request::new(proto::GetCloudMixerRequest {
+            mixer_id: "m1".into(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(info.state, proto::MixerState::Starting as i32);
+}
+
+#[tokio::test]
+async fn after_shutdown_creates_are_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    assert_eq!(s.shutdown_all().await, 0);
+    let e = s
+        .create_cloud_mixer(Request::new(create_req("x.mp4")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Unavailable);
+}
+
+#[tokio::test]
+async fn watch_rejects_malformed_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = service(dir.path());
+    let e = s
+        .watch_events(Request::new(proto::WatchEventsRequest {
+            mixer_id: "a b".into(),
+        }))
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(e.code(), Code::InvalidArgument);
+}

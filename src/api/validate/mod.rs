@@ -1,0 +1,141 @@
+//! Request validation: proto requests -> engine types ([`MixerSpec`], [`ContentUpdate`]).
+//!
+//! Pure functions (no IO; only the generated mixer id is random). Every error is
+//! `INVALID_ARGUMENT` whose message starts with the request field path, e.g.
+//! `video_file_cfg.layout_config[0].width: must be > 0, got 0`. The rules are listed in
+//! docs/API.md ("Validation rules"); each has a unit test in `tests.rs`.
+
+pub mod field;
+pub mod layout;
+pub mod output;
+pub mod source;
+
+#[cfg(test)]
+mod tests;
+
+use tonic::Status;
+
+pub use layout::Canvas;
+
+use crate::api::config::OutputDefaults;
+use crate::mixer::{ContentUpdate, MixerSpec, OutputSpec, SourceSpec};
+use crate::proto;
+
+/// Validates a Create request and applies defaults (mixer id, bit rates, colour, path,
+/// playout delay, layout). Errors: INVALID_ARGUMENT naming the field.
+pub fn create_request(
+    req: &proto::CreateCloudMixerRequest,
+    defaults: &OutputDefaults,
+) -> Result<MixerSpec, Status> {
+    let mixer_id = output::mixer_id(&req.mixer_id)?;
+    let sources = source::sources(&req.sources, "sources", &[])?;
+    let cfg = req
+        .video_file_cfg
+        .as_ref()
+        .ok_or_else(|| field::invalid("video_file_cfg", "must be set"))?;
+    let enc = output::encoding(cfg, "video_file_cfg")?;
+    let (rel_path, abs_path) = output::output_path(
+        &cfg.svr_path_name,
+        &mixer_id,
+        &defaults.recordings_root,
+        "video_file_cfg.svr_path_name",
+    )?;
+    let canvas = Canvas {
+        width: enc.width,
+        height: enc.height,
+    };
+    let video_camids = source::video_camids(&sources);
+    let layout = match layout::requested(
+        &cfg.layout_config,
+        cfg.layout_preset.as_ref(),
+        "video_file_cfg.",
+        canvas,
+        &video_camids,
+    )? {
+        Some(l) => l,
+        None => layout::default_layout(canvas, &video_camids)?,
+    };
+    let playout_delay_ms = output::playout_delay_ms(req.playout_delay_ms)?;
+    Ok(MixerSpec {
+        mixer_id,
+        oper_user_id: req.oper_user_id.clone(),
+        sources,
+        output: output_spec(&enc, rel_path, abs_path, defaults),
+        layout,
+        playout_delay_ms,
+    })
+}
+
+/// The engine's [`OutputSpec`] from validated encoding settings and paths.
+pub fn output_spec(
+    enc: &output::Encoding,
+    rel_path: String,
+    abs_path: std::path::PathBuf,
+    defaults: &OutputDefaults,
+) -> OutputSpec {
+    OutputSpec {
+        rel_path,
+        abs_path,
+        width: enc.width,
+        height: enc.height,
+        fps: enc.fps,
+        video_bps: enc.video_bps,
+        audio_bps: enc.audio_bps,
+        background: enc.background,
+        encoder_threads: defaults.encoder_threads,
+        x264_preset: defaults.x264_preset.clone(),
+    }
+}
+
+/// What an Update is checked against: the mixer's canvas and its current sources.
+#[derive(Debug, Clone, Copy)]
+pub struct Current<'a> {
+    pub canvas: Canvas,
+    pub sources: &'a [SourceSpec],
+}
+
+/// Validates an Update request against the mixer's current state. Sources in
+/// `remove_camids` are removed before `add_sources` are added, so one request may
+/// replace a source by removing and re-adding its camid. A preset without camids is
+/// filled with the video sources after the update. Errors: INVALID_ARGUMENT naming the field.
+pub fn update_request(
+    req: &proto::UpdateCloudMixerContentRequest,
+    current: Current<'_>,
+) -> Result<ContentUpdate, Status> {
+    let current_camids: Vec<String> = current.sources.iter().map(|s| s.camid.clone()).collect();
+    source::removals(&req.remove_camids, &current_camids)?;
+    let kept: Vec<SourceSpec> = current
+        .sources
+        .iter()
+        .filter(|s| !req.remove_camids.contains(&s.camid))
+        .cloned()
+        .collect();
+    let kept_camids: Vec<String> = kept.iter().map(|s| s.camid.clone()).collect();
+    let add_sources = source::sources(&req.add_sources, "add_sources", &kept_camids)?;
+    let after: Vec<SourceSpec> = kept
+        .into_iter()
+        .chain(add_sources.iter().cloned())
+        .collect();
+    let layout = layout::requested(
+        &req.layout_config,
+        req.layout_preset.as_ref(),
+        "",
+        current.canvas,
+        &source::video_camids(&after),
+    )?;
+    Ok(ContentUpdate {
+        layout,
+        add_sources,
+        remove_camids: req.remove_camids.clone(),
+    })
+}
+
+/// The sources of a mixer after `update` has been applied to `sources`.
+pub fn apply_sources(sources: &[SourceSpec], update: &ContentUpdate) -> Vec<SourceSpec> {
+    sources
+        .iter()
+        .filter(|s| !update.remove_camids.contains(&s.camid))
+        .cloned()
+        .chain(update.add_sources.iter().cloned())
+        .collect()
+}

@@ -1,0 +1,202 @@
+//! Output settings of `video_file_cfg` (size, rate, bit rates, colour, file path), the
+//! mixer id and the playout delay.
+//!
+//! These validators are shared by the gRPC service and the offline `compose` command so
+//! that both report errors the same way.
+
+use std::path::{Path, PathBuf};
+
+use tonic::Status;
+
+use super::field::{self, invalid};
+use crate::mixer::{Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_VIDEO_BPS};
+use crate::proto;
+
+/// Largest canvas width, pixels.
+pub const MAX_WIDTH: u32 = 3840;
+/// Largest canvas height, pixels.
+pub const MAX_HEIGHT: u32 = 2160;
+/// Highest output frame rate, frames per second.
+pub const MAX_FPS: u32 = 60;
+/// Accepted H.264 bit rates, bit/s (0 in a request means [`DEFAULT_VIDEO_BPS`]).
+pub const VIDEO_BPS_RANGE: (u32, u32) = (10_000, 100_000_000);
+/// Accepted AAC bit rates, bit/s (0 in a request means [`DEFAULT_AUDIO_BPS`]).
+pub const AUDIO_BPS_RANGE: (u32, u32) = (8_000, 320_000);
+/// Longest playout delay, ms.
+pub const MAX_PLAYOUT_DELAY_MS: u32 = 5_000;
+/// Longest mixer id, bytes.
+pub const MAX_MIXER_ID_LEN: usize = 64;
+/// Longest `svr_path_name`, bytes.
+pub const MAX_PATH_LEN: usize = 1024;
+
+/// The encoder settings of a `video_file_cfg`, defaults applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding {
+    /// Canvas width, even, pixels.
+    pub width: u32,
+    /// Canvas height, even, pixels.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// H.264 bit rate, bit/s.
+    pub video_bps: u32,
+    /// AAC bit rate, bit/s.
+    pub audio_bps: u32,
+    /// Canvas colour.
+    pub background: Rgb,
+}
+
+/// Validates size, frame rate, bit rates and colour of `cfg` (request field `prefix`,
+/// normally `video_file_cfg`). Errors: INVALID_ARGUMENT naming e.g. `video_file_cfg.v_width`.
+pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Status> {
+    let f = |name: &str| field::join(prefix, name);
+    let width = dimension(cfg.v_width, MAX_WIDTH, &f("v_width"))?;
+    let height = dimension(cfg.v_height, MAX_HEIGHT, &f("v_height"))?;
+    if cfg.v_fps == 0 || cfg.v_fps > MAX_FPS {
+        return Err(invalid(
+            f("v_fps"),
+            format!("must be 1..={MAX_FPS}, got {}", cfg.v_fps),
+        ));
+    }
+    let video_bps = bit_rate(cfg.v_bps, DEFAULT_VIDEO_BPS, VIDEO_BPS_RANGE, &f("v_bps"))?;
+    let audio_bps = bit_rate(cfg.a_bps, DEFAULT_AUDIO_BPS, AUDIO_BPS_RANGE, &f("a_bps"))?;
+    let background = if cfg.background_color.is_empty() {
+        Rgb::default()
+    } else {
+        Rgb::parse_hex(&cfg.background_color).ok_or_else(|| {
+            invalid(
+                f("background_color"),
+                format!("must be \"#RRGGBB\", got {:?}", cfg.background_color),
+            )
+        })?
+    };
+    Ok(Encoding {
+        width,
+        height,
+        fps: cfg.v_fps,
+        video_bps,
+        audio_bps,
+        background,
+    })
+}
+
+fn dimension(v: u32, max: u32, f: &str) -> Result<u32, Status> {
+    if v == 0 {
+        return Err(invalid(f, "must be > 0"));
+    }
+    if v % 2 != 0 {
+        return Err(invalid(f, format!("must be even, got {v}")));
+    }
+    if v > max {
+        return Err(invalid(f, format!("must be at most {max}, got {v}")));
+    }
+    Ok(v)
+}
+
+fn bit_rate(v: u32, default: u32, (lo, hi): (u32, u32), f: &str) -> Result<u32, Status> {
+    match v {
+        0 => Ok(default),
+        v if (lo..=hi).contains(&v) => Ok(v),
+        v => Err(invalid(
+            f,
+            format!("must be 0 (default {default}) or {lo}..={hi} bit/s, got {v}"),
+        )),
+    }
+}
+
+/// The mixer id: `[A-Za-z0-9._-]{1,64}`; empty generates a UUID v4.
+/// Errors: INVALID_ARGUMENT naming `mixer_id`.
+pub fn mixer_id(id: &str) -> Result<String, Status> {
+    if id.is_empty() {
+        return Ok(uuid::Uuid::new_v4().to_string());
+    }
+    if id.len() > MAX_MIXER_ID_LEN {
+        return Err(invalid(
+            "mixer_id",
+            format!("at most {MAX_MIXER_ID_LEN} characters, got {}", id.len()),
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(invalid(
+            "mixer_id",
+            format!("only letters, digits, '.', '_' and '-' are allowed, got {c:?} in {id:?}"),
+        ));
+    }
+    Ok(id.to_owned())
+}
+
+/// Playout delay in ms: 0 means [`DEFAULT_PLAYOUT_DELAY_MS`]; at most [`MAX_PLAYOUT_DELAY_MS`].
+pub fn playout_delay_ms(v: u32) -> Result<u32, Status> {
+    match v {
+        0 => Ok(DEFAULT_PLAYOUT_DELAY_MS),
+        v if v <= MAX_PLAYOUT_DELAY_MS => Ok(v),
+        v => Err(invalid(
+            "playout_delay_ms",
+            format!("must be at most {MAX_PLAYOUT_DELAY_MS} ms, got {v}"),
+        )),
+    }
+}
+
+/// Resolves `svr_path_name` (request field `f`) under `root`: empty means
+/// `<mixer_id>.mp4`. The path must be relative, use `/` as separator, have no empty,
+/// `.` or `..` component (so it cannot leave `root`) and end in `.mp4`.
+/// Returns (relative path, absolute path). Errors: INVALID_ARGUMENT naming `f`.
+pub fn output_path(
+    svr_path_name: &str,
+    mixer_id: &str,
+    root: &Path,
+    f: &str,
+) -> Result<(String, PathBuf), Status> {
+    let rel = if svr_path_name.is_empty() {
+        format!("{mixer_id}.mp4")
+    } else {
+        svr_path_name.to_owned()
+    };
+    relative_mp4(&rel, f)?;
+    let abs = root.join(&rel);
+    Ok((rel, abs))
+}
+
+/// Checks that `rel` is a relative `/`-separated path ending in `.mp4` that cannot
+/// escape the directory it is joined to.
+fn relative_mp4(rel: &str, f: &str) -> Result<(), Status> {
+    if rel.len() > MAX_PATH_LEN {
+        return Err(invalid(
+            f,
+            format!("at most {MAX_PATH_LEN} bytes, got {}", rel.len()),
+        ));
+    }
+    if rel.chars().any(char::is_control) {
+        return Err(invalid(f, format!("control characters in {rel:?}")));
+    }
+    if rel.contains('\\') {
+        return Err(invalid(f, format!("use '/' as separator, got {rel:?}")));
+    }
+    if rel.starts_with('/') || Path::new(rel).is_absolute() {
+        return Err(invalid(
+            f,
+            format!("must be relative to the recordings root, got {rel:?}"),
+        ));
+    }
+    for part in rel.split('/') {
+        match part {
+            "" => return Err(invalid(f, format!("empty path component in {rel:?}"))),
+            "." | ".." => {
+                return Err(invalid(
+                    f,
+                    format!("{part:?} component not allowed in {rel:?}"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let is_mp4 = name.len() > 4 && name.to_ascii_lowercase().ends_with(".mp4");
+    if !is_mp4 {
+        return Err(invalid(f, format!("must end in \".mp4\", got {rel:?}")));
+    }
+    Ok(())
+}

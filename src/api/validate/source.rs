@@ -1,0 +1,133 @@
+//! Sources (Cloudroom camids): `SourceConfig` -> [`SourceSpec`].
+//!
+//! Rules: camid non-empty and unique within the mixer; at least one of video and audio;
+//! codec set (not `*_UNSPECIFIED`, not an unknown enum value); payload type 0..=127.
+
+use std::collections::HashSet;
+
+use tonic::Status;
+
+use super::field::{self, invalid};
+use crate::mixer::{AudioCodec, RtpStreamSpec, SourceSpec, VideoCodec};
+use crate::proto;
+
+/// Most sources one mixer may have (each needs two UDP port pairs).
+pub const MAX_SOURCES: usize = 64;
+
+/// Validates `list` (request field `prefix`, e.g. `sources` or `add_sources`).
+/// `taken` holds camids already used by the mixer; a camid in `taken` or repeated in
+/// `list` is a duplicate. Errors: INVALID_ARGUMENT naming e.g. `sources[1].camid`.
+pub fn sources(
+    list: &[proto::SourceConfig],
+    prefix: &str,
+    taken: &[String],
+) -> Result<Vec<SourceSpec>, Status> {
+    if list.len() + taken.len() > MAX_SOURCES {
+        return Err(invalid(
+            prefix,
+            format!(
+                "a mixer has at most {MAX_SOURCES} sources, got {}",
+                list.len() + taken.len()
+            ),
+        ));
+    }
+    let mut seen: HashSet<&str> = taken.iter().map(String::as_str).collect();
+    let mut out = Vec::with_capacity(list.len());
+    for (i, s) in list.iter().enumerate() {
+        let at = field::index(prefix, i);
+        let camid_field = field::join(&at, "camid");
+        field::camid(&camid_field, &s.camid)?;
+        if !seen.insert(&s.camid) {
+            return Err(invalid(camid_field, format!("duplicate {:?}", s.camid)));
+        }
+        out.push(source(s, &at)?);
+    }
+    Ok(out)
+}
+
+/// One source, its camid already checked.
+fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, Status> {
+    if s.video.is_none() && s.audio.is_none() {
+        return Err(invalid(at, "must have video, audio or both"));
+    }
+    let video = match &s.video {
+        None => None,
+        Some(v) => {
+            let f = field::join(at, "video");
+            Some(RtpStreamSpec {
+                codec: video_codec(v.codec, &field::join(&f, "codec"))?,
+                payload_type: payload_type(v.payload_type, &field::join(&f, "payload_type"))?,
+                ssrc: v.ssrc,
+            })
+        }
+    };
+    let audio = match &s.audio {
+        None => None,
+        Some(a) => {
+            let f = field::join(at, "audio");
+            Some(RtpStreamSpec {
+                codec: audio_codec(a.codec, &field::join(&f, "codec"))?,
+                payload_type: payload_type(a.payload_type, &field::join(&f, "payload_type"))?,
+                ssrc: a.ssrc,
+            })
+        }
+    };
+    Ok(SourceSpec {
+        camid: s.camid.clone(),
+        video,
+        audio,
+    })
+}
+
+fn video_codec(v: i32, f: &str) -> Result<VideoCodec, Status> {
+    match proto::VideoCodec::try_from(v) {
+        Ok(proto::VideoCodec::Vp8) => Ok(VideoCodec::Vp8),
+        Ok(proto::VideoCodec::H264) => Ok(VideoCodec::H264),
+        Ok(proto::VideoCodec::Unspecified) => Err(invalid(
+            f,
+            "must be set (VIDEO_CODEC_VP8 or VIDEO_CODEC_H264)",
+        )),
+        Err(_) => Err(invalid(f, format!("unknown video codec {v}"))),
+    }
+}
+
+fn audio_codec(v: i32, f: &str) -> Result<AudioCodec, Status> {
+    match proto::AudioCodec::try_from(v) {
+        Ok(proto::AudioCodec::Opus) => Ok(AudioCodec::Opus),
+        Ok(proto::AudioCodec::Unspecified) => Err(invalid(f, "must be set (AUDIO_CODEC_OPUS)")),
+        Err(_) => Err(invalid(f, format!("unknown audio codec {v}"))),
+    }
+}
+
+fn payload_type(pt: u32, f: &str) -> Result<u8, Status> {
+    match u8::try_from(pt) {
+        Ok(pt) if pt <= 127 => Ok(pt),
+        _ => Err(invalid(f, format!("must be 0..=127, got {pt}"))),
+    }
+}
+
+/// Validates `remove` (request field `remove_camids`) against the mixer's `current`
+/// camids. Errors: empty, unknown or repeated camid.
+pub fn removals(remove: &[String], current: &[String]) -> Result<(), Status> {
+    let mut seen = HashSet::new();
+    for (i, c) in remove.iter().enumerate() {
+        let f = field::index("remove_camids", i);
+        field::camid(&f, c)?;
+        if !current.contains(c) {
+            return Err(invalid(f, format!("{c:?} is not a source of this mixer")));
+        }
+        if !seen.insert(c) {
+            return Err(invalid(f, format!("duplicate {c:?}")));
+        }
+    }
+    Ok(())
+}
+
+/// Camids of the sources that send video, in order: the default tiles of a preset.
+pub fn video_camids(sources: &[SourceSpec]) -> Vec<String> {
+    sources
+        .iter()
+        .filter(|s| s.video.is_some())
+        .map(|s| s.camid.clone())
+        .collect()
+}

@@ -1,0 +1,98 @@
+//! One test per validation rule: the code is INVALID_ARGUMENT and the message names the field.
+//! Shared fixtures here; the tests are grouped by the validator they exercise.
+
+use std::path::PathBuf;
+
+use tonic::Code;
+
+pub(super) use super::*;
+pub(super) use crate::mixer::{
+    Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_VIDEO_BPS,
+};
+
+pub(super) fn defaults() -> OutputDefaults {
+    OutputDefaults {
+        recordings_root: PathBuf::from("/rec"),
+        x264_preset: "veryfast".into(),
+        encoder_threads: 0,
+    }
+}
+
+pub(super) fn src(camid: &str) -> proto::SourceConfig {
+    proto::SourceConfig {
+        camid: camid.into(),
+        video: Some(proto::RtpVideo {
+            codec: proto::VideoCodec::Vp8 as i32,
+            payload_type: 96,
+            ssrc: None,
+        }),
+        audio: Some(proto::RtpAudio {
+            codec: proto::AudioCodec::Opus as i32,
+            payload_type: 111,
+            ssrc: Some(5),
+        }),
+    }
+}
+
+pub(super) fn region(
+    camid: &str,
+    top: i32,
+    left: i32,
+    width: i32,
+    height: i32,
+) -> proto::LayoutRegion {
+    proto::LayoutRegion {
+        r#type: 0,
+        top,
+        left,
+        width,
+        height,
+        keep_aspect_ratio: true,
+        z_order: None,
+        param: Some(proto::RegionParam {
+            camid: camid.into(),
+        }),
+    }
+}
+
+/// Cloudroom's example: 1280x720 at 15 fps, two 640x360 tiles side by side at top=180.
+pub(super) fn req() -> proto::CreateCloudMixerRequest {
+    proto::CreateCloudMixerRequest {
+        mixer_id: "m1".into(),
+        oper_user_id: "alice".into(),
+        sources: vec![src("Usr1.-1"), src("Usr2.-1")],
+        video_file_cfg: Some(proto::VideoFileCfg {
+            svr_path_name: "2021-09-24/meeting.mp4".into(),
+            v_width: 1280,
+            v_height: 720,
+            v_fps: 15,
+            layout_config: vec![
+                region("Usr1.-1", 180, 0, 640, 360),
+                region("Usr2.-1", 180, 640, 640, 360),
+            ],
+            ..Default::default()
+        }),
+        playout_delay_ms: 0,
+    }
+}
+
+pub(super) fn cfg(r: &mut proto::CreateCloudMixerRequest) -> &mut proto::VideoFileCfg {
+    r.video_file_cfg.as_mut().unwrap()
+}
+
+/// Asserts that `r` fails with INVALID_ARGUMENT and a message starting with `prefix`.
+#[track_caller]
+pub(super) fn rejects(r: proto::CreateCloudMixerRequest, prefix: &str) {
+    let e = create_request(&r, &defaults()).expect_err("request should be rejected");
+    assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
+    assert!(
+        e.message().starts_with(prefix),
+        "message {:?} should start with {prefix:?}",
+        e.message()
+    );
+}
+
+mod layout;
+mod output;
+mod source;
+mod update;

@@ -1,0 +1,42 @@
+//! Source rules.
+
+use super::*;
+
+#[test]
+fn duplicate_camid() {
+    let mut r = req();
+    r.sources[1].camid = "Usr1.-1".into();
+    rejects(r, "sources[1].camid: duplicate \"Usr1.-1\"");
+}
+
+#[test]
+fn empty_camid() {
+    let mut r = req();
+    r.sources[0].camid.clear();
+    rejects(r, "sources[0].camid: must not be empty");
+}
+
+#[test]
+fn unspecified_or_unknown_codec() {
+    let mut r = req();
+    r.sources[0].video.as_mut().unwrap().codec = 0;
+    rejects(r, "sources[0].video.codec: must be set");
+    let mut r = req();
+    r.sources[1].audio.as_mut().unwrap().codec = 9;
+    rejects(r, "sources[1].audio.codec: unknown audio codec 9");
+}
+
+#[test]
+fn payload_type_above_127() {
+    let mut r = req();
+    r.sources[1].video.as_mut().unwrap().payload_type = 128;
+    rejects(r, "sources[1].video.payload_type: must be 0..=127, got 128");
+}
+
+#[test]
+fn source_without_media() {
+    let mut r = req();
+    r.sources[0].video = None;
+    r.sources[0].audio = None;
+    rejects(r, "sources[0]: must have video, audio or both");
+}

@@ -1,0 +1,270 @@
+//! The command line, declared with clap derive. Every flag names its unit and default.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cli::parse;
+use crate::proto;
+
+const LONG_ABOUT: &str = "\
+cloudmixer receives participants' RTP (VP8/H.264 video, Opus audio) on UDP ports it
+allocates, composites their video by a layout, mixes their audio and records a
+fragmented MP4. It is controlled over gRPC (cloudmixer.v1.CloudMixer, modelled on
+Cloudroom's cloud mixer); this binary is both the daemon and a client.
+
+Example session:
+  cloudmixer serve --recordings-dir ./recordings
+  cloudmixer create --id demo --source Usr1.-1 --source Usr2.-1 --layout side-by-side
+  cloudmixer events --mixer demo";
+
+/// `cloudmixer`: the mixer daemon and its command-line client.
+#[derive(Debug, Parser)]
+#[command(name = "cloudmixer", version, about = "Server-side media mixer: RTP in, composited fragmented MP4 out", long_about = LONG_ABOUT)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: gRPC API, health and reflection services, the mixers.
+    Serve(ServeArgs),
+    /// Create and start a mixer; prints the UDP ports to send each source's RTP to.
+    Create(CreateArgs),
+    /// Change a running mixer's layout and/or add and remove sources.
+    Update(UpdateArgs),
+    /// Stop a mixer and finalize its file; prints the final output info.
+    Destroy(DestroyArgs),
+    /// Show one mixer: state, settings, output and per-source statistics.
+    Get(GetArgs),
+    /// List every mixer the daemon knows.
+    List(ClientArgs),
+    /// Stream mixer events (state changes, output progress) until Ctrl-C.
+    Events(EventsArgs),
+    /// Mix media files offline (no daemon) into one MP4, as fast as the CPU allows.
+    Compose(ComposeArgs),
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// libx264 presets, fastest first.
+pub const X264_PRESETS: [&str; 10] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+];
+
+/// `serve` flags; each also reads a `CLOUDMIXER_*` environment variable.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TCP address of the gRPC server (host:port; port 0 picks a free one).
+    #[arg(long, env = "CLOUDMIXER_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Directory every output path (svr_path_name) is relative to; created if missing.
+    #[arg(
+        long,
+        env = "CLOUDMIXER_RECORDINGS_DIR",
+        default_value = "./recordings"
+    )]
+    pub recordings_dir: PathBuf,
+    /// IP address the RTP/RTCP UDP ports are bound on (0.0.0.0 = every interface).
+    #[arg(long, env = "CLOUDMIXER_RTP_BIND", default_value = "127.0.0.1")]
+    pub rtp_bind: IpAddr,
+    /// UDP port range FIRST-LAST for RTP (even) and RTCP (RTP + 1); each source with
+    /// video and audio uses 4 ports.
+    #[arg(long, env = "CLOUDMIXER_RTP_PORTS", default_value = "40000-40999", value_parser = parse::port_range)]
+    pub rtp_ports: (u16, u16),
+    /// Log format; the level is set by RUST_LOG (default "info").
+    #[arg(long, env = "CLOUDMIXER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// libx264 preset of every mixer (speed vs. compression).
+    #[arg(long, env = "CLOUDMIXER_X264_PRESET", default_value = "veryfast", value_parser = X264_PRESETS)]
+    pub x264_preset: String,
+    /// libx264 threads per mixer; 0 = let x264 choose.
+    #[arg(long, env = "CLOUDMIXER_ENCODER_THREADS", default_value_t = 0)]
+    pub encoder_threads: u32,
+    /// On SIGINT/SIGTERM, seconds to wait for mixers to finalize their files.
+    #[arg(long, env = "CLOUDMIXER_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+}
+
+/// Flags shared by the client subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// gRPC address of the daemon.
+    #[arg(
+        long,
+        env = "CLOUDMIXER_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub server: String,
+    /// Print the response as JSON (proto3 field names in lowerCamelCase, enums by name).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a layout is given on the command line.
+#[derive(Debug, Clone, Args)]
+pub struct LayoutArgs {
+    /// Preset layout filled with the video sources in order: single, side-by-side,
+    /// picture-in-picture, speaker, grid (2x2 or 3x3 or 4x4 by the number of sources),
+    /// grid-3x3, grid-4x4.
+    #[arg(long, value_name = "PRESET", conflicts_with = "layout_json")]
+    pub layout: Option<String>,
+    /// Explicit regions as JSON, inline or a file name: an array (or {"layoutConfig": [..]})
+    /// of {"type":0,"top":180,"left":0,"width":640,"height":360,"keepAspectRatio":1,
+    /// "zOrder":0,"param":{"camid":"Usr1.-1"}}; pixels; snake_case names also accepted.
+    #[arg(long, value_name = "JSON|FILE")]
+    pub layout_json: Option<String>,
+    /// Fit pictures inside their tiles with bars instead of stretching them (for --layout,
+    /// and for --layout-json regions that do not say).
+    #[arg(long)]
+    pub keep_aspect_ratio: bool,
+}
+
+/// Output picture and encoder settings shared by `create` and `compose`.
+#[derive(Debug, Clone, Args)]
+pub struct PictureArgs {
+    /// Output size WIDTHxHEIGHT in pixels, both even, at most 3840x2160.
+    #[arg(long, default_value = "1280x720", value_parser = parse::size)]
+    pub size: (u32, u32),
+    /// Output frame rate, frames per second, 1..=60.
+    #[arg(long, default_value_t = 15)]
+    pub fps: u32,
+    /// H.264 bit rate, bit/s; 0 = default (1500000).
+    #[arg(long, default_value_t = 0)]
+    pub bps: u32,
+    /// AAC bit rate, bit/s; 0 = default (64000).
+    #[arg(long, default_value_t = 0)]
+    pub audio_bps: u32,
+    /// Canvas and bar colour, "#RRGGBB"; empty = black.
+    #[arg(long, default_value = "")]
+    pub background: String,
+}
+
+/// `create` flags.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Mixer id ([A-Za-z0-9._-], at most 64); empty = the daemon generates a UUID.
+    #[arg(long, default_value = "")]
+    pub id: String,
+    /// Who performs the operation (Cloudroom operUserID); reported in events.
+    #[arg(long, default_value = "")]
+    pub oper_user: String,
+    /// A source, repeatable: CAMID[:video=CODEC/PT,audio=CODEC/PT,vssrc=N,assrc=N].
+    /// Codecs vp8, h264, opus; PT = RTP payload type 0..=127 (default vp8 96, h264 102,
+    /// opus 111). A bare CAMID means video=vp8/96,audio=opus/111.
+    #[arg(long, value_name = "SOURCE", value_parser = parse::source)]
+    pub source: Vec<proto::SourceConfig>,
+    #[command(flatten)]
+    pub picture: PictureArgs,
+    /// Output path relative to the daemon's recordings dir, ending in .mp4;
+    /// empty = "<mixer id>.mp4".
+    #[arg(long, default_value = "")]
+    pub out: String,
+    #[command(flatten)]
+    pub layout: LayoutArgs,
+    /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.
+    #[arg(long, default_value_t = 0)]
+    pub playout_delay_ms: u32,
+}
+
+/// `update` flags.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The mixer id.
+    pub id: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Who performs the operation (Cloudroom operUserID).
+    #[arg(long, default_value = "")]
+    pub oper_user: String,
+    #[command(flatten)]
+    pub layout: LayoutArgs,
+    /// A source to add, repeatable; same syntax as `create --source`.
+    #[arg(long, value_name = "SOURCE", value_parser = parse::source)]
+    pub add_source: Vec<proto::SourceConfig>,
+    /// A camid to remove, repeatable (removals happen before additions).
+    #[arg(long, value_name = "CAMID")]
+    pub remove: Vec<String>,
+}
+
+/// `destroy` flags.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The mixer id.
+    pub id: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Who performs the operation (Cloudroom operUserID).
+    #[arg(long, default_value = "")]
+    pub oper_user: String,
+}
+
+/// `get` flags.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The mixer id.
+    pub id: String,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// `events` flags.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Only this mixer's events; default every mixer's.
+    #[arg(long, value_name = "ID", default_value = "")]
+    pub mixer: String,
+}
+
+/// `compose` flags.
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// An input file and the camid it is known by in the layout: CAMID=FILE, repeatable.
+    #[arg(long, value_name = "CAMID=FILE", required = true, value_parser = parse::input)]
+    pub input: Vec<(String, PathBuf)>,
+    #[command(flatten)]
+    pub layout: LayoutArgs,
+    /// Output MP4 path (absolute or relative to the current directory).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub picture: PictureArgs,
+    /// libx264 preset (speed vs. compression).
+    #[arg(long, default_value = "veryfast", value_parser = X264_PRESETS)]
+    pub x264_preset: String,
+    /// libx264 threads; 0 = let x264 choose.
+    #[arg(long, default_value_t = 0)]
+    pub encoder_threads: u32,
+    /// Stop after this much output media, ms; default: when the longest input ends.
+    #[arg(long)]
+    pub max_duration_ms: Option<u64>,
+    /// Print the final output info as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

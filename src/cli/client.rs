@@ -1,0 +1,197 @@
+//! Client subcommands: one gRPC call each, printed as text or `--json`.
+
+use tonic::codegen::http::Uri;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Status};
+
+use crate::cli::args::{ClientArgs, CreateArgs, DestroyArgs, EventsArgs, GetArgs, UpdateArgs};
+use crate::cli::{json, layout_arg, output};
+use crate::proto::{self, cloud_mixer_client::CloudMixerClient};
+
+type Client = CloudMixerClient<Channel>;
+
+/// `error` and the errors that caused it, joined by ": ".
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut s = error.to_string();
+    let mut cur = error.source();
+    while let Some(e) = cur {
+        s.push_str(": ");
+        s.push_str(&e.to_string());
+        cur = e.source();
+    }
+    s
+}
+
+/// Connects to `--server`. Errors: INVALID_ARGUMENT (bad URL), UNAVAILABLE.
+async fn connect(a: &ClientArgs) -> Result<Client, Status> {
+    let ep = Endpoint::from_shared(a.server.clone())
+        .map_err(|e| Status::invalid_argument(format!("--server {:?}: {e}", a.server)))?;
+    let ch = ep.connect().await.map_err(|e| {
+        Status::unavailable(format!(
+            "cannot connect to {}: {}",
+            a.server,
+            error_chain(&e)
+        ))
+    })?;
+    Ok(CloudMixerClient::new(ch))
+}
+
+/// Host of `--server`: printed for RTP ports when the daemon binds every interface.
+fn server_host(a: &ClientArgs) -> String {
+    a.server
+        .parse::<Uri>()
+        .ok()
+        .and_then(|u| u.host().map(str::to_owned))
+        .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    );
+}
+
+/// `create`.
+pub async fn create(a: CreateArgs) -> Result<(), Status> {
+    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout)?;
+    let req = proto::CreateCloudMixerRequest {
+        mixer_id: a.id,
+        oper_user_id: a.oper_user,
+        sources: a.source,
+        video_file_cfg: Some(proto::VideoFileCfg {
+            svr_path_name: a.out,
+            v_width: a.picture.size.0,
+            v_height: a.picture.size.1,
+            v_fps: a.picture.fps,
+            v_bps: a.picture.bps,
+            background_color: a.picture.background,
+            layout_config,
+            layout_preset,
+            a_bps: a.picture.audio_bps,
+        }),
+        playout_delay_ms: a.playout_delay_ms,
+    };
+    let r = connect(&a.client)
+        .await?
+        .create_cloud_mixer(Request::new(req))
+        .await?
+        .into_inner();
+    if a.client.json {
+        print_json(&json::created(&r));
+    } else {
+        print!("{}", output::created(&r, &server_host(&a.client)));
+    }
+    Ok(())
+}
+
+/// `update`.
+pub async fn update(a: UpdateArgs) -> Result<(), Status> {
+    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout)?;
+    let req = proto::UpdateCloudMixerContentRequest {
+        mixer_id: a.id,
+        oper_user_id: a.oper_user,
+        layout_config,
+        layout_preset,
+        add_sources: a.add_source,
+        remove_camids: a.remove,
+    };
+    let r = connect(&a.client)
+        .await?
+        .update_cloud_mixer_content(Request::new(req))
+        .await?
+        .into_inner();
+    if a.client.json {
+        print_json(&json::updated(&r));
+        return Ok(());
+    }
+    let host = server_host(&a.client);
+    if let Some(info) = &r.info {
+        println!(
+            "mixer {}  {}  updated",
+            info.mixer_id,
+            output::state(info.state)
+        );
+    }
+    for p in &r.added_source_ports {
+        println!("  {}", output::ports_line(p, &host));
+    }
+    Ok(())
+}
+
+/// `destroy`.
+pub async fn destroy(a: DestroyArgs) -> Result<(), Status> {
+    let req = proto::DestroyCloudMixerRequest {
+        mixer_id: a.id,
+        oper_user_id: a.oper_user,
+    };
+    let r = connect(&a.client)
+        .await?
+        .destroy_cloud_mixer(Request::new(req))
+        .await?
+        .into_inner();
+    let info = r.info.unwrap_or_default();
+    if a.client.json {
+        print_json(&json::mixer_info(&info));
+    } else {
+        let out = info.output.clone().unwrap_or_default();
+        println!("mixer {}  {}", info.mixer_id, output::state(info.state));
+        println!("  {}", output::output_info(&out));
+        println!("  {}", out.abs_path);
+    }
+    Ok(())
+}
+
+/// `get`.
+pub async fn get(a: GetArgs) -> Result<(), Status> {
+    let req = proto::GetCloudMixerRequest { mixer_id: a.id };
+    let info = connect(&a.client)
+        .await?
+        .get_cloud_mixer(Request::new(req))
+        .await?
+        .into_inner();
+    if a.client.json {
+        print_json(&json::mixer_info(&info));
+    } else {
+        print!("{}", output::mixer_info(&info, &server_host(&a.client)));
+    }
+    Ok(())
+}
+
+/// `list`.
+pub async fn list(a: ClientArgs) -> Result<(), Status> {
+    let r = connect(&a)
+        .await?
+        .list_cloud_mixers(Request::new(proto::ListCloudMixersRequest {}))
+        .await?
+        .into_inner();
+    if a.json {
+        print_json(&json::list(&r));
+    } else {
+        println!("{}", output::LIST_HEADER);
+        for m in &r.mixers {
+            println!("{}", output::mixer_row(m));
+        }
+    }
+    Ok(())
+}
+
+/// `events`: prints until Ctrl-C or the daemon ends the stream.
+pub async fn events(a: EventsArgs) -> Result<(), Status> {
+    let req = proto::WatchEventsRequest { mixer_id: a.mixer };
+    let mut stream = connect(&a.client)
+        .await?
+        .watch_events(Request::new(req))
+        .await?
+        .into_inner();
+    loop {
+        tokio::select! {
+            msg = stream.message() => match msg? {
+                Some(e) if a.client.json => println!("{}", json::event(&e)),
+                Some(e) => println!("{}", output::event_line(&e)),
+                None => return Ok(()),
+            },
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! `compose`: offline mixing of media files into one MP4 with the live mixer's
+//! compositor and encoder ([`crate::mixer::offline::run`]).
+//!
+//! Size, rate, colour and layout go through the same validators as the gRPC API
+//! ([`crate::api::validate`]), so errors read the same (e.g.
+//! `video_file_cfg.v_width: must be even, got 641`).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use tonic::Status;
+
+use crate::api::config::OutputDefaults;
+use crate::api::convert;
+use crate::api::validate::{self, field, Canvas};
+use crate::cli::args::ComposeArgs;
+use crate::cli::{json, layout_arg, output};
+use crate::mixer::offline::{self, OfflineInput, OfflineJob};
+use crate::proto;
+
+/// Builds the job from the flags. Errors: INVALID_ARGUMENT naming the field or flag,
+/// ALREADY_EXISTS if `--out` exists and `--force` is not given.
+pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
+    let mut seen = HashSet::new();
+    let mut inputs = Vec::with_capacity(a.input.len());
+    for (i, (camid, path)) in a.input.iter().enumerate() {
+        let f = field::index("input", i);
+        field::camid(&f, camid)?;
+        if !seen.insert(camid.as_str()) {
+            return Err(field::invalid(f, format!("duplicate camid {camid:?}")));
+        }
+        if !path.is_file() {
+            return Err(field::invalid(
+                f,
+                format!("{} is not a file", path.display()),
+            ));
+        }
+        inputs.push(OfflineInput {
+            camid: camid.clone(),
+            path: path.clone(),
+        });
+    }
+    let camids: Vec<String> = inputs.iter().map(|i| i.camid.clone()).collect();
+    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout)?;
+    let cfg = proto::VideoFileCfg {
+        v_width: a.picture.size.0,
+        v_height: a.picture.size.1,
+        v_fps: a.picture.fps,
+        v_bps: a.picture.bps,
+        a_bps: a.picture.audio_bps,
+        background_color: a.picture.background.clone(),
+        layout_config,
+        layout_preset,
+        ..Default::default()
+    };
+    let enc = validate::output::encoding(&cfg, "video_file_cfg")?;
+    let canvas = Canvas {
+        width: enc.width,
+        height: enc.height,
+    };
+    let requested = validate::layout::requested(
+        &cfg.layout_config,
+        cfg.layout_preset.as_ref(),
+        "video_file_cfg.",
+        canvas,
+        &camids,
+    )?;
+    let layout = match requested {
+        Some(l) => l,
+        None => validate::layout::default_layout(canvas, &camids)?,
+    };
+    let abs = out_path(&a.out, a.force)?;
+    let defaults = OutputDefaults {
+        recordings_root: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
+        x264_preset: a.x264_preset.clone(),
+        encoder_threads: a.encoder_threads,
+    };
+    let rel = a.out.display().to_string();
+    Ok(OfflineJob {
+        inputs,
+        layout,
+        output: validate::output_spec(&enc, rel, abs, &defaults),
+        max_duration_ms: a.max_duration_ms,
+    })
+}
+
+/// `--out` made absolute; must end in `.mp4` and not exist unless `force`.
+fn out_path(out: &Path, force: bool) -> Result<std::path::PathBuf, Status> {
+    let is_mp4 = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mp4"));
+    if !is_mp4 {
+        return Err(field::invalid(
+            "--out",
+            format!("must end in \".mp4\", got {}", out.display()),
+        ));
+    }
+    if out.exists() && !force {
+        return Err(Status::already_exists(format!(
+            "--out: {} exists (use --force to replace it)",
+            out.display()
+        )));
+    }
+    std::path::absolute(out).map_err(|e| field::invalid("--out", e))
+}
+
+/// `compose`: runs the job on a blocking thread and prints the final output info.
+pub async fn run(a: ComposeArgs) -> Result<(), Status> {
+    let job = job(&a)?;
+    let info = tokio::task::spawn_blocking(move || offline::run(job))
+        .await
+        .map_err(|e| Status::internal(format!("offline mixer failed unexpectedly: {e}")))??;
+    let info = convert::output_info(&info);
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json::output_info(&info)).unwrap_or_default()
+        );
+    } else {
+        println!("{}", output::output_info(&info));
+        println!("{}", info.abs_path);
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! `serve`: the daemon. gRPC CloudMixer + server reflection (v1 and v1alpha) + health,
+//! graceful shutdown on SIGINT/SIGTERM.
+//!
+//! Shutdown order: refuse new mixers, stop every mixer (each finalizes its file, at most
+//! `--shutdown-timeout-secs`), end the event streams, let tonic finish in-flight calls
+//! ([`SHUTDOWN_GRACE`] at most), exit 0.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tonic::transport::server::{Router, TcpIncoming};
+use tonic::transport::Server;
+use tonic::Status;
+use tonic_health::server::HealthReporter;
+use tonic_health::ServingStatus;
+
+use crate::api::config::{OutputDefaults, ServiceConfig};
+use crate::api::CloudMixerService;
+use crate::cli::args::{LogFormat, ServeArgs};
+use crate::cli::client::error_chain;
+use crate::events::EventBus;
+use crate::ingest::ports::PortPool;
+use crate::proto::{self, cloud_mixer_server::CloudMixerServer};
+
+/// After the mixers have stopped, how long open connections may take to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Installs the tracing subscriber: level from RUST_LOG (default `info`), to stderr.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _already_set = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Runs the daemon until SIGINT or SIGTERM. Errors: the recordings dir cannot be
+/// created, the listen address cannot be bound, or the server fails.
+pub async fn run(a: ServeArgs) -> Result<(), Status> {
+    init_logging(a.log_format);
+    let dir = &a.recordings_dir;
+    let root = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::canonicalize(dir))
+        .map_err(|e| Status::internal(format!("--recordings-dir {}: {e}", dir.display())))?;
+    run_with_root(a, root).await
+}
+
+async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Status> {
+    let service = CloudMixerService::new(ServiceConfig {
+        output: OutputDefaults {
+            recordings_root: root.clone(),
+            x264_preset: a.x264_preset.clone(),
+            encoder_threads: a.encoder_threads,
+        },
+        ports: PortPool::new(a.rtp_bind, a.rtp_ports.0, a.rtp_ports.1),
+        bus: EventBus::new(),
+        shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
+    });
+    let (router, mut health) = services(service.clone()).await?;
+
+    let listener = TcpListener::bind(a.listen)
+        .await
+        .map_err(|e| Status::unavailable(format!("--listen {}: {e}", a.listen)))?;
+    let addr = listener.local_addr().unwrap_or(a.listen);
+    let incoming = TcpIncoming::from_listener(listener, true, None)
+        .map_err(|e| Status::internal(format!("listener: {e}")))?;
+    tracing::info!(
+        recordings_dir = %root.display(),
+        rtp_bind = %a.rtp_bind,
+        rtp_ports = %format!("{}-{}", a.rtp_ports.0, a.rtp_ports.1),
+        "listening on {addr}"
+    );
+
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let svc = service.clone();
+    let shutdown = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: stopping mixers");
+        health
+            .set_not_serving::<CloudMixerServer<CloudMixerService>>()
+            .await;
+        health
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        let n = svc.shutdown_all().await;
+        tracing::info!(mixers = n, "mixers stopped");
+        svc.close_streams();
+        let _ = stopped_tx.send(());
+    };
+    let serve = router.serve_with_incoming_shutdown(incoming, shutdown);
+    tokio::pin!(serve);
+    let grace_over = async {
+        if stopped_rx.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        r = &mut serve => r.map_err(|e| Status::internal(format!("server: {}", error_chain(&e))))?,
+        () = grace_over => tracing::warn!("connections still open {SHUTDOWN_GRACE:?} after shutdown; exiting"),
+    }
+    tracing::info!("bye");
+    Ok(())
+}
+
+/// The gRPC router: CloudMixer, health (CloudMixer and "" SERVING) and reflection
+/// v1 + v1alpha over the CloudMixer and health descriptors. Returns the health reporter
+/// so that shutdown can report NOT_SERVING.
+pub async fn services(service: CloudMixerService) -> Result<(Router, HealthReporter), Status> {
+    let reflection_err =
+        |e: tonic_reflection::server::Error| Status::internal(format!("reflection: {e}"));
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(reflection_err)?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(reflection_err)?;
+    let (mut health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<CloudMixerServer<CloudMixerService>>()
+        .await;
+    health.set_service_status("", ServingStatus::Serving).await;
+    let router = Server::builder()
+        .add_service(CloudMixerServer::new(service))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    Ok((router, health))
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the daemon");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+#[path = "serve_tests.rs"]
+mod tests;
