@@ -11,6 +11,8 @@ pub mod audio;
 pub mod cli;
 pub mod compose;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ingest;
 pub mod layout;
 pub mod media;

@@ -46,6 +46,7 @@ pub fn ntp_to_micros(ntp: u64) -> i64 {
 /// The sender reports in a compound RTCP packet. Other packet types are skipped.
 /// Errors: the bytes are not valid RTCP (the caller counts and drops them).
 pub fn sender_reports(buf: &[u8]) -> Result<Vec<SenderInfo>, rtcp::Error> {
+    check_feedback_lengths(buf)?;
     let mut b = Bytes::copy_from_slice(buf);
     let packets = rtcp::packet::unmarshal(&mut b)?;
     Ok(packets
@@ -59,6 +60,39 @@ pub fn sender_reports(buf: &[u8]) -> Result<Vec<SenderInfo>, rtcp::Error> {
             octet_count: sr.octet_count,
         })
         .collect())
+}
+
+/// Refuses feedback packets too short for their fixed fields before the `rtcp` crate
+/// sees them: its unmarshal (0.17) reads past the packet and panics on an RTPFB/PSFB
+/// (RFC 4585 §6.1) whose length field is under 2 words (no room for the two SSRCs, e.g.
+/// a NACK or FIR of length 1), and on a FIR (RFC 5104 §4.3.1) whose FCI is not whole
+/// 8-byte entries. Transport-wide congestion control feedback (RTPFB FMT 15) is refused
+/// whole: its parser overflows a `u16` packet count (a panic with overflow checks), and
+/// only a media receiver sends it, never a participant sending to us. Found by fuzzing
+/// (docs/FUZZING.md, target `rtcp_packet`). Packets that overrun the datagram are left
+/// to the crate, which refuses them.
+fn check_feedback_lengths(buf: &[u8]) -> Result<(), rtcp::Error> {
+    const RTPFB: u8 = 205;
+    const PSFB: u8 = 206;
+    const FMT_FIR: u8 = 4;
+    const FMT_TCC: u8 = 15;
+    let mut rest = buf;
+    while let [b0, packet_type, hi, lo, ..] = *rest {
+        let words = usize::from(u16::from_be_bytes([hi, lo]));
+        let fmt = b0 & 0x1F;
+        if matches!(packet_type, RTPFB | PSFB)
+            && (words < 2
+                || (packet_type == RTPFB && fmt == FMT_TCC)
+                || (packet_type == PSFB && fmt == FMT_FIR && words % 2 != 0))
+        {
+            return Err(rtcp::Error::PacketTooShort);
+        }
+        let Some(next) = rest.get(4 * (words + 1)..) else {
+            break;
+        };
+        rest = next;
+    }
+    Ok(())
 }
 
 /// Reception statistics of one SSRC (RFC 3550 §6.4.1, A.3 and A.8).
