@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Every check CI runs, in order: system packages, formatting, clippy (warnings are
+# errors), then all unit, integration and end-to-end tests (`cargo test`).
+#
+# The tests run in the dev profile: Cargo.toml builds our code at opt-level 1 and every
+# dependency at opt-level 2, which is fast enough for the end-to-end tests that encode
+# 720p in real time, and shares its build with clippy's dependency graph better than a
+# separate release build would.
+#
+# Exits non-zero on the first failing step; cargo's own summaries are printed, and the
+# last line totals every test binary: "tests: N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Whole `cargo test` run limit, seconds (each test bounds its own children too).
+TEST_TIMEOUT_S=${TEST_TIMEOUT_S:-1500}
+
+scripts/install-deps.sh
+# Chromium, Janus, GStreamer, iproute2 for the WebRTC end-to-end tests (tests/webrtc_*.rs).
+scripts/install-webrtc-test-deps.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy --all-targets -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+echo "== cargo test"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+timeout --signal=INT --kill-after=30 "$TEST_TIMEOUT_S" cargo test --no-fail-fast -- --test-threads=1 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# Totals over every "test result:" line (one per test binary and the doc tests).
+awk '/^test result:/ {
+       for (i = 1; i <= NF; i++) {
+         if ($(i) ~ /^passed;?$/) p += $(i-1)
+         if ($(i) ~ /^failed;?$/) f += $(i-1)
+         if ($(i) ~ /^ignored;?$/) s += $(i-1)
+       }
+     }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+if [ "$status" -eq 124 ]; then
+  echo "cargo test timed out after ${TEST_TIMEOUT_S}s" >&2
+fi
+exit "$status"

@@ -1,0 +1,193 @@
+//! The daemon under test: `cloudmixer serve` on a free gRPC port, a temporary recordings
+//! root and an RTP port range of its own, so that tests can run in parallel.
+
+use std::fs::File;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use cloudmixer::proto::cloud_mixer_client::CloudMixerClient;
+use tonic::transport::Channel;
+
+use super::wait_for;
+
+/// How long the daemon may take to start listening (a debug build under load is slow).
+const LISTEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Ports per daemon when the test does not ask for a particular range.
+pub const DEFAULT_RTP_PORTS: u16 = 64;
+
+/// A running `cloudmixer serve`; killed (SIGKILL) and reaped when dropped. Its log is
+/// printed if the test is panicking, so a failure shows what the daemon said.
+pub struct Daemon {
+    child: Child,
+    /// gRPC port on 127.0.0.1.
+    pub port: u16,
+    /// First and last UDP port the daemon may allocate.
+    pub rtp_ports: (u16, u16),
+    /// Holds the recordings root and the log; removed on drop.
+    dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Starts a daemon with [`DEFAULT_RTP_PORTS`] UDP ports and waits until it listens.
+    pub fn start() -> Daemon {
+        Self::start_with_rtp_ports(DEFAULT_RTP_PORTS)
+    }
+
+    /// Starts a daemon allowed `n_ports` UDP ports (even count: RTP/RTCP pairs).
+    pub fn start_with_rtp_ports(n_ports: u16) -> Daemon {
+        Self::start_with_args(n_ports, &[])
+    }
+
+    /// [`Self::start_with_rtp_ports`] with extra `serve` flags (e.g. `--whip-listen`).
+    pub fn start_with_args(n_ports: u16, extra: &[String]) -> Daemon {
+        let dir = tempfile::tempdir().expect("create a temp dir for the daemon");
+        let recordings = dir.path().join("recordings");
+        std::fs::create_dir_all(&recordings).expect("create recordings root");
+        let port = free_tcp_port();
+        let (first, last) = free_udp_range(n_ports);
+        let log = File::create(dir.path().join("daemon.log")).expect("create daemon log");
+        let child = serve_command(port, &recordings, first, last)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log fd"))
+            .stderr(log)
+            .spawn()
+            .expect("start the cloudmixer binary");
+        let mut d = Daemon {
+            child,
+            port,
+            rtp_ports: (first, last),
+            dir,
+        };
+        d.wait_listening();
+        d
+    }
+
+    fn wait_listening(&mut self) {
+        let port = self.port;
+        let child = &mut self.child;
+        let ok = wait_for(LISTEN_TIMEOUT, Duration::from_millis(50), || {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(Err(status));
+            }
+            TcpStream::connect(("127.0.0.1", port)).ok().map(|_| Ok(()))
+        });
+        match ok {
+            Some(Ok(())) => {}
+            Some(Err(status)) => panic!("daemon exited early ({status}):\n{}", self.log()),
+            None => panic!(
+                "daemon not listening after {LISTEN_TIMEOUT:?}:\n{}",
+                self.log()
+            ),
+        }
+    }
+
+    /// "http://127.0.0.1:PORT".
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A gRPC channel to the daemon.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.endpoint())
+            .expect("valid endpoint URI")
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .expect("connect to the daemon")
+    }
+
+    /// A `cloudmixer.v1.CloudMixer` client.
+    pub async fn client(&self) -> CloudMixerClient<Channel> {
+        CloudMixerClient::new(self.channel().await)
+    }
+
+    /// The recordings root given to the daemon.
+    pub fn recordings(&self) -> PathBuf {
+        self.dir.path().join("recordings")
+    }
+
+    /// Everything the daemon wrote to stdout and stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    /// true while the process is alive.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("---- daemon log (last {} lines) ----", tail.len());
+            for l in tail.iter().rev() {
+                eprintln!("{l}");
+            }
+        }
+    }
+}
+
+/// The `serve` command line. The one place that knows the daemon's flags.
+fn serve_command(port: u16, recordings: &Path, first: u16, last: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cloudmixer"));
+    c.arg("serve")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--recordings-dir")
+        .arg(recordings)
+        .arg("--rtp-ports")
+        .arg(format!("{first}-{last}"))
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// A TCP port that was free a moment ago (bound to :0 and released).
+pub fn free_tcp_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind an ephemeral TCP port")
+        .port()
+}
+
+/// Next candidate block; starts at a pid-dependent offset so concurrent test binaries
+/// (or runs) rarely probe the same blocks.
+static NEXT_BLOCK: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// `n` consecutive UDP ports (first even) in 20000..=59999 that are all bindable now.
+pub fn free_udp_range(n: u16) -> (u16, u16) {
+    const LOW: u32 = 20_000;
+    const BLOCK: u32 = 128;
+    const BLOCKS: u32 = (60_000 - LOW) / BLOCK;
+    assert!(
+        n >= 2 && u32::from(n) <= BLOCK && n & 1 == 0,
+        "port count {n}"
+    );
+    let _ = NEXT_BLOCK.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % BLOCKS,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..BLOCKS {
+        let b = NEXT_BLOCK.fetch_add(1, Ordering::SeqCst) % BLOCKS;
+        let first = u16::try_from(LOW + b * BLOCK).expect("below 60000");
+        let last = first + n - 1;
+        let held: Result<Vec<UdpSocket>, _> = (first..=last)
+            .map(|p| UdpSocket::bind(("127.0.0.1", p)))
+            .collect();
+        if held.is_ok() {
+            return (first, last);
+        }
+    }
+    panic!("no block of {n} free UDP ports in 20000..60000");
+}

@@ -1,0 +1,199 @@
+//! ffmpeg RTP publishers: a lavfi picture and a sine tone, encoded like a WebRTC client
+//! (VP8 realtime or H.264 constrained baseline packetization-mode 1, Opus 48 kHz), sent to
+//! the ports a mixer returned. Killed when dropped.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Video codec of a publisher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    Vp8,
+    H264,
+}
+
+/// What one publisher sends.
+#[derive(Debug, Clone)]
+pub struct SenderSpec {
+    /// lavfi video source, e.g. [`solid`]("red").
+    pub picture: String,
+    pub codec: Codec,
+    /// UDP port for video RTP (RTCP goes to +1); None = no video.
+    pub video_port: Option<u16>,
+    pub video_pt: u8,
+    pub video_ssrc: u32,
+    /// Tone frequency in Hz.
+    pub tone_hz: u32,
+    /// UDP port for audio RTP; None = no audio.
+    pub audio_port: Option<u16>,
+    pub audio_pt: u8,
+    pub audio_ssrc: u32,
+    /// Media length; ffmpeg exits after it (the handle kills it earlier if dropped).
+    pub duration: Duration,
+}
+
+/// lavfi source of a solid 640x360@15 picture in `colour` (an ffmpeg colour name or 0xRRGGBB).
+pub fn solid(colour: &str) -> String {
+    format!("color=c={colour}:size=640x360:rate=15")
+}
+
+impl SenderSpec {
+    /// A 640x360@15 solid-colour publisher with a tone, both media, default PTs (VP8 96,
+    /// H.264 102, Opus 111).
+    pub fn solid(
+        colour: &str,
+        codec: Codec,
+        tone_hz: u32,
+        video_port: u16,
+        audio_port: u16,
+    ) -> Self {
+        SenderSpec {
+            picture: solid(colour),
+            codec,
+            video_port: Some(video_port),
+            video_pt: match codec {
+                Codec::Vp8 => 96,
+                Codec::H264 => 102,
+            },
+            video_ssrc: 0x1111_0000 + tone_hz,
+            tone_hz,
+            audio_port: Some(audio_port),
+            audio_pt: 111,
+            audio_ssrc: 0x2222_0000 + tone_hz,
+            duration: Duration::from_secs(20),
+        }
+    }
+
+    /// The ffmpeg arguments (without the program name).
+    pub fn args(&self) -> Vec<String> {
+        let secs = format!("{:.3}", self.duration.as_secs_f64());
+        let mut a: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-re"]
+            .map(String::from)
+            .to_vec();
+        // -t before each -i: it ends the endless lavfi sources (an output -t would not).
+        for src in [
+            self.picture.clone(),
+            format!("sine=frequency={}:sample_rate=48000", self.tone_hz),
+        ] {
+            a.extend([
+                "-t".into(),
+                secs.clone(),
+                "-f".into(),
+                "lavfi".into(),
+                "-i".into(),
+                src,
+            ]);
+        }
+        if let Some(port) = self.video_port {
+            a.extend(["-map", "0:v"].map(String::from));
+            let enc: &[&str] = match self.codec {
+                Codec::Vp8 => &[
+                    "-c:v",
+                    "libvpx",
+                    "-deadline",
+                    "realtime",
+                    "-cpu-used",
+                    "8",
+                    "-b:v",
+                    "800k",
+                    "-g",
+                    "15",
+                    "-auto-alt-ref",
+                    "0",
+                    "-pix_fmt",
+                    "yuv420p",
+                ],
+                Codec::H264 => &[
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "veryfast",
+                    "-tune",
+                    "zerolatency",
+                    "-profile:v",
+                    "baseline",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-b:v",
+                    "800k",
+                    "-g",
+                    "15",
+                    "-bsf:v",
+                    "h264_mp4toannexb",
+                ],
+            };
+            a.extend(enc.iter().map(|s| s.to_string()));
+            a.extend(rtp_out(self.video_pt, self.video_ssrc, port));
+        }
+        if let Some(port) = self.audio_port {
+            a.extend(
+                [
+                    "-map",
+                    "1:a",
+                    "-c:a",
+                    "libopus",
+                    "-ar",
+                    "48000",
+                    "-ac",
+                    "2",
+                    "-b:a",
+                    "64k",
+                    "-application",
+                    "lowdelay",
+                    "-frame_duration",
+                    "20",
+                ]
+                .map(String::from),
+            );
+            a.extend(rtp_out(self.audio_pt, self.audio_ssrc, port));
+        }
+        a
+    }
+
+    /// Starts ffmpeg.
+    pub fn start(&self) -> Sender {
+        assert!(
+            self.video_port.is_some() || self.audio_port.is_some(),
+            "a sender needs at least one port"
+        );
+        let child = Command::new("ffmpeg")
+            .args(self.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start ffmpeg (is it installed? scripts/install-deps.sh)");
+        Sender { child }
+    }
+}
+
+fn rtp_out(pt: u8, ssrc: u32, port: u16) -> Vec<String> {
+    vec![
+        "-payload_type".into(),
+        pt.to_string(),
+        "-ssrc".into(),
+        ssrc.to_string(),
+        "-f".into(),
+        "rtp".into(),
+        format!("rtp://127.0.0.1:{port}?pkt_size=1200"),
+    ]
+}
+
+/// A running ffmpeg publisher; killed and reaped on drop.
+pub struct Sender {
+    child: Child,
+}
+
+impl Sender {
+    /// true while ffmpeg runs.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
