@@ -63,9 +63,27 @@ pub struct OutputInfo {
     pub error_message: String,
 }
 
+/// Connection state of one WebRTC source (WHIP or WHEP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceConnectionState {
+    /// ICE and DTLS are up; media can flow.
+    Connected,
+    /// The session ended or broke (DELETE, ICE failure, server gone).
+    Disconnected,
+    /// WHEP: trying again after a failure, with backoff.
+    Reconnecting,
+}
+
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
+    /// A WebRTC source connected, disconnected or is reconnecting; `reason` says why
+    /// (e.g. "WHIP DELETE", "ICE failed", "WHEP POST: connection refused").
+    SourceStateChanged {
+        camid: String,
+        state: SourceConnectionState,
+        reason: String,
+    },
     /// Cloudroom CloudMixerStateChanged.
     StateChanged {
         state: MixerState,

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
+use crate::ingest::webrtc::{RtcSettings, WhipServer};
+use crate::mixer::live::Ingest;
 
 /// Settings every mixer's output inherits from the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,21 @@ pub struct ServiceConfig {
     /// How long [`crate::api::CloudMixerService::shutdown_all`] waits for mixers to
     /// finalize their files.
     pub shutdown_timeout: Duration,
+    /// The daemon's WHIP server; None refuses WHIP sources.
+    pub whip: Option<WhipServer>,
+    /// WebRTC settings of WHIP and WHEP sources.
+    pub rtc: RtcSettings,
+}
+
+impl ServiceConfig {
+    /// What mixers receive media with.
+    pub fn ingest(&self) -> Ingest {
+        Ingest {
+            ports: self.ports.clone(),
+            whip: self.whip.clone(),
+            rtc: self.rtc,
+        }
+    }
 }
 
 /// Default of [`ServiceConfig::shutdown_timeout`].

@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use crate::events::{self, EventKind, MixerState, OutputStatus};
+use crate::events::{self, EventKind, MixerState, OutputStatus, SourceConnectionState};
 use crate::layout::Layout;
 use crate::mixer::{self, AudioCodec, MixerSnapshot, OutputSpec, VideoCodec};
 use crate::proto;
@@ -53,6 +53,27 @@ pub fn source_ports(camid: &str, p: &mixer::SourcePorts, rtp_host: IpAddr) -> pr
         video_rtcp_port: p.video_rtcp.into(),
         audio_rtp_port: p.audio_rtp.into(),
         audio_rtcp_port: p.audio_rtcp.into(),
+        whip_url: p.whip_url.clone(),
+        whip_token: p.whip_token.clone(),
+    }
+}
+
+/// Proto form of a transport name ("rtp", "whip", "whep").
+pub fn transport(name: &str) -> proto::SourceTransport {
+    match name {
+        "whip" => proto::SourceTransport::Whip,
+        "whep" => proto::SourceTransport::Whep,
+        _ => proto::SourceTransport::Rtp,
+    }
+}
+
+/// Proto form of a WebRTC connection state (None -> UNSPECIFIED).
+pub fn connection_state(s: Option<SourceConnectionState>) -> proto::SourceConnectionState {
+    match s {
+        None => proto::SourceConnectionState::Unspecified,
+        Some(SourceConnectionState::Connected) => proto::SourceConnectionState::Connected,
+        Some(SourceConnectionState::Disconnected) => proto::SourceConnectionState::Disconnected,
+        Some(SourceConnectionState::Reconnecting) => proto::SourceConnectionState::Reconnecting,
     }
 }
 
@@ -93,6 +114,8 @@ pub fn source_stats(s: &mixer::SourceStats, rtp_host: IpAddr) -> proto::SourceSt
         last_packet_unix_ms: s.last_packet_unix_ms,
         video_codec: video_codec(s.video_codec) as i32,
         audio_codec: audio_codec(s.audio_codec) as i32,
+        transport: transport(&s.transport) as i32,
+        connection_state: connection_state(s.connection) as i32,
     }
 }
 
@@ -190,6 +213,16 @@ pub fn mixer_event(e: &events::MixerEvent) -> proto::MixerEvent {
         EventKind::OutputInfoChanged(o) => Event::OutputInfoChanged(proto::OutputInfoChanged {
             mixer_id: e.mixer_id.clone(),
             output_info: Some(output_info(o)),
+        }),
+        EventKind::SourceStateChanged {
+            camid,
+            state,
+            reason,
+        } => Event::SourceStateChanged(proto::SourceStateChanged {
+            mixer_id: e.mixer_id.clone(),
+            camid: camid.clone(),
+            state: connection_state(Some(*state)) as i32,
+            reason: reason.clone(),
         }),
     };
     proto::MixerEvent {

@@ -55,6 +55,8 @@ fn layout() -> Layout {
 #[test]
 fn mixer_info_carries_snapshot_and_effective_cfg() {
     let ports = SourcePorts {
+        whip_url: String::new(),
+        whip_token: String::new(),
         video_rtp: 40000,
         video_rtcp: 40001,
         audio_rtp: 40002,

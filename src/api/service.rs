@@ -189,8 +189,11 @@ impl CloudMixer for CloudMixerService {
         let id = spec.mixer_id.clone();
         let sources = spec.sources.clone();
         tracing::info!(mixer_id = %id, path = %spec.output.rel_path, sources = sources.len(), "creating mixer");
-        let (pool, bus) = (cfg.ports.clone(), cfg.bus.clone());
-        let started = blocking("mixer start", move || LiveMixer::start(spec, &pool, bus)).await;
+        let (ingest, bus) = (cfg.ingest(), cfg.bus.clone());
+        let started = blocking("mixer start", move || {
+            LiveMixer::start_with(spec, &ingest, bus)
+        })
+        .await;
         let (mixer, ports) = match started.and_then(|r| r.map_err(Status::from)) {
             Ok(v) => v,
             Err(e) => {
@@ -231,8 +234,8 @@ impl CloudMixer for CloudMixerService {
         let update = validate::update_request(&req, current)?;
         let after = validate::apply_sources(&sources, &update);
         let (added, layout) = (update.add_sources.clone(), update.layout.clone());
-        let pool = self.inner.cfg.ports.clone();
-        let ports = blocking("mixer update", move || mixer.update(update, &pool))
+        let ingest = self.inner.cfg.ingest();
+        let ports = blocking("mixer update", move || mixer.update_with(update, &ingest))
             .await?
             .map_err(Status::from)?;
         entry.set_current(after, layout);

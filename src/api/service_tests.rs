@@ -19,6 +19,8 @@ fn service(root: &std::path::Path) -> CloudMixerService {
         ports: PortPool::default_loopback(),
         bus: EventBus::new(),
         shutdown_timeout: Duration::from_secs(1),
+        whip: None,
+        rtc: Default::default(),
     })
 }
 

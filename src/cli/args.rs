@@ -103,6 +103,18 @@ pub struct ServeArgs {
     /// On SIGINT/SIGTERM, seconds to wait for mixers to finalize their files.
     #[arg(long, env = "CLOUDMIXER_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+    /// TCP address of the WHIP (RFC 9725) HTTP server, e.g. 127.0.0.1:8080 (port 0 picks
+    /// a free one). Unset: no WHIP server; WHIP sources are refused.
+    #[arg(long, env = "CLOUDMIXER_WHIP_LISTEN")]
+    pub whip_listen: Option<SocketAddr>,
+    /// URL prefix of the WHIP URLs handed out, e.g. https://mixer.example.com when a
+    /// TLS proxy fronts the server. Empty: http://<bound --whip-listen address>.
+    #[arg(long, env = "CLOUDMIXER_WHIP_PUBLIC_URL", default_value = "")]
+    pub whip_public_url: String,
+    /// Also gather loopback ICE candidates (127.0.0.1, ::1) for WHIP and WHEP: for
+    /// WebRTC peers on the same host.
+    #[arg(long, env = "CLOUDMIXER_WEBRTC_LOOPBACK")]
+    pub webrtc_loopback: bool,
 }
 
 /// Flags shared by the client subcommands.

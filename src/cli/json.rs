@@ -19,6 +19,8 @@ pub fn source_ports(p: &proto::SourcePorts) -> Value {
         "videoRtcpPort": p.video_rtcp_port,
         "audioRtpPort": p.audio_rtp_port,
         "audioRtcpPort": p.audio_rtcp_port,
+        "whipUrl": p.whip_url,
+        "whipToken": p.whip_token,
     })
 }
 
@@ -143,6 +145,14 @@ pub fn event(e: &proto::MixerEvent) -> Value {
             v["outputInfoChanged"] = json!({
                 "mixerId": o.mixer_id,
                 "outputInfo": o.output_info.as_ref().map(output_info),
+            });
+        }
+        Some(Event::SourceStateChanged(c)) => {
+            v["sourceStateChanged"] = json!({
+                "mixerId": c.mixer_id,
+                "camid": c.camid,
+                "state": enum_name(c.state, |s: proto::SourceConnectionState| s.as_str_name()),
+                "reason": c.reason,
             });
         }
         None => {}

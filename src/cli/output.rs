@@ -98,6 +98,9 @@ pub fn ports_line(p: &proto::SourcePorts, fallback_host: &str) -> String {
             p.audio_rtp_port, p.audio_rtcp_port
         );
     }
+    if !p.whip_url.is_empty() {
+        let _ = write!(s, "  whip {} (bearer token {})", p.whip_url, p.whip_token);
+    }
     s
 }
 
@@ -231,6 +234,16 @@ pub fn event_line(e: &proto::MixerEvent) -> String {
             let info = o.output_info.clone().unwrap_or_default();
             format!("{t}  {}  output {}", o.mixer_id, output_info(&info))
         }
+        Some(Event::SourceStateChanged(c)) => {
+            let st = proto::SourceConnectionState::try_from(c.state)
+                .map(|s| {
+                    s.as_str_name()
+                        .trim_start_matches("SOURCE_CONNECTION_STATE_")
+                        .to_lowercase()
+                })
+                .unwrap_or_else(|_| c.state.to_string());
+            format!("{t}  {}  source {} {st}: {}", c.mixer_id, c.camid, c.reason)
+        }
         None => format!("{t}  (unknown event #{})", e.seq),
     }
 }
@@ -250,6 +263,8 @@ mod tests {
     #[test]
     fn ports_line_is_pasteable() {
         let p = proto::SourcePorts {
+            whip_url: String::new(),
+            whip_token: String::new(),
             camid: "Usr1.-1".into(),
             video_rtp_port: 40000,
             video_rtcp_port: 40001,
@@ -262,6 +277,8 @@ mod tests {
             "Usr1.-1  video rtp 10.0.0.5:40000 (rtcp 40001)  audio rtp 10.0.0.5:40002 (rtcp 40003)"
         );
         let p = proto::SourcePorts {
+            whip_url: String::new(),
+            whip_token: String::new(),
             rtp_host: "127.0.0.1".into(),
             audio_rtp_port: 0,
             ..p

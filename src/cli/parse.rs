@@ -1,8 +1,11 @@
 //! Parsers of the compact command-line syntaxes: sources, sizes, port ranges, inputs.
 //!
-//! Source syntax: `CAMID[:video=CODEC/PT,audio=CODEC/PT,vssrc=N,assrc=N]`, e.g.
-//! `Usr1.-1:video=vp8/96,audio=opus/111`. A bare `CAMID` means
-//! `video=vp8/96,audio=opus/111`. SSRCs are decimal or `0x` hex.
+//! Source syntax: `CAMID[:video=CODEC/PT,audio=CODEC/PT,vssrc=N,assrc=N,KEY=V...]`,
+//! e.g. `Usr1.-1:video=vp8/96,audio=opus/111`. A bare `CAMID` means
+//! `video=vp8/96,audio=opus/111`. SSRCs are decimal or `0x` hex. Transports:
+//! `transport=whip` (the daemon serves a WHIP endpoint), `whep=http://HOST/PATH` (pull
+//! from a WHEP endpoint, optional `token=BEARER`); without, plain RTP. When only a
+//! transport is given, video and audio default as for a bare `CAMID`.
 
 use std::path::PathBuf;
 
@@ -17,9 +20,25 @@ pub const DEFAULT_OPUS_PT: u32 = 111;
 
 /// Parses a source (see the module doc).
 pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
-    let (camid, spec) = match s.rsplit_once(':') {
-        Some((c, spec)) if spec.contains('=') => (c, Some(spec)),
-        _ => (s, None),
+    const KEYS: [&str; 7] = [
+        "video=",
+        "audio=",
+        "vssrc=",
+        "assrc=",
+        "transport=",
+        "whep=",
+        "token=",
+    ];
+    let split = s
+        .match_indices(':')
+        .map(|(i, _)| i)
+        .find(|&i| KEYS.iter().any(|k| s[i + 1..].starts_with(k)));
+    // The first ':' before a known key (a WHEP URL has ':'s of its own); else the last
+    // ':' before something with '=' (an unknown key, reported below).
+    let split = split.or_else(|| s.rfind(':').filter(|&i| s[i + 1..].contains('=')));
+    let (camid, spec) = match split {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
     };
     if camid.is_empty() {
         return Err("missing camid before ':'".into());
@@ -34,6 +53,7 @@ pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
         return Ok(src);
     };
     let (mut vssrc, mut assrc) = (None, None);
+    let mut token = None;
     for item in spec.split(',') {
         let (k, v) = item
             .split_once('=')
@@ -43,8 +63,40 @@ pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
             "audio" => src.audio = Some(audio(v)?),
             "vssrc" => vssrc = Some(ssrc(v)?),
             "assrc" => assrc = Some(ssrc(v)?),
-            _ => return Err(format!("unknown key {k:?} (video, audio, vssrc, assrc)")),
+            "transport" => {
+                src.transport = match v {
+                    "rtp" => proto::SourceTransport::Rtp,
+                    "whip" => proto::SourceTransport::Whip,
+                    _ => {
+                        return Err(format!(
+                            "transport must be rtp or whip (or use whep=URL), got {v:?}"
+                        ))
+                    }
+                } as i32
+            }
+            "whep" => {
+                src.transport = proto::SourceTransport::Whep as i32;
+                src.whep = Some(proto::WhepSource {
+                    url: v.to_owned(),
+                    bearer_token: String::new(),
+                });
+            }
+            "token" => token = Some(v.to_owned()),
+            _ => {
+                return Err(format!(
+                    "unknown key {k:?} (video, audio, vssrc, assrc, transport, whep, token)"
+                ))
+            }
         }
+    }
+    match (&mut src.whep, token) {
+        (Some(w), Some(t)) => w.bearer_token = t,
+        (None, Some(_)) => return Err("token given without whep=".into()),
+        _ => {}
+    }
+    if src.transport != 0 && src.video.is_none() && src.audio.is_none() {
+        src.video = Some(video("vp8")?);
+        src.audio = Some(audio("opus")?);
     }
     match (&mut src.video, vssrc) {
         (Some(v), s) => v.ssrc = s,
@@ -163,6 +215,24 @@ mod tests {
         let s = source("Usr3.-1:audio=opus").unwrap();
         assert!(s.video.is_none());
         assert_eq!(s.audio.unwrap().payload_type, 111);
+    }
+
+    #[test]
+    fn parses_webrtc_transports() {
+        let s = source("U1:transport=whip").unwrap();
+        assert_eq!(s.transport, proto::SourceTransport::Whip as i32);
+        assert!(s.video.is_some() && s.audio.is_some());
+        let s = source("U2:video=h264,whep=http://h:8889/cam/whep,token=abc").unwrap();
+        assert_eq!(s.camid, "U2");
+        assert_eq!(s.transport, proto::SourceTransport::Whep as i32);
+        let w = s.whep.unwrap();
+        assert_eq!(
+            (w.url.as_str(), w.bearer_token.as_str()),
+            ("http://h:8889/cam/whep", "abc")
+        );
+        assert!(s.audio.is_none());
+        assert!(source("U3:token=x").is_err());
+        assert!(source("U3:transport=carrier-pigeon").is_err());
     }
 
     #[test]

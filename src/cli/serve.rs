@@ -21,6 +21,7 @@ use crate::cli::args::{LogFormat, ServeArgs};
 use crate::cli::client::error_chain;
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
+use crate::ingest::webrtc::{RtcSettings, WhipServer};
 use crate::proto::{self, cloud_mixer_server::CloudMixerServer};
 
 /// After the mixers have stopped, how long open connections may take to finish.
@@ -52,6 +53,14 @@ pub async fn run(a: ServeArgs) -> Result<(), Status> {
 }
 
 async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Status> {
+    let whip = match a.whip_listen {
+        None => None,
+        Some(addr) => Some(
+            WhipServer::bind(addr, &a.whip_public_url)
+                .await
+                .map_err(|e| Status::unavailable(format!("--whip-listen {addr}: {e}")))?,
+        ),
+    };
     let service = CloudMixerService::new(ServiceConfig {
         output: OutputDefaults {
             recordings_root: root.clone(),
@@ -61,6 +70,10 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         ports: PortPool::new(a.rtp_bind, a.rtp_ports.0, a.rtp_ports.1),
         bus: EventBus::new(),
         shutdown_timeout: Duration::from_secs(a.shutdown_timeout_secs),
+        whip,
+        rtc: RtcSettings {
+            include_loopback: a.webrtc_loopback,
+        },
     });
     let (router, mut health) = services(service.clone()).await?;
 

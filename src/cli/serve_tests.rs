@@ -23,6 +23,8 @@ async fn serves_health_and_reflection() {
         ports: PortPool::default_loopback(),
         bus: EventBus::new(),
         shutdown_timeout: Duration::from_secs(1),
+        whip: None,
+        rtc: Default::default(),
     });
     let (router, _health) = services(service).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,6 +1,8 @@
-//! A live mixer: RTP in over UDP, wall-clock ticks, fragmented MP4 out.
+//! A live mixer: RTP in over UDP or WebRTC (WHIP, WHEP), wall-clock ticks, fragmented
+//! MP4 out.
 //!
-//! Threads: one tokio task per RTP socket ([`crate::ingest::udp`]), one worker thread per
+//! Threads: one tokio task per RTP socket ([`crate::ingest::udp`]) or per WebRTC track
+//! ([`crate::ingest::webrtc`]), one worker thread per
 //! source ([`SourceWorker`]: jitter buffer, depacketize, decode), and one tick thread
 //! ([`tick`](super::tick)) that composites, mixes and encodes. The mixer's time 0 (the
 //! epoch) is when it enters Running; output picture `n` is made at wall time
@@ -13,47 +15,35 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Sender};
 use parking_lot::Mutex;
-use tokio::sync::watch;
 
 use crate::events::{EventBus, MixerState, OutputInfo};
-use crate::ingest::ports::{PortPool, RtpSocketPair};
-use crate::ingest::udp::{spawn_receiver, Medium, INGEST_QUEUE_CAPACITY};
-use crate::mixer::core::{MixCore, SourceSlot};
-use crate::mixer::source_worker::SourceWorker;
-use crate::mixer::stats::SourceCounters;
+use crate::ingest::ports::PortPool;
+use crate::ingest::webrtc::{RtcSettings, WhipServer};
+use crate::mixer::core::MixCore;
+use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
-use crate::mixer::{
-    ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceSpec, SourceStats,
-};
+use crate::mixer::{ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceStats};
 
 /// How long `update` waits for the tick thread to apply a change.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One source of a live mixer: its sockets, counters and worker.
-struct LiveSource {
-    spec: SourceSpec,
-    ports: SourcePorts,
-    counters: Arc<SourceCounters>,
-    stop: watch::Sender<bool>,
-    worker: Option<JoinHandle<()>>,
-    // Held so the ports stay bound until the source is removed.
-    _sockets: Vec<RtpSocketPair>,
+/// Where sources' media comes from: the daemon's UDP port range and, optionally, its
+/// WHIP server; WebRTC settings.
+#[derive(Clone)]
+pub struct Ingest {
+    pub ports: PortPool,
+    /// None: WHIP sources are refused.
+    pub whip: Option<WhipServer>,
+    pub rtc: RtcSettings,
 }
 
-impl LiveSource {
-    fn stats(&self) -> SourceStats {
-        self.counters.snapshot(
-            &self.spec.camid,
-            self.ports,
-            self.spec.video.map(|v| v.codec),
-            self.spec.audio.map(|a| a.codec),
-        )
-    }
-
-    fn shutdown(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
+impl Ingest {
+    /// Plain RTP only (no WHIP server).
+    pub fn rtp_only(ports: &PortPool) -> Self {
+        Self {
+            ports: ports.clone(),
+            whip: None,
+            rtc: RtcSettings::default(),
         }
     }
 }
@@ -70,6 +60,8 @@ pub struct LiveMixer {
     final_stats: Mutex<Option<Vec<SourceStats>>>,
     epoch: Instant,
     rt: tokio::runtime::Handle,
+    bus: EventBus,
+    mixer_id: String,
 }
 
 impl LiveMixer {
@@ -83,10 +75,22 @@ impl LiveMixer {
         ports: &PortPool,
         bus: EventBus,
     ) -> Result<(LiveMixer, Vec<SourcePorts>), MixerError> {
+        Self::start_with(spec, &Ingest::rtp_only(ports), bus)
+    }
+
+    /// [`start`](Self::start) with WebRTC sources: WHIP endpoints are registered on
+    /// `ingest.whip`, WHEP clients start pulling. Errors also: `InvalidArgument` for a
+    /// WHIP source when the daemon has no WHIP server.
+    pub fn start_with(
+        spec: MixerSpec,
+        ingest: &Ingest,
+        bus: EventBus,
+    ) -> Result<(LiveMixer, Vec<SourcePorts>), MixerError> {
         crate::media::init();
+        let ports = &ingest.ports;
         let rt = tokio::runtime::Handle::try_current()
             .map_err(|_| MixerError::Internal("LiveMixer::start outside a tokio runtime".into()))?;
-        let shared = Arc::new(Shared::new(&spec, bus));
+        let shared = Arc::new(Shared::new(&spec, bus.clone()));
         shared.set_state(MixerState::Starting, 0, String::new());
         let fail = |shared: &Shared, e: MixerError| {
             shared.set_state(MixerState::Error, error_code(&e), e.to_string());
@@ -94,7 +98,10 @@ impl LiveMixer {
         };
         // Ports first: running out of them must not leave an empty file behind.
         let mut sockets = Vec::new();
-        for s in &spec.sources {
+        for (i, s) in spec.sources.iter().enumerate() {
+            if let Err(e) = check_transport(s, ingest, &format!("sources[{i}]")) {
+                return Err(fail(&shared, e));
+            }
             match allocate(s, ports) {
                 Ok(p) => sockets.push(p),
                 Err(e) => return Err(fail(&shared, e)),
@@ -107,8 +114,15 @@ impl LiveMixer {
         let epoch = Instant::now();
         let mut live = Vec::new();
         let mut slots = Vec::new();
+        let ctx = SourceCtx {
+            rt: &rt,
+            epoch,
+            ingest,
+            bus: &bus,
+            mixer_id: &spec.mixer_id,
+        };
         for (s, pair) in spec.sources.iter().zip(sockets) {
-            match spawn_source(&rt, s, pair, epoch) {
+            match spawn_source(&ctx, s, pair) {
                 Ok((src, slot)) => {
                     live.push(src);
                     slots.push(slot);
@@ -121,7 +135,7 @@ impl LiveMixer {
                 }
             }
         }
-        let out_ports = live.iter().map(|l| l.ports).collect();
+        let out_ports = live.iter().map(|l| l.ports.clone()).collect();
         let (ctrl, ctrl_rx) = bounded(64);
         let delay = Duration::from_millis(u64::from(spec.playout_delay_ms));
         let tick = spawn_tick_thread(
@@ -145,6 +159,8 @@ impl LiveMixer {
                 final_stats: Mutex::new(None),
                 epoch,
                 rt,
+                mixer_id: spec.mixer_id.clone(),
+                bus,
             },
             out_ports,
         ))
@@ -158,6 +174,16 @@ impl LiveMixer {
         update: ContentUpdate,
         ports: &PortPool,
     ) -> Result<Vec<SourcePorts>, MixerError> {
+        self.update_with(update, &Ingest::rtp_only(ports))
+    }
+
+    /// [`update`](Self::update) that may add WebRTC sources (see [`Self::start_with`]).
+    pub fn update_with(
+        &self,
+        update: ContentUpdate,
+        ingest: &Ingest,
+    ) -> Result<Vec<SourcePorts>, MixerError> {
+        let ports = &ingest.ports;
         if self.shared.state() != MixerState::Running {
             return Err(MixerError::NotRunning);
         }
@@ -186,17 +212,25 @@ impl LiveMixer {
         }
         drop(sources);
         let mut pairs = Vec::new();
-        for s in &update.add_sources {
+        for (i, s) in update.add_sources.iter().enumerate() {
+            check_transport(s, ingest, &format!("add_sources[{i}]"))?;
             pairs.push(allocate(s, ports)?);
         }
+        let ctx = SourceCtx {
+            rt: &self.rt,
+            epoch: self.epoch,
+            ingest,
+            bus: &self.bus,
+            mixer_id: &self.mixer_id,
+        };
         let mut added = Vec::new();
         let mut slots = Vec::new();
         for (s, pair) in update.add_sources.iter().zip(pairs) {
-            let (src, slot) = spawn_source(&self.rt, s, pair, self.epoch)?;
+            let (src, slot) = spawn_source(&ctx, s, pair)?;
             added.push(src);
             slots.push(slot);
         }
-        let added_ports: Vec<SourcePorts> = added.iter().map(|a| a.ports).collect();
+        let added_ports: Vec<SourcePorts> = added.iter().map(|a| a.ports.clone()).collect();
         let (done_tx, done_rx) = bounded(1);
         self.ctrl
             .send(Control::Update {
@@ -281,84 +315,4 @@ fn error_code(e: &MixerError) -> i32 {
         MixerError::NotRunning => 9,
         MixerError::Output { .. } | MixerError::Internal(_) => 13,
     }
-}
-
-/// Binds the RTP/RTCP pairs a source needs: video first, then audio.
-fn allocate(s: &SourceSpec, ports: &PortPool) -> Result<Vec<RtpSocketPair>, MixerError> {
-    let mut v = Vec::new();
-    if s.video.is_some() {
-        v.push(ports.allocate()?);
-    }
-    if s.audio.is_some() {
-        v.push(ports.allocate()?);
-    }
-    Ok(v)
-}
-
-/// Starts the receive tasks and the worker thread of a source.
-fn spawn_source(
-    rt: &tokio::runtime::Handle,
-    spec: &SourceSpec,
-    sockets: Vec<RtpSocketPair>,
-    epoch: Instant,
-) -> Result<(LiveSource, SourceSlot), MixerError> {
-    let internal = |e: &dyn std::fmt::Display| MixerError::Internal(format!("{}: {e}", spec.camid));
-    let counters = Arc::new(SourceCounters::default());
-    let slot = SourceSlot::new(&spec.camid);
-    let (tx, rx) = bounded(INGEST_QUEUE_CAPACITY);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut ports = SourcePorts::default();
-    let media: Vec<Medium> = [
-        spec.video.is_some().then_some(Medium::Video),
-        spec.audio.is_some().then_some(Medium::Audio),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let mut rtcp_out = (None, None);
-    for (pair, medium) in sockets.iter().zip(media) {
-        for (sock, rtcp) in [(&pair.rtp, false), (&pair.rtcp, true)] {
-            let sock = sock.try_clone().map_err(|e| internal(&e))?;
-            let (tx, stop_rx, counters) = (tx.clone(), stop_rx.clone(), counters.clone());
-            spawn_receiver(rt, sock, medium, rtcp, tx, stop_rx, counters)
-                .map_err(|e| internal(&e))?;
-        }
-        let out = Some(pair.rtcp.try_clone().map_err(|e| internal(&e))?);
-        match medium {
-            Medium::Video => {
-                rtcp_out.0 = out;
-                ports.video_rtp = pair.rtp_port;
-                ports.video_rtcp = pair.rtp_port + 1;
-            }
-            Medium::Audio => {
-                rtcp_out.1 = out;
-                ports.audio_rtp = pair.rtp_port;
-                ports.audio_rtcp = pair.rtp_port + 1;
-            }
-        }
-    }
-    drop(tx);
-    let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), epoch, rtcp_out)
-        .map_err(|e| internal(&e))?;
-    let camid = spec.camid.clone();
-    let handle = std::thread::Builder::new()
-        .name(format!("src-{}", spec.camid))
-        .spawn(move || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
-            if r.is_err() {
-                tracing::error!(%camid, "source worker panicked; the source shows its placeholder");
-            }
-        })
-        .map_err(|e| internal(&e))?;
-    Ok((
-        LiveSource {
-            spec: spec.clone(),
-            ports,
-            counters,
-            stop: stop_tx,
-            worker: Some(handle),
-            _sockets: sockets,
-        },
-        slot,
-    ))
 }

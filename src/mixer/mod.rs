@@ -8,6 +8,7 @@ pub mod core;
 pub mod error;
 pub mod frame_queue;
 pub mod live;
+mod live_source;
 pub mod offline;
 pub mod source_worker;
 pub mod spec;

@@ -6,7 +6,6 @@
 //! and sends due RTCP feedback. Anything malformed is counted in `packets_dropped` and
 //! skipped; nothing a sender does can end the thread.
 
-use std::net::UdpSocket;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +18,7 @@ use crate::media::MediaError;
 use crate::mixer::core::SourceSlot;
 use crate::mixer::spec::SourceSpec;
 use crate::mixer::stats::SourceCounters;
-use crate::mixer::stream_path::{SourceSync, StreamPath};
+use crate::mixer::stream_path::{FeedbackSink, SourceSync, StreamPath};
 
 /// Longest sleep of the worker without input, so it notices deadlines, feedback and
 /// shutdown.
@@ -34,11 +33,12 @@ pub struct SourceWorker {
     sync: SourceSync,
     video: Option<StreamPath>,
     audio: Option<StreamPath>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl SourceWorker {
-    /// A worker for `spec`; `epoch` is the mixer's time 0. `rtcp_sockets` are the
-    /// (video, audio) RTCP sockets feedback is sent from.
+    /// A worker for `spec`; `epoch` is the mixer's time 0. `sinks` take the (video,
+    /// audio) streams' RTCP feedback (UDP sockets or a peer connection).
     /// Errors: a decoder cannot be opened.
     pub fn new(
         spec: &SourceSpec,
@@ -46,10 +46,10 @@ impl SourceWorker {
         counters: Arc<SourceCounters>,
         slot: SourceSlot,
         epoch: Instant,
-        rtcp_sockets: (Option<UdpSocket>, Option<UdpSocket>),
+        sinks: (FeedbackSink, FeedbackSink),
     ) -> Result<Self, MediaError> {
         let our_ssrc: u32 = rand::random();
-        let (vs, as_) = rtcp_sockets;
+        let (vs, as_) = sinks;
         Ok(Self {
             rx,
             counters,
@@ -66,12 +66,23 @@ impl SourceWorker {
                 .as_ref()
                 .map(|a| StreamPath::audio(a, as_, our_ssrc))
                 .transpose()?,
+            stop: None,
         })
     }
 
-    /// Runs until every sender of the channel is gone.
+    /// Also ends the worker (within [`IDLE_WAIT`]) when `stop` turns true, even if
+    /// senders remain (WebRTC tasks may take a moment to notice).
+    pub fn with_stop(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// Runs until every sender of the channel is gone, or the stop flag is set.
     pub fn run(mut self) {
         loop {
+            if self.stop.as_ref().is_some_and(|s| *s.borrow()) {
+                return;
+            }
             let now = Instant::now();
             let wait = [&self.video, &self.audio]
                 .into_iter()

@@ -33,12 +33,46 @@ pub struct RtpStreamSpec<C> {
     pub ssrc: Option<u32>,
 }
 
+/// How a source's media reaches the mixer. Every transport feeds the same jitter
+/// buffer / depacketizer / decoder path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SourceTransport {
+    /// Plain RTP/RTCP on UDP ports the daemon allocates (RTCP = RTP + 1).
+    #[default]
+    Rtp,
+    /// The daemon serves a WHIP endpoint (RFC 9725) for this source; a publisher POSTs
+    /// its offer there. Needs a daemon with a WHIP listener.
+    Whip,
+    /// The mixer pulls the source from a WHEP endpoint (POST offer, receive answer),
+    /// reconnecting with backoff.
+    Whep {
+        /// `http://` URL of the WHEP endpoint.
+        url: String,
+        /// Sent as `Authorization: Bearer <token>` when non-empty.
+        bearer_token: String,
+    },
+}
+
+impl SourceTransport {
+    /// "rtp", "whip" or "whep".
+    pub fn name(&self) -> &'static str {
+        match self {
+            SourceTransport::Rtp => "rtp",
+            SourceTransport::Whip => "whip",
+            SourceTransport::Whep { .. } => "whep",
+        }
+    }
+}
+
 /// One participant (Cloudroom camid).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceSpec {
     pub camid: String,
+    /// The codecs expected (for WebRTC transports: the codecs negotiated; the payload
+    /// type is then whatever the offer chose).
     pub video: Option<RtpStreamSpec<VideoCodec>>,
     pub audio: Option<RtpStreamSpec<AudioCodec>>,
+    pub transport: SourceTransport,
 }
 
 /// An sRGB colour, 8 bits per channel.

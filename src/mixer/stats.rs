@@ -6,19 +6,28 @@ use crate::events::{MixerState, OutputInfo};
 use crate::layout::Layout;
 use crate::mixer::spec::{AudioCodec, VideoCodec};
 
-/// UDP ports bound for one source; RTCP = RTP + 1; 0 = none.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Where a source sends: UDP ports bound for it (RTCP = RTP + 1; 0 = none), or its
+/// WHIP endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourcePorts {
     pub video_rtp: u16,
     pub video_rtcp: u16,
     pub audio_rtp: u16,
     pub audio_rtcp: u16,
+    /// WHIP sources: the URL publishers POST their offer to; empty otherwise.
+    pub whip_url: String,
+    /// WHIP sources: the bearer token publishers must send; empty otherwise.
+    pub whip_token: String,
 }
 
 /// Counters of one source, a copy taken at snapshot time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceStats {
     pub camid: String,
+    /// "rtp", "whip" or "whep".
+    pub transport: String,
+    /// WebRTC sources: the last connection state; None for RTP or before any.
+    pub connection: Option<crate::events::SourceConnectionState>,
     pub ports: SourcePorts,
     pub video_codec: Option<VideoCodec>,
     pub audio_codec: Option<AudioCodec>,
@@ -78,6 +87,8 @@ impl SourceCounters {
         let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
         SourceStats {
             camid: camid.to_owned(),
+            transport: String::new(),
+            connection: None,
             ports,
             video_codec,
             audio_codec,

@@ -6,12 +6,16 @@
 //! comes from arrival ([`ArrivalMapper`]). Once a sender report maps the stream's RTP
 //! clock to the sender's NTP clock, mixer time = NTP time + the source's offset
 //! ([`SourceSync`]), an offset shared by the source's audio and video, so the two stay
-//! in sync as the sender sampled them (RFC 3550 §6.4.1). The offset is taken from the
-//! arrival mapping of the first access unit mapped through a report.
+//! in sync as the sender sampled them (RFC 3550 §6.4.1). The offset is learnt from
+//! arrivals by a [`TransitEstimator`] (smallest transit, following a sender that falls
+//! behind).
 //!
 //! Keyframe requests (RFC 4585 §6.3.1 PLI; RFC 5104 §4.3.1 FIR every third attempt) go
-//! to the address the sender's RTCP came from, or else to its RTP address's port + 1,
-//! at most once per [`KEYFRAME_REQUEST_INTERVAL`] while the decoder waits for a keyframe.
+//! out at most once per [`KEYFRAME_REQUEST_INTERVAL`] while the decoder waits for a
+//! keyframe, through the stream's [`FeedbackSink`]: for plain RTP to the address the
+//! sender's RTCP came from, or else to its RTP address's port + 1; for WebRTC over the
+//! peer connection (SRTCP), where the `webrtc` crate's interceptors send the receiver
+//! reports and NACKs.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::Ordering;
@@ -24,12 +28,13 @@ use crate::audio::AudioPlacement;
 use crate::ingest::depacketize::{FrameAssembler, PayloadFormat};
 use crate::ingest::jitter::{JitterBuffer, PushOutcome};
 use crate::ingest::rtcp::{self, ReceptionStats, SenderInfo};
+use crate::ingest::webrtc::PeerLink;
 use crate::media::decode::{AudioDecoder, Pcm, VideoDecoder};
 use crate::media::MediaError;
 use crate::mixer::core::SourceSlot;
 use crate::mixer::spec::{AudioCodec, RtpStreamSpec, VideoCodec};
 use crate::mixer::stats::SourceCounters;
-use crate::mixer::timeline::{ArrivalMapper, RESYNC_US};
+use crate::mixer::timeline::{ArrivalMapper, TransitEstimator};
 use crate::time::{rescale_floor, AUDIO_RATE, MICROS, VIDEO_RTP_RATE};
 
 /// How long the jitter buffer waits for a missing packet before declaring it lost.
@@ -41,11 +46,32 @@ pub const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// Least interval between two keyframe requests for one stream.
 pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 
-/// The mixer-time offset of one source's sender clock (µs), shared by its streams.
+/// The mapping of one source's sender clock (NTP time from its RTCP sender reports) to
+/// mixer time, shared by the source's streams so that they stay in sync.
 #[derive(Debug, Default)]
 pub struct SourceSync {
-    /// mixer time − sender NTP time, µs; None until a stream maps through a report.
-    pub offset_us: Option<i64>,
+    pub transit: TransitEstimator,
+}
+
+/// Where a stream's RTCP feedback goes.
+pub enum FeedbackSink {
+    /// Nowhere (no socket).
+    None,
+    /// Plain RTP: from our RTCP socket to the sender's RTCP address.
+    Udp(UdpSocket),
+    /// WebRTC: over the source's current peer connection.
+    Peer(PeerLink),
+}
+
+impl FeedbackSink {
+    /// Sends one compound RTCP packet; `peer` is the UDP destination. True if sent.
+    fn send(&self, peer: Option<SocketAddr>, msg: &[u8]) -> bool {
+        match self {
+            FeedbackSink::None => false,
+            FeedbackSink::Udp(sock) => peer.is_some_and(|p| sock.send_to(msg, p).is_ok()),
+            FeedbackSink::Peer(link) => link.send_rtcp(msg),
+        }
+    }
 }
 
 enum Decoder {
@@ -66,7 +92,7 @@ pub struct StreamPath {
     decoder: Decoder,
     reception: ReceptionStats,
     last_sr: Option<SenderInfo>,
-    rtcp_socket: Option<UdpSocket>,
+    sink: FeedbackSink,
     rtcp_peer: Option<SocketAddr>,
     rtp_peer: Option<SocketAddr>,
     our_ssrc: u32,
@@ -76,10 +102,10 @@ pub struct StreamPath {
 }
 
 impl StreamPath {
-    /// The video path of a source. `rtcp_socket` sends feedback (bound to our RTCP port).
+    /// The video path of a source. `sink` takes its feedback.
     pub fn video(
         s: &RtpStreamSpec<VideoCodec>,
-        rtcp_socket: Option<UdpSocket>,
+        sink: FeedbackSink,
         our_ssrc: u32,
     ) -> Result<Self, MediaError> {
         let format = match s.codec {
@@ -93,7 +119,7 @@ impl StreamPath {
             format,
             VIDEO_RTP_RATE,
             dec,
-            rtcp_socket,
+            sink,
             our_ssrc,
         ))
     }
@@ -101,7 +127,7 @@ impl StreamPath {
     /// The audio path of a source.
     pub fn audio(
         s: &RtpStreamSpec<AudioCodec>,
-        rtcp_socket: Option<UdpSocket>,
+        sink: FeedbackSink,
         our_ssrc: u32,
     ) -> Result<Self, MediaError> {
         let dec = Decoder::Audio(
@@ -115,7 +141,7 @@ impl StreamPath {
             PayloadFormat::Opus,
             AUDIO_RATE,
             dec,
-            rtcp_socket,
+            sink,
             our_ssrc,
         ))
     }
@@ -126,7 +152,7 @@ impl StreamPath {
         format: PayloadFormat,
         rate: u32,
         decoder: Decoder,
-        rtcp_socket: Option<UdpSocket>,
+        sink: FeedbackSink,
         our_ssrc: u32,
     ) -> Self {
         Self {
@@ -141,7 +167,7 @@ impl StreamPath {
             decoder,
             reception: ReceptionStats::new(0),
             last_sr: None,
-            rtcp_socket,
+            sink,
             rtcp_peer: None,
             rtp_peer: None,
             our_ssrc,
@@ -182,11 +208,23 @@ impl StreamPath {
     }
 
     /// Takes an RTCP datagram from `from`. Returns false if it did not parse.
+    ///
+    /// Any version-2 datagram on the RTCP port makes `from` the address feedback goes
+    /// to, even if it is not RTCP: Janus' `rtp_forward` "latches" its RTCP socket with a
+    /// 12-byte dummy RTP header (`80 00 00 00 ...`), and that socket is where Janus
+    /// listens for our PLI/FIR.
     pub fn on_rtcp(&mut self, buf: &[u8], from: SocketAddr, now: Instant) -> bool {
-        let Ok(reports) = rtcp::sender_reports(buf) else {
-            return false;
+        if buf.len() >= 4 && buf[0] >> 6 == 2 {
+            self.rtcp_peer = Some(from);
+        }
+        let reports = match rtcp::sender_reports(buf) {
+            Ok(r) => r,
+            Err(e) => {
+                let head = &buf[..buf.len().min(16)];
+                tracing::debug!(error = %e, len = buf.len(), ?head, %from, "RTCP not parsed");
+                return false;
+            }
         };
-        self.rtcp_peer = Some(from);
         for sr in reports {
             if Some(sr.ssrc) == self.ssrc || self.ssrc.is_none() {
                 self.reception.on_sender_report(&sr, now);
@@ -235,14 +273,7 @@ impl StreamPath {
         };
         let d = i64::from(ts.wrapping_sub(sr.rtp_time) as i32);
         let ntp_us = sr.ntp_micros() + rescale_floor(d, self.rate, MICROS);
-        let offset = *sync.offset_us.get_or_insert(t_arrival - ntp_us);
-        let t = ntp_us + offset;
-        if (t - t_arrival).abs() > RESYNC_US {
-            // The sender's clock jumped (or restarted): follow arrival again.
-            sync.offset_us = Some(t_arrival - ntp_us);
-            return t_arrival;
-        }
-        t
+        sync.transit.map(ntp_us, arrival_us)
     }
 
     fn decode(&mut self, data: &[u8], t_us: i64, slot: &SourceSlot, counters: &SourceCounters) {
@@ -282,22 +313,18 @@ impl StreamPath {
     /// keyframe request while the video decoder waits for a keyframe (or when `force`).
     pub fn feedback(&mut self, now: Instant, force_keyframe: bool, counters: &SourceCounters) {
         let Some(ssrc) = self.ssrc else { return };
-        let Some(peer) = self.rtcp_peer.or(self
+        let peer = self.rtcp_peer.or(self
             .rtp_peer
-            .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1))))
-        else {
-            return;
-        };
-        let Some(sock) = &self.rtcp_socket else {
-            return;
-        };
-        if self
-            .last_rr
-            .is_none_or(|t| now.duration_since(t) >= RECEIVER_REPORT_INTERVAL)
-        {
+            .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1))));
+        // Over WebRTC the interceptors send receiver reports.
+        let rr_due = !matches!(self.sink, FeedbackSink::Peer(_))
+            && self
+                .last_rr
+                .is_none_or(|t| now.duration_since(t) >= RECEIVER_REPORT_INTERVAL);
+        if rr_due {
             self.last_rr = Some(now);
             let rr = rtcp::receiver_report(self.our_ssrc, vec![self.reception.report(now)]);
-            let _ = sock.send_to(&rr, peer);
+            self.sink.send(peer, &rr);
         }
         let wants = matches!(self.decoder, Decoder::Video(..))
             && (force_keyframe || self.assembler.needs_keyframe());
@@ -312,7 +339,7 @@ impl StreamPath {
             } else {
                 rtcp::pli(self.our_ssrc, ssrc)
             };
-            if sock.send_to(&msg, peer).is_ok() {
+            if self.sink.send(peer, &msg) {
                 SourceCounters::inc(&counters.keyframe_requests);
             }
         }

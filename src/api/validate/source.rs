@@ -1,14 +1,15 @@
 //! Sources (Cloudroom camids): `SourceConfig` -> [`SourceSpec`].
 //!
 //! Rules: camid non-empty and unique within the mixer; at least one of video and audio;
-//! codec set (not `*_UNSPECIFIED`, not an unknown enum value); payload type 0..=127.
+//! codec set (not `*_UNSPECIFIED`, not an unknown enum value); payload type 0..=127;
+//! a known transport, and for WHEP an `http://` URL.
 
 use std::collections::HashSet;
 
 use tonic::Status;
 
 use super::field::{self, invalid};
-use crate::mixer::{AudioCodec, RtpStreamSpec, SourceSpec, VideoCodec};
+use crate::mixer::{AudioCodec, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec};
 use crate::proto;
 
 /// Most sources one mixer may have (each needs two UDP port pairs).
@@ -76,7 +77,45 @@ fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, Status> {
         camid: s.camid.clone(),
         video,
         audio,
+        transport: transport(s, at)?,
     })
+}
+
+/// The source's transport; WHEP needs an `http://` URL.
+fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, Status> {
+    let f = field::join(at, "transport");
+    match proto::SourceTransport::try_from(s.transport) {
+        Ok(proto::SourceTransport::Rtp) => Ok(SourceTransport::Rtp),
+        Ok(proto::SourceTransport::Whip) => Ok(SourceTransport::Whip),
+        Ok(proto::SourceTransport::Whep) => {
+            let wf = field::join(at, "whep");
+            let Some(w) = &s.whep else {
+                return Err(invalid(wf, "must be set for SOURCE_TRANSPORT_WHEP"));
+            };
+            let uf = field::join(&wf, "url");
+            let ok = w
+                .url
+                .strip_prefix("http://")
+                .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+            if !ok || w.url.len() > 2048 {
+                return Err(invalid(
+                    uf,
+                    format!("must be an http:// URL with a host, got {:?}", w.url),
+                ));
+            }
+            if w.bearer_token.contains(['\r', '\n']) {
+                return Err(invalid(
+                    field::join(&wf, "bearer_token"),
+                    "must be one line",
+                ));
+            }
+            Ok(SourceTransport::Whep {
+                url: w.url.clone(),
+                bearer_token: w.bearer_token.clone(),
+            })
+        }
+        Err(_) => Err(invalid(f, format!("unknown transport {}", s.transport))),
+    }
 }
 
 fn video_codec(v: i32, f: &str) -> Result<VideoCodec, Status> {

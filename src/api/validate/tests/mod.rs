@@ -20,6 +20,8 @@ pub(super) fn defaults() -> OutputDefaults {
 
 pub(super) fn src(camid: &str) -> proto::SourceConfig {
     proto::SourceConfig {
+        transport: 0,
+        whep: None,
         camid: camid.into(),
         video: Some(proto::RtpVideo {
             codec: proto::VideoCodec::Vp8 as i32,

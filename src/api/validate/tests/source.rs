@@ -40,3 +40,35 @@ fn source_without_media() {
     r.sources[0].audio = None;
     rejects(r, "sources[0]: must have video, audio or both");
 }
+
+#[test]
+fn webrtc_transports() {
+    use crate::mixer::SourceTransport;
+    let mut r = req();
+    r.sources[0].transport = proto::SourceTransport::Whip as i32;
+    r.sources[1].transport = proto::SourceTransport::Whep as i32;
+    r.sources[1].whep = Some(proto::WhepSource {
+        url: "http://sfu:8889/cam/whep".into(),
+        bearer_token: "t".into(),
+    });
+    let spec = create_request(&r, &defaults()).expect("valid");
+    assert_eq!(spec.sources[0].transport, SourceTransport::Whip);
+    assert_eq!(
+        spec.sources[1].transport,
+        SourceTransport::Whep {
+            url: "http://sfu:8889/cam/whep".into(),
+            bearer_token: "t".into()
+        }
+    );
+    let mut r = req();
+    r.sources[1].transport = proto::SourceTransport::Whep as i32;
+    rejects(r.clone(), "sources[1].whep: must be set");
+    r.sources[1].whep = Some(proto::WhepSource {
+        url: "https://sfu/whep".into(),
+        bearer_token: String::new(),
+    });
+    rejects(r, "sources[1].whep.url: must be an http:// URL");
+    let mut r = req();
+    r.sources[0].transport = 7;
+    rejects(r, "sources[0].transport: unknown transport 7");
+}

@@ -1,0 +1,134 @@
+//! WHEP client: the mixer pulls a source from a media server's WHEP endpoint (POST an
+//! SDP offer, receive the answer: draft-ietf-wish-whep), and reconnects with
+//! exponential backoff ([`BACKOFF_MIN`]..[`BACKOFF_MAX`]) whenever the session cannot be
+//! set up or breaks (ICE failure/disconnect, server restart). Each attempt's outcome is
+//! a `SourceStateChanged` event: connected, disconnected (with the reason), reconnecting.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use tokio::sync::{mpsc, watch};
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+
+use super::http::request;
+use super::{gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc};
+
+/// First wait before reconnecting.
+pub const BACKOFF_MIN: Duration = Duration::from_millis(500);
+/// Longest wait between attempts.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(8);
+
+enum End {
+    Stopped,
+    Lost(String),
+}
+
+/// Starts the client task of one WHEP source on the current runtime; it ends when
+/// `stop` turns true or is dropped (sending DELETE for its session).
+pub fn spawn(
+    rtc: SourceRtc,
+    url: String,
+    token: String,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    rtc.link.runtime().clone().spawn(run(rtc, url, token, stop))
+}
+
+async fn run(rtc: SourceRtc, url: String, token: String, mut stop: watch::Receiver<bool>) {
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let reason = match session(&rtc, &url, &token, &mut stop).await {
+            Ok(End::Stopped) => return,
+            Ok(End::Lost(reason)) => {
+                backoff = BACKOFF_MIN;
+                reason
+            }
+            Err(e) => e.to_string(),
+        };
+        rtc.events
+            .emit(ConnectionState::Disconnected, reason.clone());
+        rtc.events.emit(
+            ConnectionState::Reconnecting,
+            format!("{reason}; retrying in {} ms", backoff.as_millis()),
+        );
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+async fn session(
+    rtc: &SourceRtc,
+    url: &str,
+    token: &str,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<End, RtcError> {
+    let pc = new_peer_connection(&rtc.spec, rtc.settings).await?;
+    let (end_tx, mut end_rx) = mpsc::unbounded_channel::<&'static str>();
+    peer::attach(
+        &pc,
+        rtc,
+        Arc::new(move |reason| {
+            let _ = end_tx.send(reason);
+        }),
+    );
+    let setup = async {
+        let recv = || {
+            Some(RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Recvonly,
+                send_encodings: vec![],
+            })
+        };
+        if rtc.spec.video.is_some() {
+            pc.add_transceiver_from_kind(RTPCodecType::Video, recv())
+                .await?;
+        }
+        if rtc.spec.audio.is_some() {
+            pc.add_transceiver_from_kind(RTPCodecType::Audio, recv())
+                .await?;
+        }
+        let offer = pc.create_offer(None).await?;
+        pc.set_local_description(offer).await?;
+        let offer = gathered_sdp(&pc).await?;
+        let resp = request(Method::POST, url, token, Some(offer)).await?;
+        if resp.status != StatusCode::CREATED && resp.status != StatusCode::OK {
+            return Err(RtcError::Http(format!(
+                "WHEP POST {url}: HTTP {}: {}",
+                resp.status,
+                resp.body.trim()
+            )));
+        }
+        pc.set_remote_description(RTCSessionDescription::answer(resp.body)?)
+            .await?;
+        Ok(resp.location)
+    }
+    .await;
+    let location = match setup {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = pc.close().await;
+            return Err(e);
+        }
+    };
+    rtc.link.replace(Some(pc.clone()));
+    let end = tokio::select! {
+        _ = stop.changed() => End::Stopped,
+        r = end_rx.recv() => End::Lost(r.unwrap_or("closed").to_owned()),
+    };
+    rtc.link.replace(None);
+    let _ = pc.close().await;
+    if let Some(loc) = location {
+        // Best effort: the server may be the one that went away.
+        let _ = request(Method::DELETE, &loc, token, None).await;
+    }
+    Ok(end)
+}

@@ -1,0 +1,347 @@
+//! The daemon's WHIP server (RFC 9725): one endpoint per WHIP source, on one HTTP
+//! listener shared by every mixer.
+//!
+//! - `POST /whip/{endpoint}` with `Content-Type: application/sdp` and
+//!   `Authorization: Bearer <token>` (§4.2, §4.5): `201 Created`, the SDP answer, and
+//!   `Location: /whip/{endpoint}/{session}`. A new POST replaces the endpoint's current
+//!   session (one publisher per source). No token or a wrong one: `401`; not SDP: `415`;
+//!   an offer without a usable codec: `400`; unknown endpoint: `404`.
+//! - `DELETE` on the session URL ends it (§4.3): the participant leaves; its tile shows
+//!   the placeholder once its last picture goes stale, and the file continues.
+//! - `PATCH` (trickle ICE / ICE restart, §4.4) answers `405`: candidates are gathered
+//!   completely before the answer is sent.
+//! - `OPTIONS` answers CORS preflights, so browser pages on other origins can publish.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
+use axum::routing::post;
+use axum::Router;
+use parking_lot::Mutex;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+
+use super::{gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc};
+
+/// The URL and bearer token of one source's WHIP endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WhipEndpointInfo {
+    /// Absolute URL publishers POST their offer to.
+    pub url: String,
+    /// Publishers send `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+struct Endpoint {
+    token: String,
+    rtc: SourceRtc,
+    /// The current session's id.
+    session: Mutex<Option<String>>,
+}
+
+struct Inner {
+    endpoints: Mutex<HashMap<String, Arc<Endpoint>>>,
+    base_url: String,
+}
+
+/// Handle to the WHIP HTTP server; cheap to clone.
+#[derive(Clone)]
+pub struct WhipServer {
+    inner: Arc<Inner>,
+    local: SocketAddr,
+}
+
+/// Keeps a source's endpoint registered; dropping it removes the endpoint and closes
+/// its session.
+pub struct WhipRegistration {
+    server: WhipServer,
+    id: String,
+}
+
+impl Drop for WhipRegistration {
+    fn drop(&mut self) {
+        let ep = self.server.inner.endpoints.lock().remove(&self.id);
+        if let Some(ep) = ep {
+            if let Some(pc) = ep.rtc.link.replace(None) {
+                ep.rtc.link.runtime().spawn(async move {
+                    let _ = pc.close().await;
+                });
+            }
+        }
+    }
+}
+
+impl WhipServer {
+    /// Binds `addr` and serves WHIP on the current tokio runtime. `public_base` is the
+    /// URL prefix returned to clients (e.g. `https://mixer.example.com`); empty: from
+    /// the bound address (`http://<addr>`). Errors: the address cannot be bound.
+    pub async fn bind(addr: SocketAddr, public_base: &str) -> std::io::Result<WhipServer> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let base_url = if public_base.is_empty() {
+            format!("http://{local}")
+        } else {
+            public_base.trim_end_matches('/').to_owned()
+        };
+        let server = WhipServer {
+            inner: Arc::new(Inner {
+                endpoints: Mutex::new(HashMap::new()),
+                base_url,
+            }),
+            local,
+        };
+        let app = Router::new()
+            .route("/whip/:id", post(post_offer).options(preflight))
+            .route(
+                "/whip/:id/:session",
+                axum::routing::delete(delete_session)
+                    .patch(patch_session)
+                    .options(preflight),
+            )
+            .with_state(server.inner.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "WHIP server ended");
+            }
+        });
+        tracing::info!("WHIP listening on {local}");
+        Ok(server)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Registers an endpoint for a source with a fresh random id and token.
+    pub fn register(&self, rtc: SourceRtc) -> (WhipEndpointInfo, WhipRegistration) {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let info = WhipEndpointInfo {
+            url: format!("{}/whip/{id}", self.inner.base_url),
+            token: token.clone(),
+        };
+        let ep = Endpoint {
+            token,
+            rtc,
+            session: Mutex::new(None),
+        };
+        self.inner.endpoints.lock().insert(id.clone(), Arc::new(ep));
+        (
+            info,
+            WhipRegistration {
+                server: self.clone(),
+                id,
+            },
+        )
+    }
+}
+
+fn reply(status: StatusCode, body: impl Into<Body>) -> Response<Body> {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Location, ETag"),
+    );
+    r
+}
+
+fn authorized(ep: &Endpoint, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| t.trim() == ep.token)
+}
+
+fn find(
+    inner: &Inner,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Arc<Endpoint>, Box<Response<Body>>> {
+    let ep = inner
+        .endpoints
+        .lock()
+        .get(id)
+        .cloned()
+        .ok_or_else(|| Box::new(reply(StatusCode::NOT_FOUND, "no such WHIP endpoint\n")))?;
+    if !authorized(&ep, headers) {
+        let mut r = reply(StatusCode::UNAUTHORIZED, "bearer token required\n");
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return Err(Box::new(r));
+    }
+    Ok(ep)
+}
+
+async fn preflight() -> Response<Body> {
+    let mut r = reply(StatusCode::NO_CONTENT, Body::empty());
+    let h = r.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, DELETE, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type"),
+    );
+    r
+}
+
+async fn post_offer(
+    State(inner): State<Arc<Inner>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response<Body> {
+    let ep = match find(&inner, &id, &headers) {
+        Ok(ep) => ep,
+        Err(r) => return *r,
+    };
+    let is_sdp = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().starts_with("application/sdp"));
+    if !is_sdp {
+        return reply(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/sdp\n",
+        );
+    }
+    match accept(&ep, body).await {
+        Ok(_) if !inner.endpoints.lock().contains_key(&id) => {
+            // The source was removed while we answered.
+            if let Some(pc) = ep.rtc.link.replace(None) {
+                let _ = pc.close().await;
+            }
+            reply(StatusCode::NOT_FOUND, "no such WHIP endpoint\n")
+        }
+        Ok((session, answer)) => {
+            let mut r = reply(StatusCode::CREATED, answer);
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/sdp"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("{}/whip/{id}/{session}", inner.base_url))
+            {
+                h.insert(header::LOCATION, v);
+            }
+            r
+        }
+        Err(e) => reply(StatusCode::BAD_REQUEST, format!("{e}\n")),
+    }
+}
+
+/// Answers `offer` on a new peer connection that replaces the endpoint's session.
+async fn accept(ep: &Arc<Endpoint>, offer: String) -> Result<(String, String), RtcError> {
+    let rtc = &ep.rtc;
+    let pc = new_peer_connection(&rtc.spec, rtc.settings).await?;
+    let recv = || {
+        Some(RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Recvonly,
+            send_encodings: vec![],
+        })
+    };
+    if rtc.spec.video.is_some() {
+        pc.add_transceiver_from_kind(RTPCodecType::Video, recv())
+            .await?;
+    }
+    if rtc.spec.audio.is_some() {
+        pc.add_transceiver_from_kind(RTPCodecType::Audio, recv())
+            .await?;
+    }
+    let weak: Weak<RTCPeerConnection> = Arc::downgrade(&pc);
+    let (link, events) = (rtc.link.clone(), rtc.events.clone());
+    peer::attach(
+        &pc,
+        rtc,
+        Arc::new(move |reason| {
+            if let Some(pc) = weak.upgrade() {
+                if link.is_current(&pc) {
+                    link.replace(None);
+                    events.emit(ConnectionState::Disconnected, reason);
+                }
+            }
+        }),
+    );
+    let answer = async {
+        pc.set_remote_description(RTCSessionDescription::offer(offer)?)
+            .await?;
+        let answer = pc.create_answer(None).await?;
+        pc.set_local_description(answer).await?;
+        gathered_sdp(&pc).await
+    }
+    .await;
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = pc.close().await;
+            return Err(e);
+        }
+    };
+    let session = uuid::Uuid::new_v4().simple().to_string();
+    *ep.session.lock() = Some(session.clone());
+    if let Some(old) = rtc.link.replace(Some(pc)) {
+        rtc.events.emit(
+            ConnectionState::Disconnected,
+            "replaced by a new WHIP session",
+        );
+        let _ = old.close().await;
+    }
+    Ok((session, answer))
+}
+
+async fn delete_session(
+    State(inner): State<Arc<Inner>>,
+    Path((id, session)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let ep = match find(&inner, &id, &headers) {
+        Ok(ep) => ep,
+        Err(r) => return *r,
+    };
+    let current = {
+        let mut s = ep.session.lock();
+        if s.as_deref() == Some(session.as_str()) {
+            s.take()
+        } else {
+            None
+        }
+    };
+    if current.is_none() {
+        return reply(StatusCode::NOT_FOUND, "no such WHIP session\n");
+    }
+    if let Some(pc) = ep.rtc.link.replace(None) {
+        ep.rtc
+            .events
+            .emit(ConnectionState::Disconnected, "WHIP DELETE");
+        let _ = pc.close().await;
+    }
+    reply(StatusCode::OK, Body::empty())
+}
+
+async fn patch_session() -> Response<Body> {
+    let mut r = reply(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "trickle ICE and ICE restarts are not supported\n",
+    );
+    r.headers_mut().insert(
+        header::ALLOW,
+        HeaderValue::from_static("POST, DELETE, OPTIONS"),
+    );
+    r
+}

@@ -1,0 +1,200 @@
+//! The sources of a live mixer: per transport setup (UDP sockets, a WHIP endpoint, a
+//! WHEP client) in front of one [`SourceWorker`] thread each.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+use tokio::sync::watch;
+
+use crate::events::EventBus;
+use crate::ingest::ports::{PortPool, RtpSocketPair};
+use crate::ingest::udp::{spawn_receiver, Medium, INGEST_QUEUE_CAPACITY};
+use crate::ingest::webrtc::whip::WhipRegistration;
+use crate::ingest::webrtc::{whep, MediaSink, PeerLink, SourceEvents, SourceRtc};
+use crate::mixer::core::SourceSlot;
+use crate::mixer::live::Ingest;
+use crate::mixer::source_worker::SourceWorker;
+use crate::mixer::spec::SourceTransport;
+use crate::mixer::stats::SourceCounters;
+use crate::mixer::stream_path::FeedbackSink;
+use crate::mixer::{MixerError, SourcePorts, SourceSpec, SourceStats};
+
+/// One source of a live mixer: its sockets or peer connections, counters and worker.
+pub(super) struct LiveSource {
+    pub(super) spec: SourceSpec,
+    pub(super) ports: SourcePorts,
+    counters: Arc<SourceCounters>,
+    stop: watch::Sender<bool>,
+    worker: Option<JoinHandle<()>>,
+    events: Option<SourceEvents>,
+    // Held so the ports stay bound (the WHIP endpoint registered) until the source is
+    // removed.
+    _sockets: Vec<RtpSocketPair>,
+    whip: Option<WhipRegistration>,
+}
+
+impl LiveSource {
+    pub(super) fn stats(&self) -> SourceStats {
+        let mut s = self.counters.snapshot(
+            &self.spec.camid,
+            self.ports.clone(),
+            self.spec.video.map(|v| v.codec),
+            self.spec.audio.map(|a| a.codec),
+        );
+        s.transport = self.spec.transport.name().to_owned();
+        s.connection = self.events.as_ref().and_then(SourceEvents::last);
+        s
+    }
+
+    pub(super) fn shutdown(&mut self) {
+        let _ = self.stop.send(true);
+        // Unregisters the endpoint and closes its peer connection.
+        self.whip = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// Refuses a WHIP source on a daemon without a WHIP server. `at`: the source's field.
+pub(super) fn check_transport(s: &SourceSpec, ingest: &Ingest, at: &str) -> Result<(), MixerError> {
+    if s.transport == SourceTransport::Whip && ingest.whip.is_none() {
+        return Err(MixerError::invalid(
+            format!("{at}.transport"),
+            "this daemon serves no WHIP endpoint (start it with --whip-listen)",
+        ));
+    }
+    Ok(())
+}
+
+/// Binds the RTP/RTCP pairs a source needs: video first, then audio (none for WebRTC).
+pub(super) fn allocate(s: &SourceSpec, ports: &PortPool) -> Result<Vec<RtpSocketPair>, MixerError> {
+    let mut v = Vec::new();
+    if s.transport != SourceTransport::Rtp {
+        return Ok(v);
+    }
+    if s.video.is_some() {
+        v.push(ports.allocate()?);
+    }
+    if s.audio.is_some() {
+        v.push(ports.allocate()?);
+    }
+    Ok(v)
+}
+
+/// What every source of one mixer shares when it starts.
+pub(super) struct SourceCtx<'a> {
+    pub(super) rt: &'a tokio::runtime::Handle,
+    pub(super) epoch: Instant,
+    pub(super) ingest: &'a Ingest,
+    pub(super) bus: &'a EventBus,
+    pub(super) mixer_id: &'a str,
+}
+
+/// Starts the receive tasks (UDP sockets, WHIP endpoint or WHEP client) and the worker
+/// thread of a source.
+pub(super) fn spawn_source(
+    ctx: &SourceCtx<'_>,
+    spec: &SourceSpec,
+    sockets: Vec<RtpSocketPair>,
+) -> Result<(LiveSource, SourceSlot), MixerError> {
+    let rt = ctx.rt;
+    let internal = |e: &dyn std::fmt::Display| MixerError::Internal(format!("{}: {e}", spec.camid));
+    let counters = Arc::new(SourceCounters::default());
+    let slot = SourceSlot::new(&spec.camid);
+    let (tx, rx) = bounded(INGEST_QUEUE_CAPACITY);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut ports = SourcePorts::default();
+    let media: Vec<Medium> = [
+        spec.video.is_some().then_some(Medium::Video),
+        spec.audio.is_some().then_some(Medium::Audio),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut sinks = (FeedbackSink::None, FeedbackSink::None);
+    for (pair, medium) in sockets.iter().zip(media) {
+        for (sock, rtcp) in [(&pair.rtp, false), (&pair.rtcp, true)] {
+            let sock = sock.try_clone().map_err(|e| internal(&e))?;
+            let (tx, stop_rx, counters) = (tx.clone(), stop_rx.clone(), counters.clone());
+            spawn_receiver(rt, sock, medium, rtcp, tx, stop_rx, counters)
+                .map_err(|e| internal(&e))?;
+        }
+        let out = FeedbackSink::Udp(pair.rtcp.try_clone().map_err(|e| internal(&e))?);
+        match medium {
+            Medium::Video => {
+                sinks.0 = out;
+                ports.video_rtp = pair.rtp_port;
+                ports.video_rtcp = pair.rtp_port + 1;
+            }
+            Medium::Audio => {
+                sinks.1 = out;
+                ports.audio_rtp = pair.rtp_port;
+                ports.audio_rtcp = pair.rtp_port + 1;
+            }
+        }
+    }
+    let mut events = None;
+    let mut whip = None;
+    if spec.transport != SourceTransport::Rtp {
+        let link = PeerLink::new(rt.clone());
+        let ev = SourceEvents::new(ctx.bus.clone(), ctx.mixer_id, &spec.camid);
+        let rtc = SourceRtc {
+            spec: spec.clone(),
+            sink: MediaSink {
+                tx: tx.clone(),
+                counters: counters.clone(),
+                stop: stop_rx.clone(),
+            },
+            events: ev.clone(),
+            link: link.clone(),
+            settings: ctx.ingest.rtc,
+        };
+        sinks = (FeedbackSink::Peer(link.clone()), FeedbackSink::Peer(link));
+        match &spec.transport {
+            SourceTransport::Rtp => {}
+            SourceTransport::Whip => {
+                let server = ctx.ingest.whip.as_ref().ok_or_else(|| {
+                    MixerError::invalid("transport", "this daemon serves no WHIP endpoint")
+                })?;
+                let (info, reg) = server.register(rtc);
+                ports.whip_url = info.url;
+                ports.whip_token = info.token;
+                whip = Some(reg);
+            }
+            SourceTransport::Whep { url, bearer_token } => {
+                whep::spawn(rtc, url.clone(), bearer_token.clone(), stop_rx.clone());
+            }
+        }
+        events = Some(ev);
+    }
+    drop(tx);
+    let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), ctx.epoch, sinks)
+        .map_err(|e| internal(&e))?
+        .with_stop(stop_rx);
+    let camid = spec.camid.clone();
+    let handle = std::thread::Builder::new()
+        .name(format!("src-{}", spec.camid))
+        .spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
+            if r.is_err() {
+                tracing::error!(%camid, "source worker panicked; the source shows its placeholder");
+            }
+        })
+        .map_err(|e| internal(&e))?;
+    Ok((
+        LiveSource {
+            spec: spec.clone(),
+            ports,
+            counters,
+            stop: stop_tx,
+            worker: Some(handle),
+            events,
+            _sockets: sockets,
+            whip,
+        },
+        slot,
+    ))
+}
