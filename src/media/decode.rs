@@ -84,31 +84,70 @@ impl VideoDecoder {
         pkt: Option<&ff::Packet>,
         out: &mut Vec<frame::Video>,
     ) -> Result<(), MediaError> {
-        let sent = match pkt {
-            Some(p) => self.dec.send_packet(p),
-            None => self.dec.send_eof(),
-        };
-        if let Err(e) = sent {
-            if !is_again(&e) && e != ff::Error::Eof {
-                return Err(MediaError::Ffmpeg {
-                    context: "decode video",
-                    source: e,
-                });
+        send_receive(&mut self.dec, pkt, "video", |f: frame::Video| {
+            out.push(f);
+            Ok(())
+        })
+    }
+}
+
+/// Sends one packet (None: end of stream) to `dec` and hands every frame that became
+/// ready to `on_frame`. EAGAIN and EOF end the receive loop normally; other errors are
+/// returned with `what` ("video"/"audio") in the context.
+fn send_receive<F>(
+    dec: &mut ff::decoder::Opened,
+    pkt: Option<&ff::Packet>,
+    what: &'static str,
+    mut on_frame: impl FnMut(F) -> Result<(), MediaError>,
+) -> Result<(), MediaError>
+where
+    F: std::ops::DerefMut<Target = ff::Frame> + Empty,
+{
+    let sent = match pkt {
+        Some(p) => dec.send_packet(p),
+        None => dec.send_eof(),
+    };
+    if let Err(e) = sent {
+        if !is_again(&e) && e != ff::Error::Eof {
+            let context = if what == "video" {
+                "decode video"
+            } else {
+                "decode audio"
+            };
+            return Err(MediaError::Ffmpeg { context, source: e });
+        }
+    }
+    loop {
+        let mut f = F::empty();
+        match dec.receive_frame(&mut f) {
+            Ok(()) => on_frame(f)?,
+            Err(e) if is_again(&e) || e == ff::Error::Eof => return Ok(()),
+            Err(e) => {
+                let context = if what == "video" {
+                    "receive video frame"
+                } else {
+                    "receive audio frame"
+                };
+                return Err(MediaError::Ffmpeg { context, source: e });
             }
         }
-        loop {
-            let mut f = frame::Video::empty();
-            match self.dec.receive_frame(&mut f) {
-                Ok(()) => out.push(f),
-                Err(e) if is_again(&e) || e == ff::Error::Eof => return Ok(()),
-                Err(e) => {
-                    return Err(MediaError::Ffmpeg {
-                        context: "receive video frame",
-                        source: e,
-                    })
-                }
-            }
-        }
+    }
+}
+
+/// Frames that can be allocated empty for a decoder to fill.
+trait Empty {
+    fn empty() -> Self;
+}
+
+impl Empty for frame::Video {
+    fn empty() -> Self {
+        frame::Video::empty()
+    }
+}
+
+impl Empty for frame::Audio {
+    fn empty() -> Self {
+        frame::Audio::empty()
     }
 }
 
@@ -190,31 +229,15 @@ impl AudioDecoder {
     }
 
     fn send(&mut self, pkt: Option<&ff::Packet>, out: &mut Vec<Pcm>) -> Result<(), MediaError> {
-        let sent = match pkt {
-            Some(p) => self.dec.send_packet(p),
-            None => self.dec.send_eof(),
-        };
-        if let Err(e) = sent {
-            if !is_again(&e) && e != ff::Error::Eof {
-                return Err(MediaError::Ffmpeg {
-                    context: "decode audio",
-                    source: e,
-                });
-            }
+        let mut frames = Vec::new();
+        let r = send_receive(&mut self.dec, pkt, "audio", |f: frame::Audio| {
+            frames.push(f);
+            Ok(())
+        });
+        for f in &frames {
+            out.push(self.normalize(f)?);
         }
-        loop {
-            let mut f = frame::Audio::empty();
-            match self.dec.receive_frame(&mut f) {
-                Ok(()) => out.push(self.normalize(&f)?),
-                Err(e) if is_again(&e) || e == ff::Error::Eof => return Ok(()),
-                Err(e) => {
-                    return Err(MediaError::Ffmpeg {
-                        context: "receive audio frame",
-                        source: e,
-                    })
-                }
-            }
-        }
+        r
     }
 
     /// Converts a decoded frame to planar f32 stereo 48 kHz.
