@@ -119,6 +119,22 @@ impl Daemon {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// Sends a signal by name ("TERM", "INT", "KILL") with the `kill` command.
+    pub fn signal(&self, name: &str) {
+        let ok = std::process::Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -s {name} failed");
+    }
+
+    /// Waits up to `limit` for the process to exit; its status, or None if still alive.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        super::wait_for(limit, Duration::from_millis(50), || {
+            self.child.try_wait().ok().flatten()
+        })
+    }
 }
 
 impl Drop for Daemon {
