@@ -55,7 +55,8 @@ async fn whep_pull_and_reconnect(codec: VideoCodec) {
     assert_eq!(s.connection_state, SourceConnectionState::Connected as i32);
     assert_eq!((s.width, s.height), (640, 360), "{s:?}");
     assert!(s.video_packets > 0 && s.video_bytes > 0 && s.last_packet_unix_ms > 0);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Long enough for `assert_live`'s 1.5 s of windows before the server goes.
+    tokio::time::sleep(Duration::from_secs(3)).await;
 
     // The server goes away...
     let gone = since(Instant::now());
@@ -80,7 +81,7 @@ async fn whep_pull_and_reconnect(codec: VideoCodec) {
     )
     .await;
     let back = since(Instant::now());
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let end = since(Instant::now());
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {
         mixer_id: id.clone(),
@@ -123,7 +124,7 @@ async fn whep_pull_and_reconnect(codec: VideoCodec) {
     let mp4 = rtc::output_path(&d, &id);
     let d1 = rtc::assert_live(&mp4, first_live);
     let _ = gone;
-    let d2 = rtc::assert_live(&mp4, back.min(end - 0.8));
+    let d2 = rtc::assert_live(&mp4, back.min(end - 1.8));
     let peak = rtc::audio_peak(&mp4, first_live, first_live + 1.0);
     assert!(peak > 0.05, "440 Hz tone missing: peak {peak}");
     eprintln!(

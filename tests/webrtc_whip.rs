@@ -136,7 +136,7 @@ async fn chromium_whip_leave_and_rejoin(codec: VideoCodec) {
     )
     .await;
     let live2 = since();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let end = since();
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {
         mixer_id: id.clone(),
@@ -149,7 +149,7 @@ async fn chromium_whip_leave_and_rejoin(codec: VideoCodec) {
     let mp4 = rtc::output_path(&d, &id);
     let d1 = rtc::assert_live(&mp4, live1);
     rtc::assert_placeholder(&mp4, gone + 3.0);
-    let d2 = rtc::assert_live(&mp4, live2.min(end - 0.8));
+    let d2 = rtc::assert_live(&mp4, live2.min(end - 1.8));
     let peak = rtc::audio_peak(&mp4, live1 - 1.0, gone);
     assert!(
         peak > 0.02,
