@@ -15,10 +15,9 @@ use cloudmixer::mixer::{
     AudioCodec, ContentUpdate, LiveMixer, MixerSpec, OutputSpec, Rgb, RtpStreamSpec, SourceSpec,
     VideoCodec,
 };
-use common::media::{
-    audio_between, check_colours, check_tones, frame_at, probe, ColourAt, BLACK, BLUE, RED,
-};
+use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
 use common::sender::{Codec, SenderSpec};
+use common::spec;
 
 fn region(camid: &str, left: u32, top: u32, width: u32, height: u32, z: Option<i32>) -> Region {
     Region {
@@ -153,49 +152,9 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
     let p = probe(&out);
     assert_eq!(p.of_kind("video")[0].avg_frame_rate, "15/1");
     let f = frame_at(&out, 2.5, 1280, 720);
-    check_colours(
-        &f,
-        &[
-            ColourAt {
-                what: "left",
-                x: 320,
-                y: 360,
-                rgb: RED,
-            },
-            ColourAt {
-                what: "right",
-                x: 960,
-                y: 360,
-                rgb: BLUE,
-            },
-            ColourAt {
-                what: "top band",
-                x: 640,
-                y: 90,
-                rgb: BLACK,
-            },
-        ],
-    )
-    .unwrap();
+    check_colours(&f, spec::SIDE_BY_SIDE_POINTS).unwrap();
     let f = frame_at(&out, 6.5, 1280, 720);
-    check_colours(
-        &f,
-        &[
-            ColourAt {
-                what: "full",
-                x: 400,
-                y: 300,
-                rgb: RED,
-            },
-            ColourAt {
-                what: "pip",
-                x: 1080,
-                y: 607,
-                rgb: BLUE,
-            },
-        ],
-    )
-    .unwrap();
+    check_colours(&f, spec::PIP_POINTS).unwrap();
     check_tones(&audio_between(&out, 1.0, 7.0), &[440.0, 1000.0], 2500.0).unwrap();
     let _ = std::fs::remove_dir_all(PathBuf::from(&dir));
 }

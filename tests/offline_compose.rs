@@ -11,9 +11,8 @@ use std::time::Duration;
 use cloudmixer::layout::{Layout, Region};
 use cloudmixer::mixer::offline::{run, OfflineInput, OfflineJob};
 use cloudmixer::mixer::{OutputSpec, Rgb};
-use common::media::{
-    audio_between, check_colours, check_tones, frame_at, probe, ColourAt, BLACK, BLUE, RED,
-};
+use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
+use common::spec;
 
 fn make_input(
     dir: &Path,
@@ -132,36 +131,7 @@ fn side_by_side_from_files_has_both_pictures_and_both_tones() {
     );
 
     let f = frame_at(&out, 2.0, 1280, 720);
-    check_colours(
-        &f,
-        &[
-            ColourAt {
-                what: "left tile",
-                x: 320,
-                y: 360,
-                rgb: RED,
-            },
-            ColourAt {
-                what: "right tile",
-                x: 960,
-                y: 360,
-                rgb: BLUE,
-            },
-            ColourAt {
-                what: "top band",
-                x: 640,
-                y: 90,
-                rgb: BLACK,
-            },
-            ColourAt {
-                what: "bottom band",
-                x: 640,
-                y: 630,
-                rgb: BLACK,
-            },
-        ],
-    )
-    .unwrap();
+    check_colours(&f, spec::SIDE_BY_SIDE_POINTS).unwrap();
     let pcm = audio_between(&out, 1.0, 3.0);
     check_tones(&pcm, &[440.0, 1000.0], 2500.0).unwrap();
 }
