@@ -59,10 +59,7 @@ impl VideoDecoder {
         pts: i64,
         out: &mut Vec<frame::Video>,
     ) -> Result<(), MediaError> {
-        let mut pkt = ff::Packet::copy(data);
-        pkt.set_pts(Some(pts));
-        pkt.set_dts(Some(pts));
-        self.send(Some(&pkt), out)
+        self.send(Some(&access_unit(data, pts)), out)
     }
 
     /// Decodes a demuxed packet (pts in the stream's timebase).
@@ -132,6 +129,15 @@ where
             }
         }
     }
+}
+
+/// A decoder packet holding one access unit, with `pts` as both pts and dts (RTP
+/// payloads carry no decode order of their own).
+fn access_unit(data: &[u8], pts: i64) -> ff::Packet {
+    let mut pkt = ff::Packet::copy(data);
+    pkt.set_pts(Some(pts));
+    pkt.set_dts(Some(pts));
+    pkt
 }
 
 /// Frames that can be allocated empty for a decoder to fill.
@@ -208,10 +214,7 @@ impl AudioDecoder {
 
     /// Decodes one access unit (pts carried through); appends PCM blocks to `out`.
     pub fn decode(&mut self, data: &[u8], pts: i64, out: &mut Vec<Pcm>) -> Result<(), MediaError> {
-        let mut pkt = ff::Packet::copy(data);
-        pkt.set_pts(Some(pts));
-        pkt.set_dts(Some(pts));
-        self.send(Some(&pkt), out)
+        self.send(Some(&access_unit(data, pts)), out)
     }
 
     /// Decodes a demuxed packet.

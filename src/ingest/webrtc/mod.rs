@@ -36,7 +36,8 @@ use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtp_transceiver::rtp_codec::{
     RTCRtpCodecCapability, RTCRtpCodecParameters, RTPCodecType,
 };
-use webrtc::rtp_transceiver::RTCPFeedback;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiverInit};
 
 use crate::ingest::udp::Datagram;
 use crate::mixer::{SourceSpec, VideoCodec};
@@ -175,6 +176,25 @@ pub async fn new_peer_connection(
 
 /// Waits for ICE gathering to complete (at most [`GATHER_TIMEOUT`]) and returns the
 /// local description's SDP. Call after `set_local_description`.
+/// Adds a receive-only transceiver for each medium the source has (video, then audio),
+/// the same for a WHIP answer and a WHEP offer.
+pub async fn add_receivers(pc: &RTCPeerConnection, spec: &SourceSpec) -> Result<(), RtcError> {
+    let media = [
+        (spec.video.is_some(), RTPCodecType::Video),
+        (spec.audio.is_some(), RTPCodecType::Audio),
+    ];
+    for (wanted, kind) in media {
+        if wanted {
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Recvonly,
+                send_encodings: vec![],
+            };
+            pc.add_transceiver_from_kind(kind, Some(init)).await?;
+        }
+    }
+    Ok(())
+}
+
 pub async fn gathered_sdp(pc: &RTCPeerConnection) -> Result<String, RtcError> {
     let mut done = pc.gathering_complete_promise().await;
     let _ = tokio::time::timeout(GATHER_TIMEOUT, done.recv()).await;

@@ -10,12 +10,11 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use tokio::sync::{mpsc, watch};
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
-use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
-use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
-use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
 use super::http::request;
-use super::{gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc};
+use super::{
+    add_receivers, gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc,
+};
 
 /// First wait before reconnecting.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(500);
@@ -82,20 +81,7 @@ async fn session(
         }),
     );
     let setup = async {
-        let recv = || {
-            Some(RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::Recvonly,
-                send_encodings: vec![],
-            })
-        };
-        if rtc.spec.video.is_some() {
-            pc.add_transceiver_from_kind(RTPCodecType::Video, recv())
-                .await?;
-        }
-        if rtc.spec.audio.is_some() {
-            pc.add_transceiver_from_kind(RTPCodecType::Audio, recv())
-                .await?;
-        }
+        add_receivers(&pc, &rtc.spec).await?;
         let offer = pc.create_offer(None).await?;
         pc.set_local_description(offer).await?;
         let offer = gathered_sdp(&pc).await?;

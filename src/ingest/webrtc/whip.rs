@@ -24,11 +24,10 @@ use axum::Router;
 use parking_lot::Mutex;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
-use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
-use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
-use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
-use super::{gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc};
+use super::{
+    add_receivers, gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc,
+};
 
 /// The URL and bearer token of one source's WHIP endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -250,20 +249,7 @@ async fn post_offer(
 async fn accept(ep: &Arc<Endpoint>, offer: String) -> Result<(String, String), RtcError> {
     let rtc = &ep.rtc;
     let pc = new_peer_connection(&rtc.spec, rtc.settings).await?;
-    let recv = || {
-        Some(RTCRtpTransceiverInit {
-            direction: RTCRtpTransceiverDirection::Recvonly,
-            send_encodings: vec![],
-        })
-    };
-    if rtc.spec.video.is_some() {
-        pc.add_transceiver_from_kind(RTPCodecType::Video, recv())
-            .await?;
-    }
-    if rtc.spec.audio.is_some() {
-        pc.add_transceiver_from_kind(RTPCodecType::Audio, recv())
-            .await?;
-    }
+    add_receivers(&pc, &rtc.spec).await?;
     let weak: Weak<RTCPeerConnection> = Arc::downgrade(&pc);
     let (link, events) = (rtc.link.clone(), rtc.events.clone());
     peer::attach(
