@@ -18,14 +18,12 @@ use common::media::{check_colours, frame_at, probe, ColourAt, RED};
 use common::sender::{Codec, SenderSpec};
 use common::spec;
 
-/// Media a crash may lose today: the fragment being built (1 s: keyframe every `fps`
-/// frames), the pictures libx264 `veryfast` still holds (lookahead and B-frames: about
-/// 0.8 s at 15 fps) and the playout delay (0.2 s) the tick thread had not reached yet.
-/// Measured: 2.0 s lost of 6.0 s. Issue 4 wants <= 1 s: a low-latency encoder setting
-/// for live mixers (no B-frames, no lookahead) is the way; tried with x264
-/// `tune=zerolatency`, it made ffprobe read the frame rate as 15.08 (fragment sample
-/// durations) and was put off.
-const MAX_LOSS_S: f64 = 2.1;
+/// Media a crash may lose (issue 4: at most the last fragment, <= 1 s): the fragment
+/// being built (at most `FRAGMENT_US` = 0.5 s) plus the playout delay (0.2 s) the tick
+/// thread had not reached yet. Live mixers encode with `Latency::Low`, so libx264 holds
+/// no pictures. Measured: 0.45 s lost of 6.0 s (was 2.0 s with x264's B-frames and
+/// lookahead and 1 s fragments).
+const MAX_LOSS_S: f64 = 1.0;
 /// Slack for process start-up and the probe's rounding, seconds.
 const SLACK_S: f64 = 0.3;
 
@@ -80,6 +78,10 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
     );
     let v = pr.of_kind("video");
     assert_eq!(v.len(), 1, "video stream in the crashed file");
+    assert_eq!(
+        v[0].avg_frame_rate, "15/1",
+        "frame rate of the crashed file"
+    );
     assert!(
         pr.duration_s >= recorded - MAX_LOSS_S - SLACK_S && pr.duration_s <= recorded + SLACK_S,
         "crashed file holds {:.2} s of {recorded:.2} s recorded",

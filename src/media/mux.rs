@@ -1,10 +1,10 @@
 //! Fragmented MP4 writer (ISO/IEC 14496-12 §8.8 movie fragments) through ffmpeg's mov
 //! muxer.
 //!
-//! The file starts with an empty `moov` and then gets one `moof`+`mdat` fragment per
-//! video keyframe (one per second with our encoder settings), flushed to disk as it is
-//! written, so a crash loses at most the fragment being built and the file stays
-//! playable. `finish` writes the trailer (`mfra` index).
+//! The file starts with an empty `moov` and then gets a `moof`+`mdat` fragment every
+//! [`FRAGMENT_US`] and at every video keyframe, flushed to disk as it is written, so a
+//! crash loses at most the fragment being built and the file stays playable. `finish`
+//! writes the trailer (`mfra` index).
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,8 @@ use super::MediaError;
 
 /// The mov muxer flags that make the file fragmented and playable while recording.
 pub const MOVFLAGS: &str = "frag_keyframe+empty_moov+default_base_moof";
+/// Longest fragment, µs (the mov muxer's `frag_duration`): what a crash may lose.
+pub const FRAGMENT_US: i64 = 500_000;
 
 /// An MP4 file being written.
 pub struct Mp4Muxer {
@@ -71,6 +73,7 @@ impl Mp4Muxer {
     pub fn start(&mut self) -> Result<(), MediaError> {
         let mut opts = Dictionary::new();
         opts.set("movflags", MOVFLAGS);
+        opts.set("frag_duration", &FRAGMENT_US.to_string());
         // SAFETY: octx is a valid output context not yet written to; flush_packets makes
         // every fragment reach the file as soon as it is complete.
         unsafe {

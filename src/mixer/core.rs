@@ -5,7 +5,8 @@
 //!
 //! Output timeline: picture `n` has pts `n` at timebase 1/fps and shows, per region, the
 //! newest source picture with mixer time `<= n / fps`. Audio sample `s` (48 kHz) mixes
-//! every source's ring at `s`; after tick `n` the audio is written up to `n / fps`.
+//! every source's ring at `s`; after tick `n` the audio is written up to `n / fps`. The
+//! AAC encoder's priming packet covers samples `[0, 1024)` (see [`MixCore::open`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +20,9 @@ use crate::audio::ring::DEFAULT_RING_SAMPLES;
 use crate::audio::{clip, SampleRing};
 use crate::compose::{Compositor, SourceFrame};
 use crate::layout::Layout;
-use crate::media::encode::{AudioEncoder, VideoEncoder, VideoEncoderConfig, AAC_FRAME_SAMPLES};
+use crate::media::encode::{
+    AudioEncoder, Latency, VideoEncoder, VideoEncoderConfig, AAC_FRAME_SAMPLES,
+};
 use crate::media::mux::Mp4Muxer;
 use crate::media::MediaError;
 use crate::mixer::frame_queue::FrameQueue;
@@ -70,9 +73,10 @@ pub struct MixCore {
 }
 
 impl MixCore {
-    /// Creates the output file (and its directory) and opens the encoders.
+    /// Creates the output file (and its directory) and opens the encoders; `latency`
+    /// chooses the H.264 encoder's picture buffering (live mixers use `Low`).
     /// Errors: `Output` if the file cannot be created or an encoder cannot be opened.
-    pub fn open(out: &OutputSpec, layout: Layout) -> Result<Self, MixerError> {
+    pub fn open(out: &OutputSpec, layout: Layout, latency: Latency) -> Result<Self, MixerError> {
         let fail = |m: String| MixerError::Output {
             path: out.rel_path.clone(),
             message: m,
@@ -90,6 +94,7 @@ impl MixCore {
             preset: out.x264_preset.clone(),
             threads: out.encoder_threads,
             global_header,
+            latency,
         })
         .map_err(|e| fail(e.to_string()))?;
         let aenc =
@@ -101,6 +106,13 @@ impl MixCore {
             .add_stream(aenc.parameters(), aenc.time_base())
             .map_err(|e| fail(e.to_string()))?;
         mux.start().map_err(|e| fail(e.to_string()))?;
+        // The AAC encoder's priming samples cover the timeline's first samples: encoding
+        // starts at timeline sample `priming` with pts = timeline position, so the
+        // priming packet gets pts 0, no packet is negative (no muxer shift, which in a
+        // fragmented MP4 without B-frames would stretch the first picture), and every
+        // decoded sample lands exactly at its timeline position. The timeline's first
+        // 21 ms are inside the playout delay: no source has audio there.
+        let audio_out = aenc.priming_samples();
         Ok(Self {
             fps: out.fps,
             compositor: Compositor::new(out.width, out.height, out.background),
@@ -113,7 +125,7 @@ impl MixCore {
             video_stream,
             audio_stream,
             frames_out: 0,
-            audio_out: 0,
+            audio_out,
             packets: Vec::new(),
             mix_l: vec![0.0; AAC_FRAME_SAMPLES],
             mix_r: vec![0.0; AAC_FRAME_SAMPLES],

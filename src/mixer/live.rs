@@ -19,6 +19,7 @@ use parking_lot::Mutex;
 use crate::events::{EventBus, MixerState, OutputInfo};
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
+use crate::media::encode::Latency;
 use crate::mixer::core::MixCore;
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
@@ -107,7 +108,7 @@ impl LiveMixer {
                 Err(e) => return Err(fail(&shared, e)),
             }
         }
-        let core = match MixCore::open(&spec.output, spec.layout.clone()) {
+        let core = match MixCore::open(&spec.output, spec.layout.clone(), Latency::Low) {
             Ok(c) => c,
             Err(e) => return Err(fail(&shared, e)),
         };

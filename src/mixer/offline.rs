@@ -12,6 +12,7 @@ use crate::audio::AudioPlacement;
 use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::media::demux::{Decoded, Demuxer};
+use crate::media::encode::Latency;
 use crate::mixer::core::{MixCore, SourceSlot};
 use crate::mixer::{MixerError, OutputSpec};
 use crate::time::{rescale_floor, AUDIO_RATE, MICROS};
@@ -118,7 +119,7 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
             decoded: Decoded::default(),
         });
     }
-    let mut core = MixCore::open(&job.output, job.layout.clone())?;
+    let mut core = MixCore::open(&job.output, job.layout.clone(), Latency::Quality)?;
     for inp in &inputs {
         core.add_slot(inp.slot.clone());
     }
