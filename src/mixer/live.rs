@@ -22,6 +22,7 @@ use crate::ingest::webrtc::{RtcSettings, WhipServer};
 use crate::media::encode::Latency;
 use crate::mixer::core::MixCore;
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
+use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
 use crate::mixer::{ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceStats};
 
@@ -60,6 +61,7 @@ pub struct LiveMixer {
     /// Per-source counters as they were when the mixer stopped.
     final_stats: Mutex<Option<Vec<SourceStats>>>,
     epoch: Instant,
+    clock: Arc<SharedClock>,
     rt: tokio::runtime::Handle,
     bus: EventBus,
     mixer_id: String,
@@ -113,11 +115,13 @@ impl LiveMixer {
             Err(e) => return Err(fail(&shared, e)),
         };
         let epoch = Instant::now();
+        let clock = Arc::new(SharedClock::default());
         let mut live = Vec::new();
         let mut slots = Vec::new();
         let ctx = SourceCtx {
             rt: &rt,
             epoch,
+            clock: &clock,
             ingest,
             bus: &bus,
             mixer_id: &spec.mixer_id,
@@ -159,6 +163,7 @@ impl LiveMixer {
                 update_lock: Mutex::new(()),
                 final_stats: Mutex::new(None),
                 epoch,
+                clock,
                 rt,
                 mixer_id: spec.mixer_id.clone(),
                 bus,
@@ -220,6 +225,7 @@ impl LiveMixer {
         let ctx = SourceCtx {
             rt: &self.rt,
             epoch: self.epoch,
+            clock: &self.clock,
             ingest,
             bus: &self.bus,
             mixer_id: &self.mixer_id,

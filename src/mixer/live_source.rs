@@ -15,6 +15,7 @@ use crate::ingest::webrtc::whip::WhipRegistration;
 use crate::ingest::webrtc::{whep, MediaSink, PeerLink, SourceEvents, SourceRtc};
 use crate::mixer::core::SourceSlot;
 use crate::mixer::live::Ingest;
+use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::source_worker::SourceWorker;
 use crate::mixer::spec::SourceTransport;
 use crate::mixer::stats::SourceCounters;
@@ -88,6 +89,8 @@ pub(super) fn allocate(s: &SourceSpec, ports: &PortPool) -> Result<Vec<RtpSocket
 pub(super) struct SourceCtx<'a> {
     pub(super) rt: &'a tokio::runtime::Handle,
     pub(super) epoch: Instant,
+    /// The mixer's sources' sender clocks ([`SharedClock`]).
+    pub(super) clock: &'a Arc<SharedClock>,
     pub(super) ingest: &'a Ingest,
     pub(super) bus: &'a EventBus,
     pub(super) mixer_id: &'a str,
@@ -172,6 +175,7 @@ pub(super) fn spawn_source(
     }
     drop(tx);
     let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), ctx.epoch, sinks)
+        .map(|w| w.with_clock(ctx.clock.join()))
         .map_err(|e| internal(&e))?
         .with_stop(stop_rx);
     let camid = spec.camid.clone();

@@ -10,6 +10,7 @@ pub mod frame_queue;
 pub mod live;
 mod live_source;
 pub mod offline;
+pub mod shared_clock;
 pub mod source_worker;
 pub mod spec;
 pub mod stats;

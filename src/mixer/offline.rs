@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use crate::audio::AudioPlacement;
+use crate::audio::SourceAudio;
 use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::media::demux::{Decoded, Demuxer};
@@ -37,7 +37,7 @@ pub struct OfflineJob {
 struct Input {
     demux: Demuxer,
     slot: SourceSlot,
-    placement: AudioPlacement,
+    audio: SourceAudio,
     /// Time of the newest decoded picture, µs (None: none yet).
     video_until: Option<i64>,
     /// End of the newest placed PCM, µs (None: none yet).
@@ -89,9 +89,10 @@ impl Input {
         }
         for pcm in self.decoded.pcm.drain(..) {
             let ts = rescale_floor(pcm.pts, MICROS, AUDIO_RATE);
-            let pos = self.placement.place(ts, pcm.left.len());
-            self.slot.audio.lock().write(pos, &pcm.left, &pcm.right);
-            let end = rescale_floor(pos + pcm.left.len() as i64, AUDIO_RATE, MICROS);
+            let end = self
+                .audio
+                .push(ts, &pcm.left, &pcm.right, &mut self.slot.audio.lock());
+            let end = rescale_floor(end, AUDIO_RATE, MICROS);
             self.audio_until = Some(self.audio_until.map_or(end, |a| a.max(end)));
         }
     }
@@ -113,7 +114,7 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
         inputs.push(Input {
             demux,
             slot: SourceSlot::new(&inp.camid),
-            placement: AudioPlacement::default(),
+            audio: SourceAudio::new(),
             video_until: None,
             audio_until: None,
             decoded: Decoded::default(),

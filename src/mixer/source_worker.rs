@@ -16,6 +16,7 @@ use crate::ingest::rtp_packet;
 use crate::ingest::udp::{Datagram, Medium};
 use crate::media::MediaError;
 use crate::mixer::core::SourceSlot;
+use crate::mixer::shared_clock::ClockMember;
 use crate::mixer::spec::SourceSpec;
 use crate::mixer::stats::SourceCounters;
 use crate::mixer::stream_path::{FeedbackSink, SourceSync, StreamPath};
@@ -68,6 +69,13 @@ impl SourceWorker {
                 .transpose()?,
             stop: None,
         })
+    }
+
+    /// Lines this source up with the mixer's other sources whose sender clocks agree
+    /// ([`crate::mixer::shared_clock`]).
+    pub fn with_clock(mut self, member: ClockMember) -> Self {
+        self.sync.clock = Some(member);
+        self
     }
 
     /// Also ends the worker (within [`IDLE_WAIT`]) when `stop` turns true, even if

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use ffmpeg_next::frame;
 use rtp::packet::Packet;
 
-use crate::audio::AudioPlacement;
+use crate::audio::SourceAudio;
 use crate::ingest::depacketize::{FrameAssembler, PayloadFormat};
 use crate::ingest::jitter::{JitterBuffer, PushOutcome};
 use crate::ingest::rtcp::{self, ReceptionStats, SenderInfo};
@@ -32,6 +32,7 @@ use crate::ingest::webrtc::PeerLink;
 use crate::media::decode::{AudioDecoder, Pcm, VideoDecoder};
 use crate::media::MediaError;
 use crate::mixer::core::SourceSlot;
+use crate::mixer::shared_clock::ClockMember;
 use crate::mixer::spec::{AudioCodec, RtpStreamSpec, VideoCodec};
 use crate::mixer::stats::SourceCounters;
 use crate::mixer::timeline::{ArrivalMapper, TransitEstimator};
@@ -51,6 +52,8 @@ pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 #[derive(Debug, Default)]
 pub struct SourceSync {
     pub transit: TransitEstimator,
+    /// Membership in the mixer's [`crate::mixer::shared_clock::SharedClock`], if any.
+    pub clock: Option<ClockMember>,
 }
 
 /// Where a stream's RTCP feedback goes.
@@ -76,7 +79,7 @@ impl FeedbackSink {
 
 enum Decoder {
     Video(VideoDecoder, Vec<frame::Video>),
-    Audio(AudioDecoder, Vec<Pcm>, AudioPlacement),
+    Audio(AudioDecoder, Vec<Pcm>, Box<SourceAudio>),
 }
 
 /// See the module docs.
@@ -130,11 +133,7 @@ impl StreamPath {
         sink: FeedbackSink,
         our_ssrc: u32,
     ) -> Result<Self, MediaError> {
-        let dec = Decoder::Audio(
-            AudioDecoder::new(s.codec)?,
-            Vec::new(),
-            AudioPlacement::default(),
-        );
+        let dec = Decoder::Audio(AudioDecoder::new(s.codec)?, Vec::new(), Box::default());
         Ok(Self::new(
             s.payload_type,
             s.ssrc,
@@ -194,7 +193,11 @@ impl StreamPath {
             self.assembler = FrameAssembler::new(self.format);
             self.mapper.reset();
             self.reception = ReceptionStats::new(ssrc);
-            self.last_sr = None;
+            // A sender report of this SSRC may have come first (ffmpeg sends one just
+            // before its first RTP packet): keep it.
+            if self.last_sr.is_some_and(|sr| sr.ssrc != ssrc) {
+                self.last_sr = None;
+            }
             if let Decoder::Audio(_, _, p) = &mut self.decoder {
                 p.reset();
             }
@@ -273,7 +276,11 @@ impl StreamPath {
         };
         let d = i64::from(ts.wrapping_sub(sr.rtp_time) as i32);
         let ntp_us = sr.ntp_micros() + rescale_floor(d, self.rate, MICROS);
-        sync.transit.map(ntp_us, arrival_us)
+        let own = sync.transit.map(ntp_us, arrival_us) - ntp_us;
+        match &sync.clock {
+            Some(c) => ntp_us + c.offset(own),
+            None => ntp_us + own,
+        }
     }
 
     fn decode(&mut self, data: &[u8], t_us: i64, slot: &SourceSlot, counters: &SourceCounters) {
@@ -290,15 +297,14 @@ impl StreamPath {
                     slot.frames.lock().push(t, pic);
                 }
             }
-            Decoder::Audio(dec, pcm, placement) => {
+            Decoder::Audio(dec, pcm, audio) => {
                 if dec.decode(data, t_us, pcm).is_err() {
                     counters.packets_dropped.fetch_add(1, Ordering::Relaxed);
                 }
                 for block in pcm.drain(..) {
                     SourceCounters::inc(&counters.audio_frames_decoded);
                     let ts = rescale_floor(block.pts, MICROS, AUDIO_RATE);
-                    let pos = placement.place(ts, block.left.len());
-                    slot.audio.lock().write(pos, &block.left, &block.right);
+                    let _ = audio.push(ts, &block.left, &block.right, &mut slot.audio.lock());
                 }
             }
         }

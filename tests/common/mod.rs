@@ -10,6 +10,8 @@ pub mod daemon;
 pub mod media;
 pub mod sender;
 pub mod spec;
+pub mod sync_pattern;
+pub mod sync_run;
 
 use std::time::{Duration, Instant};
 
