@@ -419,6 +419,7 @@ pub fn validate_update_request(data: &[u8]) -> bool {
     let canvas = validate::Canvas {
         width: 1280,
         height: 720,
+        background: Default::default(),
     };
     let current = validate::Current {
         canvas,

@@ -87,6 +87,7 @@ async fn invalid_requests_are_rejected_naming_the_field() {
                 name: "no-such-preset".into(),
                 camids: vec![A.into()],
                 keep_aspect_ratio: false,
+                placeholder_image: Vec::new(),
             });
         }),
         ("video_file_cfg.background_color", |r| {

@@ -148,6 +148,7 @@ fn region(camid: &str, top: i32, left: i32, width: i32, height: i32) -> proto::L
         height,
         keep_aspect_ratio: true,
         z_order: Some(1),
+        placeholder_image: Vec::new(),
         param: Some(proto::RegionParam {
             camid: camid.to_owned(),
         }),
@@ -159,6 +160,7 @@ fn preset(name: &str, camids: &[&str]) -> proto::LayoutPreset {
         name: name.to_owned(),
         camids: camids.iter().map(|c| c.to_string()).collect(),
         keep_aspect_ratio: false,
+        placeholder_image: Vec::new(),
     }
 }
 
@@ -182,6 +184,7 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         sources,
         video_file_cfg: Some(cfg),
         playout_delay_ms: 0,
+        stale_timeout_ms: 0,
     };
     let two = vec![source("Usr1.-1", vp8, true), source("Usr2.-1", h264, false)];
     vec![

@@ -28,6 +28,7 @@ fn region(camid: &str, left: u32, top: u32, width: u32, height: u32, z: Option<i
         height,
         keep_aspect_ratio: true,
         z_order: z,
+        placeholder: None,
     }
 }
 
@@ -83,6 +84,7 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
             ],
         },
         playout_delay_ms: 200,
+        stale_timeout_ms: 2_000,
     };
     let (mixer, ports) = LiveMixer::start(spec, &pool, bus.clone()).expect("mixer starts");
     let mut a = SenderSpec::solid(

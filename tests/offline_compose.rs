@@ -49,6 +49,7 @@ fn region(camid: &str, left: u32, top: u32, width: u32, height: u32) -> Region {
         height,
         keep_aspect_ratio: true,
         z_order: None,
+        placeholder: None,
     }
 }
 

@@ -303,6 +303,7 @@ async fn janus_forward_with_rtcp(codec: VideoCodec) {
         height: rtc::H as i32,
         keep_aspect_ratio: false,
         z_order: None,
+        placeholder_image: Vec::new(),
         param: Some(RegionParam {
             camid: camid.into(),
         }),

@@ -48,5 +48,11 @@ impl ServiceConfig {
     }
 }
 
+/// Largest gRPC request the daemon accepts, bytes (16 MiB; tonic's default is 4 MiB). It
+/// leaves room for several placeholder pictures of up to
+/// [`crate::media::still::MAX_STILL_BYTES`] (4 MiB) each; a larger request fails with
+/// OUT_OF_RANGE before it is validated.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
 /// Default of [`ServiceConfig::shutdown_timeout`].
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);

@@ -123,7 +123,8 @@ fn px(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
-/// The regions of `layout` as `layout_config`.
+/// The regions of `layout` as `layout_config`. Placeholder pictures are not echoed
+/// (`placeholder_image` empty): they would make every Get as large as the pictures.
 pub fn layout_regions(layout: &Layout) -> Vec<proto::LayoutRegion> {
     layout
         .regions
@@ -139,6 +140,7 @@ pub fn layout_regions(layout: &Layout) -> Vec<proto::LayoutRegion> {
             param: Some(proto::RegionParam {
                 camid: r.camid.clone(),
             }),
+            placeholder_image: Vec::new(),
         })
         .collect()
 }
@@ -169,6 +171,8 @@ pub struct InfoParts<'a> {
     pub created_unix_ms: i64,
     /// ms.
     pub playout_delay_ms: u32,
+    /// ms.
+    pub stale_timeout_ms: u32,
     pub output: &'a OutputSpec,
     /// Where the sources' UDP ports are bound.
     pub rtp_host: IpAddr,
@@ -191,6 +195,7 @@ pub fn mixer_info(parts: InfoParts<'_>, snap: &MixerSnapshot) -> proto::MixerInf
         error_code: snap.error_code,
         error_message: snap.error_message.clone(),
         playout_delay_ms: parts.playout_delay_ms,
+        stale_timeout_ms: parts.stale_timeout_ms,
     }
 }
 

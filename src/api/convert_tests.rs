@@ -48,6 +48,7 @@ fn layout() -> Layout {
             height: 360,
             keep_aspect_ratio: true,
             z_order: Some(2),
+            placeholder: None,
         }],
     }
 }
@@ -86,6 +87,7 @@ fn mixer_info_carries_snapshot_and_effective_cfg() {
             oper_user_id: "alice",
             created_unix_ms: 42,
             playout_delay_ms: 200,
+            stale_timeout_ms: 1500,
             output: &spec,
             rtp_host: "127.0.0.1".parse().unwrap(),
         },
@@ -95,6 +97,7 @@ fn mixer_info_carries_snapshot_and_effective_cfg() {
     assert_eq!(info.state, proto::MixerState::Running as i32);
     assert_eq!(info.created_unix_ms, 42);
     assert_eq!(info.playout_delay_ms, 200);
+    assert_eq!(info.stale_timeout_ms, 1500);
     let cfg = info.video_file_cfg.unwrap();
     assert_eq!(cfg.svr_path_name, "a/b.mp4");
     assert_eq!((cfg.v_width, cfg.v_height, cfg.v_fps), (1280, 720, 15));
@@ -185,6 +188,7 @@ fn effective_cfg_round_trips_through_validation() {
     let canvas = crate::api::validate::Canvas {
         width: 1280,
         height: 720,
+        background: out_spec().background,
     };
     let l = crate::api::validate::layout::regions(&cfg.layout_config, "x", canvas).unwrap();
     assert_eq!(l, layout());

@@ -28,6 +28,8 @@ pub struct Entry {
     pub created_unix_ms: i64,
     /// ms.
     pub playout_delay_ms: u32,
+    /// ms.
+    pub stale_timeout_ms: u32,
     pub output: OutputSpec,
     /// Starting, running (engine handle) or ended (final snapshot, engine dropped).
     slot: Mutex<Slot>,
@@ -114,6 +116,7 @@ impl Entry {
             oper_user_id: &self.oper_user_id,
             created_unix_ms: self.created_unix_ms,
             playout_delay_ms: self.playout_delay_ms,
+            stale_timeout_ms: self.stale_timeout_ms,
             output: &self.output,
             rtp_host,
         };
@@ -199,6 +202,7 @@ impl Registry {
             oper_user_id: spec.oper_user_id.clone(),
             created_unix_ms,
             playout_delay_ms: spec.playout_delay_ms,
+            stale_timeout_ms: spec.stale_timeout_ms,
             output: spec.output.clone(),
             slot: Mutex::new(Slot::Starting),
             current: Mutex::new((spec.sources.clone(), spec.layout.clone())),

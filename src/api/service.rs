@@ -2,7 +2,8 @@
 //!
 //! Each RPC validates ([`crate::api::validate`]), then calls the engine. `LiveMixer::start`,
 //! `update` and `stop` block, so they run on tokio's blocking pool with the runtime
-//! entered (the engine's sockets run on it). Create/Update/Destroy of one mixer are
+//! entered (the engine's sockets run on it); so does the validation of Create and
+//! Update, which decodes placeholder pictures. Create/Update/Destroy of one mixer are
 //! serialized by the entry's lock; different mixers proceed in parallel.
 
 use std::net::IpAddr;
@@ -184,7 +185,12 @@ impl CloudMixer for CloudMixerService {
     ) -> Result<Response<proto::CreateCloudMixerResponse>, Status> {
         self.refuse_if_shutting_down()?;
         let cfg = &self.inner.cfg;
-        let spec = validate::create_request(request.get_ref(), &cfg.output)?;
+        // On the blocking pool: placeholder pictures are decoded here.
+        let (req, defaults) = (request.into_inner(), cfg.output.clone());
+        let spec = blocking("request validation", move || {
+            validate::create_request(&req, &defaults)
+        })
+        .await??;
         let (entry, _guard) = self.inner.registry.reserve(&spec, unix_ms_now())?;
         let id = spec.mixer_id.clone();
         let sources = spec.sources.clone();
@@ -224,14 +230,24 @@ impl CloudMixer for CloudMixerService {
         let _guard = entry.lock().await;
         let mixer = self.started(&entry)?;
         let sources = entry.sources();
-        let current = Current {
-            canvas: Canvas {
-                width: entry.output.width,
-                height: entry.output.height,
-            },
-            sources: &sources,
+        let canvas = Canvas {
+            width: entry.output.width,
+            height: entry.output.height,
+            background: entry.output.background,
         };
-        let update = validate::update_request(&req, current)?;
+        // On the blocking pool: placeholder pictures are decoded here.
+        let (update, req) = {
+            let sources = sources.clone();
+            blocking("request validation", move || {
+                let current = Current {
+                    canvas,
+                    sources: &sources,
+                };
+                (validate::update_request(&req, current), req)
+            })
+            .await?
+        };
+        let update = update?;
         let after = validate::apply_sources(&sources, &update);
         let (added, layout) = (update.add_sources.clone(), update.layout.clone());
         let ingest = self.inner.cfg.ingest();

@@ -149,6 +149,14 @@ pub struct LayoutArgs {
     /// and for --layout-json regions that do not say).
     #[arg(long)]
     pub keep_aspect_ratio: bool,
+    /// Placeholder picture of every region: a PNG or JPEG file of at most 4 MiB (4194304
+    /// bytes) and 4096x4096 pixels, read here and sent inline. A region shows it, fitted
+    /// like a source picture (bars in the background colour, transparency over it),
+    /// while its source has no picture: none yet, or none for longer than the stale
+    /// timeout. Without --layout/--layout-json, create and compose use the default preset
+    /// (side-by-side for two video sources, else grid); update needs one of them.
+    #[arg(long, value_name = "FILE")]
+    pub placeholder_image: Option<PathBuf>,
 }
 
 /// Output picture and encoder settings shared by `create` and `compose`.
@@ -198,6 +206,11 @@ pub struct CreateArgs {
     /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.
     #[arg(long, default_value_t = 0)]
     pub playout_delay_ms: u32,
+    /// A source whose last picture is older than this many ms shows its region's
+    /// placeholder (--placeholder-image, or the background); 0 = default (2000),
+    /// otherwise 100..=60000.
+    #[arg(long, default_value_t = 0)]
+    pub stale_timeout_ms: u32,
 }
 
 /// `update` flags.

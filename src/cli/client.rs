@@ -54,7 +54,8 @@ fn print_json(v: &serde_json::Value) {
 
 /// `create`.
 pub async fn create(a: CreateArgs) -> Result<(), Status> {
-    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout)?;
+    let video_sources = a.source.iter().filter(|s| s.video.is_some()).count();
+    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout, Some(video_sources))?;
     let req = proto::CreateCloudMixerRequest {
         mixer_id: a.id,
         oper_user_id: a.oper_user,
@@ -71,6 +72,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
             a_bps: a.picture.audio_bps,
         }),
         playout_delay_ms: a.playout_delay_ms,
+        stale_timeout_ms: a.stale_timeout_ms,
     };
     let r = connect(&a.client)
         .await?
@@ -87,7 +89,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
 
 /// `update`.
 pub async fn update(a: UpdateArgs) -> Result<(), Status> {
-    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout)?;
+    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout, None)?;
     let req = proto::UpdateCloudMixerContentRequest {
         mixer_id: a.id,
         oper_user_id: a.oper_user,

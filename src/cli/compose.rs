@@ -41,7 +41,7 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
         });
     }
     let camids: Vec<String> = inputs.iter().map(|i| i.camid.clone()).collect();
-    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout)?;
+    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout, Some(camids.len()))?;
     let cfg = proto::VideoFileCfg {
         v_width: a.picture.size.0,
         v_height: a.picture.size.1,
@@ -57,6 +57,7 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
     let canvas = Canvas {
         width: enc.width,
         height: enc.height,
+        background: enc.background,
     };
     let requested = validate::layout::requested(
         &cfg.layout_config,

@@ -102,6 +102,7 @@ pub fn mixer_info(m: &proto::MixerInfo) -> Value {
         "errorCode": m.error_code,
         "errorMessage": m.error_message,
         "playoutDelayMs": m.playout_delay_ms,
+        "staleTimeoutMs": m.stale_timeout_ms,
     })
 }
 

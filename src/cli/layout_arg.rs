@@ -1,4 +1,5 @@
-//! `--layout` / `--layout-json` -> proto `layout_config` / `layout_preset`.
+//! `--layout` / `--layout-json` / `--placeholder-image` -> proto `layout_config` /
+//! `layout_preset`.
 //!
 //! The JSON accepts Cloudroom's spelling (`keepAspectRatio: 1`, `zOrder`) and ours
 //! (`keep_aspect_ratio: true`, `z_order`), as an array of regions or an object with a
@@ -9,10 +10,38 @@ use serde_json::Value;
 use tonic::Status;
 
 use crate::cli::args::LayoutArgs;
+use crate::cli::placeholder_arg;
 use crate::proto;
 
-/// The requested layout: explicit regions, a preset, or neither (both empty).
+/// The requested layout: explicit regions, a preset, or neither (both empty), with the
+/// `--placeholder-image` on every region. `video_sources`: for create and compose, the
+/// number of video sources, whose default preset carries a placeholder given without a
+/// layout; None for update (no layout keeps the mixer's, so a placeholder needs one).
+/// Errors: INVALID_ARGUMENT naming the flag.
 pub fn from_args(
+    a: &LayoutArgs,
+    video_sources: Option<usize>,
+) -> Result<(Vec<proto::LayoutRegion>, Option<proto::LayoutPreset>), Status> {
+    let (mut regions, mut preset) = requested(a)?;
+    let Some(path) = &a.placeholder_image else {
+        return Ok((regions, preset));
+    };
+    if regions.is_empty() && preset.is_none() {
+        preset = Some(placeholder_arg::default_preset(video_sources)?);
+    }
+    let image = placeholder_arg::read(path)?;
+    placeholder_arg::check_request_size(image.len(), regions.len())?;
+    for r in &mut regions {
+        r.placeholder_image.clone_from(&image);
+    }
+    if let Some(p) = &mut preset {
+        p.placeholder_image = image;
+    }
+    Ok((regions, preset))
+}
+
+/// `--layout` or `--layout-json`, without pictures.
+fn requested(
     a: &LayoutArgs,
 ) -> Result<(Vec<proto::LayoutRegion>, Option<proto::LayoutPreset>), Status> {
     if let Some(name) = &a.layout {
@@ -20,6 +49,7 @@ pub fn from_args(
             name: name.clone(),
             camids: Vec::new(),
             keep_aspect_ratio: a.keep_aspect_ratio,
+            placeholder_image: Vec::new(),
         };
         return Ok((Vec::new(), Some(preset)));
     }
@@ -129,6 +159,7 @@ fn region(v: Value) -> Result<(proto::LayoutRegion, Option<bool>), String> {
         param: Some(proto::RegionParam {
             camid: r.param.camid,
         }),
+        placeholder_image: Vec::new(),
     };
     Ok((region, keep))
 }

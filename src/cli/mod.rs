@@ -15,6 +15,7 @@ pub mod json;
 pub mod layout_arg;
 pub mod output;
 pub mod parse;
+pub mod placeholder_arg;
 pub mod serve;
 
 use std::process::ExitCode;

@@ -163,6 +163,7 @@ pub fn mixer_info(m: &proto::MixerInfo, fallback_host: &str) -> String {
     let _ = writeln!(s, "oper user {}", m.oper_user_id);
     let _ = writeln!(s, "created   {}", unix_ms(m.created_unix_ms));
     let _ = writeln!(s, "playout   {} ms", m.playout_delay_ms);
+    let _ = writeln!(s, "stale     {} ms", m.stale_timeout_ms);
     if let Some(c) = &m.video_file_cfg {
         let _ = writeln!(
             s,

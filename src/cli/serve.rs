@@ -15,7 +15,7 @@ use tonic::Status;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
-use crate::api::config::{OutputDefaults, ServiceConfig};
+use crate::api::config::{OutputDefaults, ServiceConfig, MAX_REQUEST_BYTES};
 use crate::api::CloudMixerService;
 use crate::cli::args::{LogFormat, ServeArgs};
 use crate::cli::client::error_chain;
@@ -123,8 +123,8 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
     Ok(())
 }
 
-/// The gRPC router: CloudMixer, health (CloudMixer and "" SERVING) and reflection
-/// v1 + v1alpha over the CloudMixer and health descriptors. Returns the health reporter
+/// The gRPC router: CloudMixer (requests up to [`MAX_REQUEST_BYTES`]), health (CloudMixer
+/// and "" SERVING) and reflection v1 + v1alpha over the CloudMixer and health descriptors. Returns the health reporter
 /// so that shutdown can report NOT_SERVING.
 pub async fn services(service: CloudMixerService) -> Result<(Router, HealthReporter), Status> {
     let reflection_err =
@@ -145,7 +145,7 @@ pub async fn services(service: CloudMixerService) -> Result<(Router, HealthRepor
         .await;
     health.set_service_status("", ServingStatus::Serving).await;
     let router = Server::builder()
-        .add_service(CloudMixerServer::new(service))
+        .add_service(CloudMixerServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);

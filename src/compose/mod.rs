@@ -8,11 +8,15 @@
 //!    source picture is fitted into it ([`geometry::fit`]: stretch, or keep the aspect
 //!    ratio with bars), the bars are filled with the background (so they also cover
 //!    lower regions), and the picture is scaled ([`scale`]) and copied in. A region
-//!    whose source has no picture is filled with the background.
+//!    whose source has no picture shows its placeholder: the region's
+//!    [`Region::placeholder`] picture, fitted and drawn the same way (bars in the
+//!    background colour), or, without one, the background colour.
 //!
 //! Cost control: the swscale context and the scaled picture are cached per region (see
-//! [`scale::Scaler`]); a source already YUV420P at exactly the fitted size is copied
-//! without swscale; buffers are reused, so steady-state composing allocates nothing.
+//! [`scale::Scaler`]), separately for the source and the placeholder, so a placeholder
+//! is converted to YUV420P once per fitted size, not every frame; a source already
+//! YUV420P at exactly the fitted size is copied without swscale; buffers are reused, so
+//! steady-state composing allocates nothing.
 //!
 //! Colour: the canvas is BT.601 limited range ([`color::rgb_to_yuv`]). Sources are
 //! converted by swscale from their pixel format's default matrix and range (YUVJ420P is
@@ -59,15 +63,28 @@ pub struct ComposeStats {
     pub cache_hits: u64,
     /// Region draws copied straight from a YUV420P source of the fitted size.
     pub direct_copies: u64,
-    /// Region draws whose camid had no picture (background shown).
+    /// Region draws whose camid had no picture (placeholder shown).
     pub missing: u64,
+    /// Of `missing`, the draws that showed the region's placeholder picture (the others
+    /// showed the background colour).
+    pub placeholders: u64,
     /// Region draws where swscale failed (background shown).
     pub scale_errors: u64,
 }
 
 /// Per-region state, indexed like `Layout::regions`.
 struct Slot {
+    /// The source's pictures.
     scaler: Scaler,
+    /// The placeholder picture (allocates nothing until it is first shown).
+    placeholder: Scaler,
+}
+
+/// A picture to draw into a region, and the key its scaled copy is cached by.
+struct Picture<'a> {
+    camid: &'a str,
+    seq: u64,
+    frame: &'a Video,
 }
 
 /// Composes source pictures into a `width` x `height` YUV420P canvas; see the module
@@ -158,6 +175,7 @@ impl Compositor {
             let flags = self.flags;
             self.slots.resize_with(layout.regions.len(), || Slot {
                 scaler: Scaler::new(flags),
+                placeholder: Scaler::new(flags),
             });
         } else {
             // Drop the caches of regions that no longer exist.
@@ -173,13 +191,33 @@ impl Compositor {
             let Some(area) = geometry::clip(region_rect(region), cw, ch) else {
                 continue;
             };
-            let Some(src) = frames.get(&region.camid) else {
-                self.stats.missing += 1;
-                canvas::fill_rect(canvas, area, self.bg);
-                continue;
-            };
             let slot = &mut self.slots[i];
-            if let Err(e) = draw(slot, &mut self.stats, self.bg, canvas, region, area, src) {
+            let (scaler, pic) = match (frames.get(&region.camid), &region.placeholder) {
+                (Some(src), _) => (
+                    &mut slot.scaler,
+                    Picture {
+                        camid: &region.camid,
+                        seq: src.seq,
+                        frame: &src.frame,
+                    },
+                ),
+                (None, Some(img)) => {
+                    self.stats.missing += 1;
+                    self.stats.placeholders += 1;
+                    let pic = Picture {
+                        camid: "",
+                        seq: img.id(),
+                        frame: img.frame(),
+                    };
+                    (&mut slot.placeholder, pic)
+                }
+                (None, None) => {
+                    self.stats.missing += 1;
+                    canvas::fill_rect(canvas, area, self.bg);
+                    continue;
+                }
+            };
+            if let Err(e) = draw(scaler, &mut self.stats, self.bg, canvas, region, area, pic) {
                 self.stats.scale_errors += 1;
                 canvas::fill_rect(canvas, area, self.bg);
                 if !matches!(e, ScaleError::KnownBad { .. }) {
@@ -197,17 +235,18 @@ impl Compositor {
     }
 }
 
-/// Draws `src` into `area` (snapped, clipped) of `canvas` for `region`, bars included.
+/// Draws `pic` into `area` (snapped, clipped) of `canvas` for `region`, bars included,
+/// scaled by `scaler` (which caches it by camid, seq and fitted size).
 fn draw(
-    slot: &mut Slot,
+    scaler: &mut Scaler,
     stats: &mut ComposeStats,
     bg: Yuv,
     canvas: &mut Video,
     region: &Region,
     area: Rect,
-    src: &SourceFrame,
+    pic: Picture<'_>,
 ) -> Result<(), ScaleError> {
-    let frame = &*src.frame;
+    let frame = pic.frame;
     let (aw, ah) = display_aspect(frame);
     let fitted = geometry::fit(area, aw, ah, region.keep_aspect_ratio);
     for bar in bars(area, fitted) {
@@ -222,14 +261,12 @@ fn draw(
         canvas::blit(canvas, fitted.x, fitted.y, frame);
         return Ok(());
     }
-    let (pic, how) = slot
-        .scaler
-        .scale(&region.camid, src.seq, frame, fitted.w, fitted.h)?;
+    let (scaled, how) = scaler.scale(pic.camid, pic.seq, frame, fitted.w, fitted.h)?;
     match how {
         Scaled::Cached => stats.cache_hits += 1,
         Scaled::Fresh => stats.scaled += 1,
     }
-    canvas::blit(canvas, fitted.x, fitted.y, pic);
+    canvas::blit(canvas, fitted.x, fitted.y, scaled);
     Ok(())
 }
 
@@ -285,5 +322,7 @@ fn make_writable(frame: &mut Video) -> bool {
     unsafe { ffmpeg_next::ffi::av_frame_make_writable(frame.as_mut_ptr()) >= 0 }
 }
 
+#[cfg(test)]
+mod placeholder_tests;
 #[cfg(test)]
 mod tests;

@@ -3,12 +3,12 @@
 use super::*;
 use crate::layout::preset;
 
-const RED: Yuv = Yuv {
+pub(super) const RED: Yuv = Yuv {
     y: 81,
     u: 90,
     v: 240,
 };
-const BLUE: Yuv = Yuv {
+pub(super) const BLUE: Yuv = Yuv {
     y: 41,
     u: 240,
     v: 110,
@@ -20,38 +20,38 @@ const RED_FULL: Yuv = Yuv {
     v: 255,
 };
 /// Background used by most tests: pure green (145, 54, 34), distinct from red and blue.
-const GREEN_RGB: Rgb = Rgb { r: 0, g: 255, b: 0 };
-const GREEN: Yuv = Yuv {
+pub(super) const GREEN_RGB: Rgb = Rgb { r: 0, g: 255, b: 0 };
+pub(super) const GREEN: Yuv = Yuv {
     y: 145,
     u: 54,
     v: 34,
 };
 
-fn init() {
+pub(super) fn init() {
     ffmpeg_next::init().expect("ffmpeg initialises");
 }
 
 /// A `w` x `h` picture of `format` (3 planes, 4:2:0) filled with plane values `c`.
-fn solid(format: Pixel, w: u32, h: u32, c: Yuv) -> Video {
+pub(super) fn solid(format: Pixel, w: u32, h: u32, c: Yuv) -> Video {
     let mut f = Video::new(format, w, h);
     canvas::fill(&mut f, c);
     f
 }
 
-fn src(frame: Video, seq: u64) -> SourceFrame {
+pub(super) fn src(frame: Video, seq: u64) -> SourceFrame {
     SourceFrame {
         frame: Arc::new(frame),
         seq,
     }
 }
 
-fn canvas(w: u32, h: u32) -> Video {
+pub(super) fn canvas(w: u32, h: u32) -> Video {
     // Start from garbage-looking content so "every pixel is rewritten" is tested.
     solid(Pixel::YUV420P, w, h, Yuv { y: 1, u: 2, v: 3 })
 }
 
 /// (Y, U, V) at luma pixel (x, y).
-fn at(f: &Video, x: usize, y: usize) -> Yuv {
+pub(super) fn at(f: &Video, x: usize, y: usize) -> Yuv {
     Yuv {
         y: f.data(0)[y * f.stride(0) + x],
         u: f.data(1)[(y / 2) * f.stride(1) + x / 2],
@@ -60,7 +60,7 @@ fn at(f: &Video, x: usize, y: usize) -> Yuv {
 }
 
 #[track_caller]
-fn assert_px(f: &Video, x: usize, y: usize, want: Yuv, tol: u8) {
+pub(super) fn assert_px(f: &Video, x: usize, y: usize, want: Yuv, tol: u8) {
     let got = at(f, x, y);
     let ok = got.y.abs_diff(want.y) <= tol
         && got.u.abs_diff(want.u) <= tol
@@ -68,7 +68,15 @@ fn assert_px(f: &Video, x: usize, y: usize, want: Yuv, tol: u8) {
     assert!(ok, "pixel ({x},{y}): got {got:?}, want {want:?} +-{tol}");
 }
 
-fn region(camid: &str, left: u32, top: u32, w: u32, h: u32, keep: bool, z: Option<i32>) -> Region {
+pub(super) fn region(
+    camid: &str,
+    left: u32,
+    top: u32,
+    w: u32,
+    h: u32,
+    keep: bool,
+    z: Option<i32>,
+) -> Region {
     Region {
         camid: camid.to_string(),
         top,
@@ -77,6 +85,7 @@ fn region(camid: &str, left: u32, top: u32, w: u32, h: u32, keep: bool, z: Optio
         height: h,
         keep_aspect_ratio: keep,
         z_order: z,
+        placeholder: None,
     }
 }
 

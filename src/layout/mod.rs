@@ -14,10 +14,13 @@ pub mod preset;
 
 use serde::{Deserialize, Serialize};
 
+use crate::media::still::StillImage;
+
 /// One rectangle of the output picture showing one source (Cloudroom layoutConfig element).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Region {
-    /// The source shown; may name a source that has not sent anything (shows background).
+    /// The source shown; may name a source that has not sent anything (shows the
+    /// placeholder).
     pub camid: String,
     /// Distance from the canvas top, pixels.
     pub top: u32,
@@ -31,6 +34,10 @@ pub struct Region {
     pub keep_aspect_ratio: bool,
     /// Higher is drawn later (on top); None counts as 0.
     pub z_order: Option<i32>,
+    /// Shown, fitted like a source picture, while the source has no live picture; None:
+    /// the background colour. Not serialized (presets carry no pictures).
+    #[serde(skip)]
+    pub placeholder: Option<StillImage>,
 }
 
 /// The regions of one output picture.

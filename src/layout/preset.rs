@@ -243,6 +243,7 @@ impl Preset {
                     height,
                     keep_aspect_ratio: keep_aspect_ratio.unwrap_or(r.keep_aspect_ratio),
                     z_order: r.z_order,
+                    placeholder: None,
                 }
             })
             .collect();

@@ -16,6 +16,7 @@ fn region(camid: &str, top: u32, left: u32, width: u32, height: u32, z: Option<i
         height,
         keep_aspect_ratio: true,
         z_order: z,
+        placeholder: None,
     }
 }
 

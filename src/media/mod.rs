@@ -1,7 +1,7 @@
 //! Codec glue around ffmpeg (through `ffmpeg-next`): decoding access units into pictures
 //! and PCM ([`decode`]), encoding the composite picture to H.264 and the mix to AAC
 //! ([`encode`]), and writing fragmented MP4 ([`mux`]). Reading media files for offline
-//! jobs is in [`demux`].
+//! jobs is in [`demux`]; still pictures (PNG, JPEG placeholders) in [`still`].
 //!
 //! Every send/receive loop tells EAGAIN (needs more input) from EOF from a real error.
 
@@ -9,6 +9,7 @@ pub mod decode;
 pub mod demux;
 pub mod encode;
 pub mod mux;
+pub mod still;
 
 /// A failure inside ffmpeg, with what we were doing.
 #[derive(Debug, thiserror::Error)]

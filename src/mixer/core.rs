@@ -26,7 +26,7 @@ use crate::media::encode::{
 use crate::media::mux::Mp4Muxer;
 use crate::media::MediaError;
 use crate::mixer::frame_queue::FrameQueue;
-use crate::mixer::{MixerError, OutputSpec, DEFAULT_STALE_US};
+use crate::mixer::{MixerError, OutputSpec};
 use crate::time::{rescale_floor, AUDIO_RATE, MICROS, MILLIS};
 
 /// What a source shares with the core: its due pictures and its PCM on the timeline.
@@ -41,11 +41,12 @@ pub struct SourceSlot {
 }
 
 impl SourceSlot {
-    /// An empty slot: no pictures, silence.
-    pub fn new(camid: &str) -> Self {
+    /// An empty slot: no pictures, silence. A picture older than `stale_after_us` (µs)
+    /// shows the region's placeholder (e.g. [`crate::mixer::DEFAULT_STALE_US`]).
+    pub fn new(camid: &str, stale_after_us: i64) -> Self {
         Self {
             camid: camid.to_owned(),
-            frames: Arc::new(Mutex::new(FrameQueue::new(DEFAULT_STALE_US))),
+            frames: Arc::new(Mutex::new(FrameQueue::new(stale_after_us))),
             audio: Arc::new(Mutex::new(SampleRing::new(DEFAULT_RING_SAMPLES))),
             keyframe_wanted: Arc::new(AtomicBool::new(false)),
         }

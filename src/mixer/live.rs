@@ -65,6 +65,8 @@ pub struct LiveMixer {
     rt: tokio::runtime::Handle,
     bus: EventBus,
     mixer_id: String,
+    /// The stale timeout of every source, µs (`MixerSpec::stale_timeout_ms`).
+    stale_after_us: i64,
 }
 
 impl LiveMixer {
@@ -118,6 +120,7 @@ impl LiveMixer {
         let clock = Arc::new(SharedClock::default());
         let mut live = Vec::new();
         let mut slots = Vec::new();
+        let stale_after_us = i64::from(spec.stale_timeout_ms) * 1_000;
         let ctx = SourceCtx {
             rt: &rt,
             epoch,
@@ -125,6 +128,7 @@ impl LiveMixer {
             ingest,
             bus: &bus,
             mixer_id: &spec.mixer_id,
+            stale_after_us,
         };
         for (s, pair) in spec.sources.iter().zip(sockets) {
             match spawn_source(&ctx, s, pair) {
@@ -167,6 +171,7 @@ impl LiveMixer {
                 rt,
                 mixer_id: spec.mixer_id.clone(),
                 bus,
+                stale_after_us,
             },
             out_ports,
         ))
@@ -229,6 +234,7 @@ impl LiveMixer {
             ingest,
             bus: &self.bus,
             mixer_id: &self.mixer_id,
+            stale_after_us: self.stale_after_us,
         };
         let mut added = Vec::new();
         let mut slots = Vec::new();

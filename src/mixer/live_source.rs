@@ -94,6 +94,8 @@ pub(super) struct SourceCtx<'a> {
     pub(super) ingest: &'a Ingest,
     pub(super) bus: &'a EventBus,
     pub(super) mixer_id: &'a str,
+    /// The mixer's stale timeout, µs (see [`SourceSlot::new`]).
+    pub(super) stale_after_us: i64,
 }
 
 /// Starts the receive tasks (UDP sockets, WHIP endpoint or WHEP client) and the worker
@@ -106,7 +108,7 @@ pub(super) fn spawn_source(
     let rt = ctx.rt;
     let internal = |e: &dyn std::fmt::Display| MixerError::Internal(format!("{}: {e}", spec.camid));
     let counters = Arc::new(SourceCounters::default());
-    let slot = SourceSlot::new(&spec.camid);
+    let slot = SourceSlot::new(&spec.camid, ctx.stale_after_us);
     let (tx, rx) = bounded(INGEST_QUEUE_CAPACITY);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut ports = SourcePorts::default();

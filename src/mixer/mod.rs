@@ -23,5 +23,7 @@ pub use live::LiveMixer;
 pub use spec::*;
 pub use stats::{MixerSnapshot, SourcePorts, SourceStats};
 
-/// A source picture older than this (µs) shows the region's placeholder: 2 s.
-pub const DEFAULT_STALE_US: i64 = 2_000_000;
+/// A source picture older than this (µs) shows the region's placeholder by default
+/// ([`DEFAULT_STALE_TIMEOUT_MS`], 2 s); a live mixer uses its
+/// [`MixerSpec::stale_timeout_ms`].
+pub const DEFAULT_STALE_US: i64 = DEFAULT_STALE_TIMEOUT_MS as i64 * 1_000;

@@ -14,7 +14,7 @@ use crate::layout::Layout;
 use crate::media::demux::{Decoded, Demuxer};
 use crate::media::encode::Latency;
 use crate::mixer::core::{MixCore, SourceSlot};
-use crate::mixer::{MixerError, OutputSpec};
+use crate::mixer::{MixerError, OutputSpec, DEFAULT_STALE_US};
 use crate::time::{rescale_floor, AUDIO_RATE, MICROS};
 
 /// One input file and the camid its picture and sound are known by in the layout.
@@ -113,7 +113,7 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
         })?;
         inputs.push(Input {
             demux,
-            slot: SourceSlot::new(&inp.camid),
+            slot: SourceSlot::new(&inp.camid, DEFAULT_STALE_US),
             audio: SourceAudio::new(),
             video_until: None,
             audio_until: None,

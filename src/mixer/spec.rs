@@ -131,6 +131,9 @@ pub struct OutputSpec {
 
 /// Default playout delay, ms (DESIGN.md time model).
 pub const DEFAULT_PLAYOUT_DELAY_MS: u32 = 200;
+/// Default stale timeout, ms: a source picture older than this shows the region's
+/// placeholder.
+pub const DEFAULT_STALE_TIMEOUT_MS: u32 = 2_000;
 /// Default H.264 bit rate, bit/s.
 pub const DEFAULT_VIDEO_BPS: u32 = 1_500_000;
 /// Default AAC bit rate, bit/s.
@@ -146,6 +149,8 @@ pub struct MixerSpec {
     pub layout: Layout,
     /// Jitter absorbed before a frame is shown, ms.
     pub playout_delay_ms: u32,
+    /// A source picture older than this (ms) shows the region's placeholder.
+    pub stale_timeout_ms: u32,
 }
 
 /// A change applied atomically at the next output frame boundary.

@@ -38,6 +38,7 @@ pub fn region(camid: &str, left: i32, top: i32, width: i32, height: i32) -> Layo
         height,
         keep_aspect_ratio: true,
         z_order: None,
+        placeholder_image: Vec::new(),
         param: Some(RegionParam {
             camid: camid.into(),
         }),
@@ -79,6 +80,7 @@ pub fn create_request(
             a_bps: 0,
         }),
         playout_delay_ms: 0,
+        stale_timeout_ms: 0,
     }
 }
 

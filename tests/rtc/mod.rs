@@ -84,12 +84,14 @@ pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
                 height: H as i32,
                 keep_aspect_ratio: false,
                 z_order: None,
+                placeholder_image: Vec::new(),
                 param: Some(RegionParam { camid }),
             }],
             layout_preset: None,
             a_bps: 0,
         }),
         playout_delay_ms: 0,
+        stale_timeout_ms: 0,
     }
 }
 

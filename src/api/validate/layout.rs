@@ -4,12 +4,15 @@
 //! `CONTENT_TYPE_VIDEO`, `top`/`left` >= 0, `width`/`height` > 0, inside the canvas, with a
 //! non-empty `param.camid` (which need not be a source: such a tile shows the background).
 //! Presets resolve through [`crate::layout::preset::resolve`]; a preset without camids
-//! is filled with the mixer's video sources in order.
+//! is filled with the mixer's video sources in order. A region's or preset's
+//! `placeholder_image` is checked and decoded by [`super::placeholder`].
 
 use tonic::Status;
 
 use super::field::{self, invalid};
+use super::placeholder::Placeholders;
 use crate::layout::{preset, Layout, Region};
+use crate::mixer::Rgb;
 use crate::proto;
 
 /// Most regions one layout may have.
@@ -22,11 +25,15 @@ pub const DEFAULT_PRESET: &str = "grid";
 /// Default preset for exactly two video sources.
 pub const DEFAULT_PRESET_TWO: &str = "side-by-side";
 
-/// The canvas a layout is checked against, pixels.
+/// The canvas a layout is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Canvas {
+    /// Pixels.
     pub width: u32,
+    /// Pixels.
     pub height: u32,
+    /// The mixer's background colour: placeholder pictures' transparency is blended over it.
+    pub background: Rgb,
 }
 
 /// The layout requested by `config` / `preset` (request fields `{prefix}layout_config` and
@@ -60,17 +67,23 @@ pub fn default_layout(canvas: Canvas, video_camids: &[String]) -> Result<Layout,
     if video_camids.is_empty() {
         return Ok(Layout::default());
     }
-    let name = if video_camids.len() == 2 {
+    let p = proto::LayoutPreset {
+        name: default_preset_name(video_camids.len()).to_owned(),
+        camids: Vec::new(),
+        keep_aspect_ratio: true,
+        placeholder_image: Vec::new(),
+    };
+    from_preset(&p, "video_file_cfg.layout_preset", canvas, video_camids)
+}
+
+/// The preset of the Create default for `video_sources` (> 0) video sources:
+/// [`DEFAULT_PRESET_TWO`] for two, otherwise [`DEFAULT_PRESET`].
+pub fn default_preset_name(video_sources: usize) -> &'static str {
+    if video_sources == 2 {
         DEFAULT_PRESET_TWO
     } else {
         DEFAULT_PRESET
-    };
-    let p = proto::LayoutPreset {
-        name: name.to_owned(),
-        camids: Vec::new(),
-        keep_aspect_ratio: true,
-    };
-    from_preset(&p, "video_file_cfg.layout_preset", canvas, video_camids)
+    }
 }
 
 /// Explicit regions (field `f`, e.g. `video_file_cfg.layout_config`).
@@ -81,15 +94,21 @@ pub fn regions(config: &[proto::LayoutRegion], f: &str, canvas: Canvas) -> Resul
             format!("at most {MAX_REGIONS} regions, got {}", config.len()),
         ));
     }
+    let mut images = Placeholders::new(canvas.background);
     let regions = config
         .iter()
         .enumerate()
-        .map(|(i, r)| region(r, &field::index(f, i), canvas))
+        .map(|(i, r)| region(r, &field::index(f, i), canvas, &mut images))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Layout { regions })
 }
 
-fn region(r: &proto::LayoutRegion, at: &str, canvas: Canvas) -> Result<Region, Status> {
+fn region<'a>(
+    r: &'a proto::LayoutRegion,
+    at: &str,
+    canvas: Canvas,
+    images: &mut Placeholders<'a>,
+) -> Result<Region, Status> {
     let f = |name: &str| field::join(at, name);
     if r.r#type != proto::ContentType::Video as i32 {
         return Err(invalid(
@@ -121,6 +140,7 @@ fn region(r: &proto::LayoutRegion, at: &str, canvas: Canvas) -> Result<Region, S
     }
     let camid = r.param.as_ref().map(|p| p.camid.as_str()).unwrap_or("");
     field::camid(&f("param.camid"), camid)?;
+    let placeholder = images.decode(&r.placeholder_image, &f("placeholder_image"))?;
     Ok(Region {
         camid: camid.to_owned(),
         top,
@@ -129,6 +149,7 @@ fn region(r: &proto::LayoutRegion, at: &str, canvas: Canvas) -> Result<Region, S
         height,
         keep_aspect_ratio: r.keep_aspect_ratio,
         z_order: r.z_order,
+        placeholder,
     })
 }
 
@@ -144,7 +165,7 @@ fn positive(v: i32, f: &str) -> Result<u32, Status> {
 }
 
 /// A preset (field `f`, e.g. `video_file_cfg.layout_preset`) filled with its camids, or
-/// with `video_camids` when it names none.
+/// with `video_camids` when it names none; its placeholder picture on every region.
 fn from_preset(
     p: &proto::LayoutPreset,
     f: &str,
@@ -166,12 +187,18 @@ fn from_preset(
     } else {
         &p.camids[..]
     };
-    preset::resolve(
+    let image = Placeholders::new(canvas.background)
+        .decode(&p.placeholder_image, &field::join(f, "placeholder_image"))?;
+    let mut layout = preset::resolve(
         &p.name,
         camids,
         canvas.width,
         canvas.height,
         p.keep_aspect_ratio,
     )
-    .map_err(|e| invalid(name_field, e))
+    .map_err(|e| invalid(name_field, e))?;
+    for r in &mut layout.regions {
+        r.placeholder.clone_from(&image);
+    }
+    Ok(layout)
 }

@@ -8,6 +8,7 @@
 pub mod field;
 pub mod layout;
 pub mod output;
+pub mod placeholder;
 pub mod source;
 
 #[cfg(test)]
@@ -22,7 +23,8 @@ use crate::mixer::{ContentUpdate, MixerSpec, OutputSpec, SourceSpec};
 use crate::proto;
 
 /// Validates a Create request and applies defaults (mixer id, bit rates, colour, path,
-/// playout delay, layout). Errors: INVALID_ARGUMENT naming the field.
+/// playout delay, stale timeout, layout); decodes placeholder pictures (CPU-bound: up to
+/// 4096x4096 pixels each). Errors: INVALID_ARGUMENT naming the field.
 pub fn create_request(
     req: &proto::CreateCloudMixerRequest,
     defaults: &OutputDefaults,
@@ -43,6 +45,7 @@ pub fn create_request(
     let canvas = Canvas {
         width: enc.width,
         height: enc.height,
+        background: enc.background,
     };
     let video_camids = source::video_camids(&sources);
     let layout = match layout::requested(
@@ -56,6 +59,7 @@ pub fn create_request(
         None => layout::default_layout(canvas, &video_camids)?,
     };
     let playout_delay_ms = output::playout_delay_ms(req.playout_delay_ms)?;
+    let stale_timeout_ms = output::stale_timeout_ms(req.stale_timeout_ms)?;
     Ok(MixerSpec {
         mixer_id,
         oper_user_id: req.oper_user_id.clone(),
@@ -63,6 +67,7 @@ pub fn create_request(
         output: output_spec(&enc, rel_path, abs_path, defaults),
         layout,
         playout_delay_ms,
+        stale_timeout_ms,
     })
 }
 
@@ -87,7 +92,8 @@ pub fn output_spec(
     }
 }
 
-/// What an Update is checked against: the mixer's canvas and its current sources.
+/// What an Update is checked against: the mixer's canvas (size, background) and its
+/// current sources.
 #[derive(Debug, Clone, Copy)]
 pub struct Current<'a> {
     pub canvas: Canvas,

@@ -1,5 +1,5 @@
 //! Output settings of `video_file_cfg` (size, rate, bit rates, colour, file path), the
-//! mixer id and the playout delay.
+//! mixer id, the playout delay and the stale timeout.
 //!
 //! These validators are shared by the gRPC service and the offline `compose` command so
 //! that both report errors the same way.
@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use tonic::Status;
 
 use super::field::{self, invalid};
-use crate::mixer::{Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_VIDEO_BPS};
+use crate::mixer::{
+    Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS, DEFAULT_VIDEO_BPS,
+};
 use crate::proto;
 
 /// Largest canvas width, pixels.
@@ -24,6 +26,8 @@ pub const VIDEO_BPS_RANGE: (u32, u32) = (10_000, 100_000_000);
 pub const AUDIO_BPS_RANGE: (u32, u32) = (8_000, 320_000);
 /// Longest playout delay, ms.
 pub const MAX_PLAYOUT_DELAY_MS: u32 = 5_000;
+/// Accepted stale timeouts, ms (0 in a request means [`DEFAULT_STALE_TIMEOUT_MS`]).
+pub const STALE_TIMEOUT_MS_RANGE: (u32, u32) = (100, 60_000);
 /// Longest mixer id, bytes.
 pub const MAX_MIXER_ID_LEN: usize = 64;
 /// Longest `svr_path_name`, bytes.
@@ -136,6 +140,20 @@ pub fn playout_delay_ms(v: u32) -> Result<u32, Status> {
         v => Err(invalid(
             "playout_delay_ms",
             format!("must be at most {MAX_PLAYOUT_DELAY_MS} ms, got {v}"),
+        )),
+    }
+}
+
+/// Stale timeout in ms: 0 means [`DEFAULT_STALE_TIMEOUT_MS`]; otherwise within
+/// [`STALE_TIMEOUT_MS_RANGE`]. Errors: INVALID_ARGUMENT naming `stale_timeout_ms`.
+pub fn stale_timeout_ms(v: u32) -> Result<u32, Status> {
+    let (lo, hi) = STALE_TIMEOUT_MS_RANGE;
+    match v {
+        0 => Ok(DEFAULT_STALE_TIMEOUT_MS),
+        v if (lo..=hi).contains(&v) => Ok(v),
+        v => Err(invalid(
+            "stale_timeout_ms",
+            format!("must be 0 (default {DEFAULT_STALE_TIMEOUT_MS}) or {lo}..={hi} ms, got {v}"),
         )),
     }
 }

@@ -7,7 +7,7 @@ use tonic::Code;
 
 pub(super) use super::*;
 pub(super) use crate::mixer::{
-    Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_VIDEO_BPS,
+    Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS, DEFAULT_VIDEO_BPS,
 };
 
 pub(super) fn defaults() -> OutputDefaults {
@@ -51,6 +51,7 @@ pub(super) fn region(
         height,
         keep_aspect_ratio: true,
         z_order: None,
+        placeholder_image: Vec::new(),
         param: Some(proto::RegionParam {
             camid: camid.into(),
         }),
@@ -75,6 +76,7 @@ pub(super) fn req() -> proto::CreateCloudMixerRequest {
             ..Default::default()
         }),
         playout_delay_ms: 0,
+        stale_timeout_ms: 0,
     }
 }
 
@@ -96,5 +98,6 @@ pub(super) fn rejects(r: proto::CreateCloudMixerRequest, prefix: &str) {
 
 mod layout;
 mod output;
+mod placeholder;
 mod source;
 mod update;

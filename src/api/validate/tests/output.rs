@@ -19,6 +19,7 @@ fn accepts_cloudroom_example_and_applies_defaults() {
     assert_eq!(s.output.background, Rgb::default());
     assert_eq!(s.output.x264_preset, "veryfast");
     assert_eq!(s.playout_delay_ms, DEFAULT_PLAYOUT_DELAY_MS);
+    assert_eq!(s.stale_timeout_ms, DEFAULT_STALE_TIMEOUT_MS);
     assert_eq!(s.layout.regions.len(), 2);
     assert_eq!(s.layout.regions[1].left, 640);
     assert_eq!(s.sources[0].audio.unwrap().ssrc, Some(5));
@@ -164,4 +165,24 @@ fn playout_delay_default_and_max() {
     );
     r.playout_delay_ms = 5_001;
     rejects(r, "playout_delay_ms: must be at most 5000");
+}
+
+#[test]
+fn stale_timeout_default_and_range() {
+    for (v, want) in [(0, DEFAULT_STALE_TIMEOUT_MS), (100, 100), (60_000, 60_000)] {
+        let mut r = req();
+        r.stale_timeout_ms = v;
+        assert_eq!(
+            create_request(&r, &defaults()).unwrap().stale_timeout_ms,
+            want
+        );
+    }
+    for v in [99, 60_001] {
+        let mut r = req();
+        r.stale_timeout_ms = v;
+        rejects(
+            r,
+            &format!("stale_timeout_ms: must be 0 (default 2000) or 100..=60000 ms, got {v}"),
+        );
+    }
 }

@@ -15,6 +15,7 @@ fn update_rejects(r: proto::UpdateCloudMixerContentRequest, prefix: &str) {
         canvas: Canvas {
             width: 1280,
             height: 720,
+            background: Rgb::default(),
         },
         sources: &sources,
     };
@@ -57,6 +58,7 @@ fn update_may_replace_a_source_and_keeps_layout_when_unset() {
         canvas: Canvas {
             width: 1280,
             height: 720,
+            background: Rgb::default(),
         },
         sources: &sources,
     };
