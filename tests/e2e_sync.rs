@@ -48,3 +48,156 @@ async fn flash_and_beep_stay_together_per_participant_and_across_participants() 
     .await;
     check_sync(&r, 10);
 }
+
+/// Median of `v` (0 if empty).
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s.get(s.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// File durations against each other and the wall time recorded: one output frame
+/// (20 ms), plus [`WALL_SLACK_S`] between the test's clock and the mixer's (the Create and
+/// Destroy round trips).
+const FRAME_S: f64 = 0.020;
+const WALL_SLACK_S: f64 = 0.030;
+
+fn check_durations(r: &SyncReport) {
+    assert!(
+        (r.video_s - r.audio_s).abs() <= FRAME_S,
+        "video {:.3} s vs audio {:.3} s",
+        r.video_s,
+        r.audio_s
+    );
+    assert!(
+        (r.video_s - r.recorded_s).abs() <= FRAME_S + WALL_SLACK_S,
+        "video {:.3} s vs {:.3} s recorded",
+        r.video_s,
+        r.recorded_s
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
+    use common::lossy_relay::{Impairment, LossyRelay};
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    let relays: Arc<Mutex<Vec<LossyRelay>>> = Arc::default();
+    let keep = relays.clone();
+    let route = Box::new(move |to: SocketAddr| {
+        let mut v = keep.lock().unwrap();
+        let r = LossyRelay::start(
+            to,
+            Impairment {
+                loss: 0.05,
+                jitter: Duration::from_millis(50),
+                seed: 0xC10D_0000 + v.len() as u64,
+            },
+        );
+        let at = SocketAddr::from(([127, 0, 0, 1], r.port));
+        v.push(r);
+        at
+    });
+    let r = sync_run::run(
+        "sync-lossy",
+        Duration::from_secs(60),
+        1.0,
+        route,
+        Duration::from_millis(500),
+    )
+    .await;
+    for (i, relay) in relays.lock().unwrap().iter().enumerate() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let c = &relay.counts;
+        eprintln!(
+            "relay {i}: {} datagrams, {} dropped, {} reordered",
+            c.received.load(Relaxed),
+            c.dropped.load(Relaxed),
+            c.reordered.load(Relaxed)
+        );
+    }
+    eprintln!("{}", r.summary());
+    check_durations(&r);
+    assert_eq!(r.frame_rate, "50/1");
+    for (i, v) in r.av_offsets.iter().enumerate() {
+        eprintln!("participant {i}: median flash-beep {:.1} ms", median(v) * 1e3);
+    }
+    eprintln!(
+        "median B-A video {:.1} ms, audio {:.1} ms",
+        median(&r.video_cross) * 1e3,
+        median(&r.audio_cross) * 1e3
+    );
+    // Lost packets shift single onsets by a packet or a frame; the timing itself (what
+    // the mapping and the audio placement do) must stay within tolerance: medians.
+    let medians = [
+        median(&r.av_offsets[0]),
+        median(&r.av_offsets[1]),
+        median(&r.video_cross),
+        median(&r.audio_cross),
+    ];
+    assert!(
+        medians.iter().all(|m| m.abs() <= SYNC_TOLERANCE_S + MEASURE_SLACK_S),
+        "medians {medians:?}"
+    );
+    // Liveness: ffmpeg ignores our PLIs, so a tile frozen by loss recovers at the
+    // sender's next keyframe (every second, and at scene cuts such as a flash). Each
+    // tile must show at least half of the 60 flashes, and never miss more than
+    // MAX_FROZEN_S in a row.
+    for (i, &n) in r.flashes.iter().enumerate() {
+        assert!(n >= 30, "participant {i}: {n} of 60 flashes shown");
+    }
+    for (i, g) in r.longest_flash_gap_s.iter().enumerate() {
+        assert!(*g <= MAX_FROZEN_S, "participant {i}: no flash for {g:.2} s");
+    }
+}
+
+/// Longest time a tile may go without showing its flash through 5 % loss: three missed
+/// seconds (three keyframes lost or broken in a row: about 1 in 1000 seconds at the
+/// ~10 % keyframe loss of a 2-packet keyframe), plus one second between flashes.
+const MAX_FROZEN_S: f64 = 4.05;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_clock_running_a_tenth_of_a_percent_fast_does_not_drift_apart() {
+    let r = sync_run::run(
+        "sync-drift",
+        Duration::from_secs(150),
+        1.001,
+        Box::new(|a| a),
+        Duration::from_millis(500),
+    )
+    .await;
+    eprintln!("{}", r.summary());
+    check_durations(&r);
+    assert_eq!(r.frame_rate, "50/1");
+    // Uncorrected, 0.1 % is 150 ms over the run; corrected, each quarter's median stays
+    // within tolerance and the last quarter's differs from the first by at most
+    // MAX_GROWTH_S.
+    for (what, v) in [
+        ("A flash-beep", &r.av_offsets[0]),
+        ("B flash-beep", &r.av_offsets[1]),
+        ("B-A video", &r.video_cross),
+        ("B-A audio", &r.audio_cross),
+    ] {
+        let q = v.len() / 4;
+        assert!(q >= 20, "{what}: only {} pairs", v.len());
+        let quarters: Vec<f64> = v.chunks(q).take(4).map(median).collect();
+        eprintln!("{what}: quarter medians {quarters:.4?} s");
+        assert!(
+            quarters
+                .iter()
+                .all(|m| m.abs() <= SYNC_TOLERANCE_S + MEASURE_SLACK_S),
+            "{what}: quarter medians {quarters:?}"
+        );
+        assert!(
+            (quarters[3] - quarters[0]).abs() <= MAX_GROWTH_S,
+            "{what}: offset grew from {:.1} to {:.1} ms",
+            quarters[0] * 1e3,
+            quarters[3] * 1e3
+        );
+    }
+}
+
+/// How much an offset may change between the first and the last quarter of the drift
+/// run: the audio placement's correction band (4 ms) plus the beep's 1 ms grid.
+const MAX_GROWTH_S: f64 = 0.005;
