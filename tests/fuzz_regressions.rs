@@ -323,6 +323,226 @@ fn regenerate_seeds() {
         assert!(fuzzing::rtcp_packet(&bytes), "rtcp {name}");
         write_seed("rtcp_packet", name, &bytes);
     }
+    for (name, bytes, accepted) in whip_offer_seeds() {
+        assert_eq!(fuzzing::whip_offer(&bytes), accepted, "whip_offer {name}");
+        write_seed("whip_offer", &name, &bytes);
+    }
+    for (name, bytes, accepted) in sdp_negotiate_seeds() {
+        assert_eq!(
+            fuzzing::sdp_negotiate(&bytes),
+            accepted,
+            "sdp_negotiate {name}"
+        );
+        write_seed("sdp_negotiate", &name, &bytes);
+    }
+}
+
+/// Real SDP offers: Chromium and GStreamer webrtcbin publishing to the daemon's WHIP
+/// endpoint, and the daemon's own WHEP offer; captured with
+/// tests/fuzz/capture/capture_sdp.sh (docs/FUZZING.md).
+const SDP_OFFERS: &[&str] = &[
+    "chromium_vp8_offer",
+    "chromium_h264_offer",
+    "gst_vp8_offer",
+    "gst_h264_offer",
+    "whep_offer",
+];
+/// The daemon's answers to [`SDP_OFFERS`] (same capture).
+const SDP_ANSWERS: &[&str] = &[
+    "chromium_vp8_answer",
+    "chromium_h264_answer",
+    "gst_vp8_answer",
+    "gst_h264_answer",
+    "whep_answer",
+];
+
+fn sdp(name: &str) -> Vec<u8> {
+    std::fs::read(capture(&format!("sdp/{name}.sdp"))).expect("SDP capture")
+}
+
+/// A session description without media sections.
+const NO_MEDIA: &[u8] = b"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+
+/// The Chromium offer with an 8 KiB attribute line after the session part.
+fn huge_line_offer() -> Vec<u8> {
+    let offer = String::from_utf8(sdp("chromium_vp8_offer")).expect("ASCII capture");
+    let (session, media) = offer.split_once("m=").expect("media sections");
+    format!("{session}a=x-fuzz:{}\r\nm={media}", "x".repeat(8 * 1024)).into_bytes()
+}
+
+/// `whip_offer` seeds: (name, input, accepted). The captured offers and answers POSTed
+/// as the publishers did, then the edge cases: no or a wrong token, another content
+/// type, not UTF-8, empty body, no media sections, LF line ends, a huge line.
+fn whip_offer_seeds() -> Vec<(String, Vec<u8>, bool)> {
+    let bearer = format!("Bearer {}", fuzzing::WHIP_TOKEN);
+    let post = |ct: &str, auth: &str, body: &[u8]| fuzzing::encode_whip_post(ct, auth, body);
+    let mut v = Vec::new();
+    for name in SDP_OFFERS.iter().chain(SDP_ANSWERS) {
+        let body = sdp(name);
+        v.push((
+            name.to_string(),
+            post("application/sdp", &bearer, &body),
+            true,
+        ));
+    }
+    let offer = sdp("gst_vp8_offer");
+    let lf_only = String::from_utf8(offer.clone())
+        .expect("ASCII capture")
+        .replace("\r\n", "\n");
+    let mut not_utf8 = offer.clone();
+    not_utf8.extend_from_slice(b"a=x:\xff\xfe\r\n");
+    let cases: Vec<(&str, &str, String, Vec<u8>, bool)> = vec![
+        (
+            "no_token",
+            "application/sdp",
+            String::new(),
+            offer.clone(),
+            false,
+        ),
+        (
+            "wrong_token",
+            "application/sdp",
+            format!("{bearer}0"),
+            offer.clone(),
+            false,
+        ),
+        (
+            "basic_auth",
+            "application/sdp",
+            "Basic YTpi".into(),
+            offer.clone(),
+            false,
+        ),
+        (
+            "text_plain",
+            "text/plain",
+            bearer.clone(),
+            offer.clone(),
+            false,
+        ),
+        (
+            "charset",
+            "application/sdp; charset=utf-8",
+            bearer.clone(),
+            offer,
+            true,
+        ),
+        (
+            "not_utf8",
+            "application/sdp",
+            bearer.clone(),
+            not_utf8,
+            false,
+        ),
+        (
+            "empty_body",
+            "application/sdp",
+            bearer.clone(),
+            Vec::new(),
+            false,
+        ),
+        (
+            "no_media",
+            "application/sdp",
+            bearer.clone(),
+            NO_MEDIA.to_vec(),
+            true,
+        ),
+        (
+            "lf_only",
+            "application/sdp",
+            bearer.clone(),
+            lf_only.into_bytes(),
+            true,
+        ),
+        (
+            "huge_line",
+            "application/sdp",
+            bearer.clone(),
+            huge_line_offer(),
+            true,
+        ),
+    ];
+    for (name, ct, auth, body, accepted) in cases {
+        v.push((name.to_owned(), post(ct, &auth, &body), accepted));
+    }
+    v
+}
+
+/// An `sdp_negotiate` input: mode byte, then the body.
+fn negotiate(mode: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![mode];
+    v.extend_from_slice(body);
+    v
+}
+
+/// `sdp_negotiate` seeds: (name, input, accepted). WHIP (even modes): each captured
+/// publisher offer on a source with its codecs, and with a narrower spec (video only,
+/// audio only, the other video codec); edge cases: no media sections, empty. WHEP (odd
+/// modes): the daemon's WHIP answer to its own WHEP offer after an absolute and a
+/// relative `Location`, and with no `Location` line; an answer to a Chromium offer (other
+/// mids); no media sections.
+fn sdp_negotiate_seeds() -> Vec<(String, Vec<u8>, bool)> {
+    // Mode bits 1..=2: 0 VP8+Opus, 1 H.264+Opus, 2 VP8, 3 Opus.
+    let (vp8, h264, vp8_only, opus_only) = (0u8, 2u8, 4u8, 6u8);
+    let mut v = Vec::new();
+    let mut whip = |name: &str, mode: u8, body: Vec<u8>, accepted: bool| {
+        v.push((format!("whip-{name}"), negotiate(mode, &body), accepted));
+    };
+    whip("chromium_vp8", vp8, sdp("chromium_vp8_offer"), true);
+    whip("chromium_h264", h264, sdp("chromium_h264_offer"), true);
+    whip("gst_vp8", vp8, sdp("gst_vp8_offer"), true);
+    whip("gst_h264", h264, sdp("gst_h264_offer"), true);
+    whip(
+        "chromium_vp8_video_only",
+        vp8_only,
+        sdp("chromium_vp8_offer"),
+        true,
+    );
+    whip("gst_vp8_audio_only", opus_only, sdp("gst_vp8_offer"), true);
+    whip("gst_vp8_for_h264", h264, sdp("gst_vp8_offer"), true);
+    whip("huge_line", vp8, huge_line_offer(), true);
+    whip("no_media", vp8, NO_MEDIA.to_vec(), false);
+    whip("empty", vp8, Vec::new(), false);
+    let with_location = |location: &str, body: &[u8]| {
+        let mut b = format!("{location}\n").into_bytes();
+        b.extend_from_slice(body);
+        b
+    };
+    let answer = sdp("whep_answer");
+    let absolute = "http://127.0.0.1:18480/whip/f6bc1c280cb54003a5a4dee18f9c9650/0fdb896c8c7b40719b88dcba26ac142d";
+    let cases: Vec<(&str, u8, Vec<u8>, bool)> = vec![
+        ("daemon", vp8 | 1, with_location(absolute, &answer), true),
+        (
+            "daemon_relative_location",
+            vp8 | 1,
+            with_location("../s/1", &answer),
+            true,
+        ),
+        (
+            "daemon_empty_location",
+            vp8 | 1,
+            with_location("", &answer),
+            true,
+        ),
+        (
+            "daemon_for_h264",
+            h264 | 1,
+            with_location("/s/1", &answer),
+            true,
+        ),
+        (
+            "chromium_answer",
+            vp8 | 1,
+            with_location("/s/1", &sdp("chromium_vp8_answer")),
+            true,
+        ),
+        ("no_media", vp8 | 1, with_location("/s/1", NO_MEDIA), false),
+    ];
+    for (name, mode, body, accepted) in cases {
+        v.push((format!("whep-{name}"), negotiate(mode, &body), accepted));
+    }
+    v
 }
 
 /// Compound RTCP packets a sender sends (SR with a report block, SDES-less BYE) and the

@@ -29,7 +29,7 @@ use std::time::Duration;
 use webrtc::api::interceptor_registry::register_default_interceptors;
 use webrtc::api::media_engine::{MediaEngine, MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use webrtc::api::setting_engine::SettingEngine;
-use webrtc::api::APIBuilder;
+use webrtc::api::{APIBuilder, API};
 use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::RTCPeerConnection;
@@ -61,6 +61,9 @@ pub enum RtcError {
     /// An HTTP exchange (WHEP) failed or answered an unexpected status.
     #[error("http: {0}")]
     Http(String),
+    /// A WHIP offer the `webrtc` crate would answer wrongly ([`whip::check_offer`]).
+    #[error("offer: {0}")]
+    Offer(String),
 }
 
 /// Daemon-wide WebRTC settings.
@@ -152,11 +155,14 @@ pub async fn new_peer_connection(
     spec: &SourceSpec,
     settings: RtcSettings,
 ) -> Result<Arc<RTCPeerConnection>, RtcError> {
-    let mut m = MediaEngine::default();
-    for (c, kind) in codecs(spec) {
-        m.register_codec(c, kind)?;
-    }
-    let registry = register_default_interceptors(Registry::new(), &mut m)?;
+    let api = build_api(spec, setting_engine(settings))?;
+    Ok(Arc::new(
+        api.new_peer_connection(RTCConfiguration::default()).await?,
+    ))
+}
+
+/// The daemon's ICE settings: loopback candidates if asked, our ICE timeouts.
+pub fn setting_engine(settings: RtcSettings) -> SettingEngine {
     let mut se = SettingEngine::default();
     se.set_include_loopback_candidate(settings.include_loopback);
     se.set_ice_timeouts(
@@ -164,14 +170,22 @@ pub async fn new_peer_connection(
         Some(ICE_FAILED_TIMEOUT),
         Some(ICE_KEEPALIVE),
     );
-    let api = APIBuilder::new()
+    se
+}
+
+/// The `webrtc` API peer connections of `spec` are made with: only the spec's
+/// [`codecs`], the default interceptors, the given settings.
+pub fn build_api(spec: &SourceSpec, se: SettingEngine) -> Result<API, RtcError> {
+    let mut m = MediaEngine::default();
+    for (c, kind) in codecs(spec) {
+        m.register_codec(c, kind)?;
+    }
+    let registry = register_default_interceptors(Registry::new(), &mut m)?;
+    Ok(APIBuilder::new()
         .with_media_engine(m)
         .with_interceptor_registry(registry)
         .with_setting_engine(se)
-        .build();
-    Ok(Arc::new(
-        api.new_peer_connection(RTCConfiguration::default()).await?,
-    ))
+        .build())
 }
 
 /// Waits for ICE gathering to complete (at most [`GATHER_TIMEOUT`]) and returns the

@@ -10,11 +10,13 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use tokio::sync::{mpsc, watch};
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::peer_connection::RTCPeerConnection;
 
 use super::http::request;
 use super::{
     add_receivers, gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc,
 };
+use crate::mixer::SourceSpec;
 
 /// First wait before reconnecting.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(500);
@@ -81,9 +83,7 @@ async fn session(
         }),
     );
     let setup = async {
-        add_receivers(&pc, &rtc.spec).await?;
-        let offer = pc.create_offer(None).await?;
-        pc.set_local_description(offer).await?;
+        set_offer(&pc, &rtc.spec).await?;
         let offer = gathered_sdp(&pc).await?;
         let resp = request(Method::POST, url, token, Some(offer)).await?;
         if resp.status != StatusCode::CREATED && resp.status != StatusCode::OK {
@@ -93,8 +93,7 @@ async fn session(
                 resp.body.trim()
             )));
         }
-        pc.set_remote_description(RTCSessionDescription::answer(resp.body)?)
-            .await?;
+        apply_answer(&pc, resp.body).await?;
         Ok(resp.location)
     }
     .await;
@@ -117,4 +116,21 @@ async fn session(
         let _ = request(Method::DELETE, &loc, token, None).await;
     }
     Ok(end)
+}
+
+/// Adds the receivers of `spec` to `pc`, creates the offer and sets it as the local
+/// description (which starts ICE gathering).
+pub async fn set_offer(pc: &RTCPeerConnection, spec: &SourceSpec) -> Result<(), RtcError> {
+    add_receivers(pc, spec).await?;
+    let offer = pc.create_offer(None).await?;
+    pc.set_local_description(offer).await?;
+    Ok(())
+}
+
+/// Sets the WHEP server's answer (the POST response body) as the remote description of
+/// `pc`. Errors: the `webrtc` crate refuses it (not SDP, no fingerprint, ...).
+pub async fn apply_answer(pc: &RTCPeerConnection, answer: String) -> Result<(), RtcError> {
+    pc.set_remote_description(RTCSessionDescription::answer(answer)?)
+        .await?;
+    Ok(())
 }

@@ -5,7 +5,9 @@
 //!   `Authorization: Bearer <token>` (§4.2, §4.5): `201 Created`, the SDP answer, and
 //!   `Location: /whip/{endpoint}/{session}`. A new POST replaces the endpoint's current
 //!   session (one publisher per source). No token or a wrong one: `401`; not SDP: `415`;
-//!   an offer without a usable codec: `400`; unknown endpoint: `404`.
+//!   a body over [`MAX_OFFER_BYTES`]: `413`; not UTF-8, not SDP or an offer without a
+//!   usable codec: `400`; unknown endpoint: `404`. The checks before the offer reaches
+//!   the `webrtc` crate are [`authorized`] and [`offer_from_request`].
 //! - `DELETE` on the session URL ends it (§4.3): the participant leaves; its tile shows
 //!   the placeholder once its last picture goes stale, and the file continues.
 //! - `PATCH` (trickle ICE / ICE restart, §4.4) answers `405`: candidates are gathered
@@ -16,14 +18,15 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 
-use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use parking_lot::Mutex;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::sdp::SessionDescription;
 
 use super::{
     add_receivers, gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc,
@@ -36,6 +39,47 @@ pub struct WhipEndpointInfo {
     pub url: String,
     /// Publishers send `Authorization: Bearer <token>`.
     pub token: String,
+}
+
+/// Largest WHIP POST body (SDP offer) accepted, bytes; larger ones get `413`. Real
+/// offers are a few KiB (Chromium with audio and video and a dozen candidates: about
+/// 5 KiB). Enforced by the router while the body is read (before the token is checked)
+/// and again by [`offer_from_request`].
+pub const MAX_OFFER_BYTES: usize = 64 * 1024;
+
+/// Why a WHIP POST is refused before its offer reaches the `webrtc` crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferRejection {
+    /// No `Authorization: Bearer` header with the endpoint's token: `401`.
+    Unauthorized,
+    /// `Content-Type` is not `application/sdp`: `415`.
+    NotSdp,
+    /// Body over [`MAX_OFFER_BYTES`]: `413`.
+    TooLarge,
+    /// Body not UTF-8: `400`.
+    NotUtf8,
+}
+
+impl OfferRejection {
+    fn response(self) -> Response<Body> {
+        match self {
+            OfferRejection::Unauthorized => {
+                let mut r = reply(StatusCode::UNAUTHORIZED, "bearer token required\n");
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            OfferRejection::NotSdp => reply(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/sdp\n",
+            ),
+            OfferRejection::TooLarge => reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("SDP offer over {MAX_OFFER_BYTES} bytes\n"),
+            ),
+            OfferRejection::NotUtf8 => reply(StatusCode::BAD_REQUEST, "SDP offer is not UTF-8\n"),
+        }
+    }
 }
 
 struct Endpoint {
@@ -104,6 +148,7 @@ impl WhipServer {
                     .patch(patch_session)
                     .options(preflight),
             )
+            .layer(DefaultBodyLimit::max(MAX_OFFER_BYTES))
             .with_state(server.inner.clone());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
@@ -158,12 +203,30 @@ fn reply(status: StatusCode, body: impl Into<Body>) -> Response<Body> {
     r
 }
 
-fn authorized(ep: &Endpoint, headers: &HeaderMap) -> bool {
+/// True if `headers` carry `Authorization: Bearer <token>` (RFC 9725 §4.5).
+pub fn authorized(token: &str, headers: &HeaderMap) -> bool {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t.trim() == ep.token)
+        .is_some_and(|t| t.trim() == token)
+}
+
+/// The SDP offer of an authorized WHIP POST: `Content-Type: application/sdp` (`415`
+/// otherwise), at most [`MAX_OFFER_BYTES`] (`413`), UTF-8 (`400`). Sans-IO: also the
+/// entry of the `whip_offer` fuzz target.
+pub fn offer_from_request(headers: &HeaderMap, body: &[u8]) -> Result<String, OfferRejection> {
+    let is_sdp = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().starts_with("application/sdp"));
+    if !is_sdp {
+        return Err(OfferRejection::NotSdp);
+    }
+    if body.len() > MAX_OFFER_BYTES {
+        return Err(OfferRejection::TooLarge);
+    }
+    String::from_utf8(body.to_vec()).map_err(|_| OfferRejection::NotUtf8)
 }
 
 fn find(
@@ -177,11 +240,8 @@ fn find(
         .get(id)
         .cloned()
         .ok_or_else(|| Box::new(reply(StatusCode::NOT_FOUND, "no such WHIP endpoint\n")))?;
-    if !authorized(&ep, headers) {
-        let mut r = reply(StatusCode::UNAUTHORIZED, "bearer token required\n");
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return Err(Box::new(r));
+    if !authorized(&ep.token, headers) {
+        return Err(Box::new(OfferRejection::Unauthorized.response()));
     }
     Ok(ep)
 }
@@ -204,23 +264,17 @@ async fn post_offer(
     State(inner): State<Arc<Inner>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: String,
+    body: Bytes,
 ) -> Response<Body> {
     let ep = match find(&inner, &id, &headers) {
         Ok(ep) => ep,
         Err(r) => return *r,
     };
-    let is_sdp = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().starts_with("application/sdp"));
-    if !is_sdp {
-        return reply(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Content-Type must be application/sdp\n",
-        );
-    }
-    match accept(&ep, body).await {
+    let offer = match offer_from_request(&headers, &body) {
+        Ok(offer) => offer,
+        Err(rejection) => return rejection.response(),
+    };
+    match accept(&ep, offer).await {
         Ok(_) if !inner.endpoints.lock().contains_key(&id) => {
             // The source was removed while we answered.
             if let Some(pc) = ep.rtc.link.replace(None) {
@@ -265,10 +319,7 @@ async fn accept(ep: &Arc<Endpoint>, offer: String) -> Result<(String, String), R
         }),
     );
     let answer = async {
-        pc.set_remote_description(RTCSessionDescription::offer(offer)?)
-            .await?;
-        let answer = pc.create_answer(None).await?;
-        pc.set_local_description(answer).await?;
+        apply_offer(&pc, offer).await?;
         gathered_sdp(&pc).await
     }
     .await;
@@ -289,6 +340,60 @@ async fn accept(ep: &Arc<Endpoint>, offer: String) -> Result<(String, String), R
         let _ = old.close().await;
     }
     Ok((session, answer))
+}
+
+/// Sets a publisher's `offer` as the remote description of `pc`, creates the answer
+/// and sets it as the local one (which starts ICE gathering). Errors: not SDP, refused
+/// by [`check_offer`], or by the `webrtc` crate (no fingerprint or ICE credentials,
+/// ...).
+pub async fn apply_offer(pc: &RTCPeerConnection, offer: String) -> Result<(), RtcError> {
+    let offer = RTCSessionDescription::offer(offer)?;
+    check_offer(&offer.unmarshal()?)?;
+    pc.set_remote_description(offer).await?;
+    let answer = pc.create_answer(None).await?;
+    pc.set_local_description(answer).await?;
+    Ok(())
+}
+
+/// Refuses an offer with a media section the `webrtc` crate would leave out of its
+/// answer: one without an `a=mid` value, of a kind other than audio, video or application, or an
+/// audio/video one without a direction attribute (the crate does not apply RFC 8866's
+/// default `sendrecv`). The answer would have fewer media sections than the offer
+/// (RFC 3264 §6 wants the same number) and no publisher could apply it; JSEP offers
+/// (browsers, GStreamer, OBS) always carry all three. Found by the `sdp_negotiate`
+/// fuzz target (docs/FUZZING.md).
+pub fn check_offer(offer: &SessionDescription) -> Result<(), RtcError> {
+    for (i, m) in offer.media_descriptions.iter().enumerate() {
+        let kind = m.media_name.media.as_str();
+        let refuse = |why: &str| {
+            Err(RtcError::Offer(format!(
+                "media section {i} ({kind}): {why}"
+            )))
+        };
+        // The crate reads the first `a=mid` only, and skips the section if it has no value.
+        let mid = m.attributes.iter().find(|a| a.key == "mid");
+        if mid
+            .and_then(|a| a.value.as_deref())
+            .is_none_or(str::is_empty)
+        {
+            return refuse("no a=mid value");
+        }
+        match kind {
+            "application" => {}
+            "audio" | "video" => {
+                let direction = ["sendrecv", "sendonly", "recvonly", "inactive"];
+                if !m
+                    .attributes
+                    .iter()
+                    .any(|a| direction.contains(&a.key.as_str()))
+                {
+                    return refuse("no direction attribute");
+                }
+            }
+            _ => return refuse("not audio, video or application"),
+        }
+    }
+    Ok(())
 }
 
 async fn delete_session(
@@ -330,4 +435,66 @@ async fn patch_session() -> Response<Body> {
         HeaderValue::from_static("POST, DELETE, OPTIONS"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &str, authorization: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        h.insert(header::AUTHORIZATION, authorization.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn checks_the_request_before_the_offer() {
+        let h = headers("application/sdp", "Bearer abc ");
+        assert!(authorized("abc", &h));
+        assert!(!authorized("abd", &h));
+        assert!(!authorized(
+            "abc",
+            &headers("application/sdp", "bearer abc")
+        ));
+        assert_eq!(offer_from_request(&h, b"v=0\r\n"), Ok("v=0\r\n".to_owned()));
+        let charset = headers("application/sdp; charset=utf-8", "");
+        assert!(offer_from_request(&charset, b"v=0\r\n").is_ok());
+        let text = headers("text/plain", "");
+        assert_eq!(
+            offer_from_request(&text, b"v=0"),
+            Err(OfferRejection::NotSdp)
+        );
+        assert_eq!(
+            offer_from_request(&HeaderMap::new(), b"v=0"),
+            Err(OfferRejection::NotSdp)
+        );
+        let big = vec![b'a'; MAX_OFFER_BYTES + 1];
+        assert_eq!(offer_from_request(&h, &big), Err(OfferRejection::TooLarge));
+        assert!(offer_from_request(&h, &big[1..]).is_ok());
+        assert_eq!(
+            offer_from_request(&h, b"v=0\r\n\xff"),
+            Err(OfferRejection::NotUtf8)
+        );
+    }
+
+    fn parse(sdp: &str) -> SessionDescription {
+        RTCSessionDescription::offer(sdp.to_owned())
+            .and_then(|d| d.unmarshal())
+            .expect("SDP")
+    }
+
+    #[test]
+    fn refuses_offers_the_crate_would_answer_without_a_section() {
+        let gst = include_str!("../../../tests/data/sdp/gst_vp8_offer.sdp");
+        assert!(check_offer(&parse(gst)).is_ok());
+        let chromium = include_str!("../../../tests/data/sdp/chromium_vp8_offer.sdp");
+        assert!(check_offer(&parse(chromium)).is_ok());
+        let err = |sdp: &str| check_offer(&parse(sdp)).unwrap_err().to_string();
+        assert!(err(&gst.replace("a=mid:audio1\r\n", "")).contains("1 (audio): no a=mid"));
+        assert!(err(&gst.replace("a=mid:audio1", "a=mid")).contains("1 (audio): no a=mid"));
+        assert!(err(&gst.replace("a=mid:audio1", "a=mid:")).contains("1 (audio): no a=mid"));
+        assert!(err(&gst.replace("a=sendonly", "a=sendonly2")).contains("no direction"));
+        assert!(err(&gst.replace("m=audio", "m=text")).contains("not audio, video"));
+    }
 }
