@@ -121,7 +121,10 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
     check_durations(&r);
     assert_eq!(r.frame_rate, "50/1");
     for (i, v) in r.av_offsets.iter().enumerate() {
-        eprintln!("participant {i}: median flash-beep {:.1} ms", median(v) * 1e3);
+        eprintln!(
+            "participant {i}: median flash-beep {:.1} ms",
+            median(v) * 1e3
+        );
     }
     eprintln!(
         "median B-A video {:.1} ms, audio {:.1} ms",
@@ -137,7 +140,9 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
         median(&r.audio_cross),
     ];
     assert!(
-        medians.iter().all(|m| m.abs() <= SYNC_TOLERANCE_S + MEASURE_SLACK_S),
+        medians
+            .iter()
+            .all(|m| m.abs() <= SYNC_TOLERANCE_S + MEASURE_SLACK_S),
         "medians {medians:?}"
     );
     // Liveness: ffmpeg ignores our PLIs, so a tile frozen by loss recovers at the

@@ -97,7 +97,8 @@ fn spawn_leg(
     stop: Arc<AtomicBool>,
 ) -> JoinHandle<()> {
     std::thread::spawn(move || {
-        sock.set_read_timeout(Some(Duration::from_millis(1))).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(1)))
+            .unwrap();
         let back = UdpSocket::bind("127.0.0.1:0").expect("bind");
         back.set_nonblocking(true).unwrap();
         let mut rng = StdRng::seed_from_u64(imp.map_or(0, |i| i.seed));
@@ -127,10 +128,7 @@ fn spawn_leg(
                     ));
                 }
             }
-            while queue
-                .peek()
-                .is_some_and(|d| d.0 .0 .0 <= Instant::now())
-            {
+            while queue.peek().is_some_and(|d| d.0 .0 .0 <= Instant::now()) {
                 let Due(std::cmp::Reverse((_, seq)), data) = queue.pop().unwrap();
                 if seq < last_sent {
                     counts.reordered.fetch_add(1, Ordering::Relaxed);
