@@ -340,7 +340,7 @@ impl StreamPath {
         if wants && due {
             self.last_keyframe_request = Some(now);
             self.keyframe_requests = self.keyframe_requests.wrapping_add(1);
-            let msg = if self.keyframe_requests % 3 == 0 {
+            let msg = if self.keyframe_requests.is_multiple_of(3) {
                 rtcp::fir(self.our_ssrc, ssrc, (self.keyframe_requests / 3) as u8)
             } else {
                 rtcp::pli(self.our_ssrc, ssrc)

@@ -216,7 +216,7 @@ fn run(
             break;
         }
         core.tick().map_err(|e| e.to_string())?;
-        if core.frames_out() % u64::from(fps) == 0 {
+        if core.frames_out().is_multiple_of(u64::from(fps)) {
             let (d, s) = (core.duration_ms(), core.size_bytes());
             shared.publish_output(|o| {
                 o.duration_ms = d;

@@ -79,7 +79,7 @@ fn bind_pair() -> (UdpSocket, UdpSocket) {
     for _ in 0..200 {
         let a = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let p = a.local_addr().unwrap().port();
-        if p % 2 != 0 || p == u16::MAX {
+        if !p.is_multiple_of(2) || p == u16::MAX {
             continue;
         }
         if let Ok(b) = UdpSocket::bind(("127.0.0.1", p + 1)) {

@@ -88,7 +88,7 @@ fn dimension(v: u32, max: u32, f: &str) -> Result<u32, Status> {
     if v == 0 {
         return Err(invalid(f, "must be > 0"));
     }
-    if v % 2 != 0 {
+    if !v.is_multiple_of(2) {
         return Err(invalid(f, format!("must be even, got {v}")));
     }
     if v > max {
