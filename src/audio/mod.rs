@@ -55,7 +55,8 @@ impl SourceAudio {
     /// Writes a decoded block stamped `ts` (samples on the timeline) into `ring`,
     /// stretched as [`AudioPlacement`] decides. If the stretcher fails (it should not),
     /// the block is written unstretched. Returns the timeline position just after the
-    /// written samples.
+    /// written samples; samples the ring refused (too late, too early) are counted in
+    /// the ring.
     pub fn push(&mut self, ts: i64, left: &[f32], right: &[f32], ring: &mut SampleRing) -> i64 {
         let p = self.placement.place(ts, left.len());
         let stretched = match &mut self.stretcher {

@@ -45,6 +45,9 @@ pub struct SourceStats {
     pub keyframe_requests: u64,
     /// RTCP packets received (sender reports, SDES, BYE...).
     pub rtcp_packets: u64,
+    /// Decoded audio samples (per channel, 48 kHz) that arrived after their time was
+    /// mixed and were dropped.
+    pub audio_samples_late: u64,
     /// Last decoded picture size, pixels; 0 before the first.
     pub width: u32,
     pub height: u32,
@@ -65,6 +68,7 @@ pub struct SourceCounters {
     pub audio_frames_decoded: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub rtcp_packets: AtomicU64,
+    pub audio_samples_late: AtomicU64,
     pub width: AtomicU32,
     pub height: AtomicU32,
     pub last_packet_unix_ms: AtomicI64,
@@ -102,6 +106,7 @@ impl SourceCounters {
             audio_frames_decoded: l(&self.audio_frames_decoded),
             keyframe_requests: l(&self.keyframe_requests),
             rtcp_packets: l(&self.rtcp_packets),
+            audio_samples_late: l(&self.audio_samples_late),
             width: self.width.load(Ordering::Relaxed),
             height: self.height.load(Ordering::Relaxed),
             last_packet_unix_ms: self.last_packet_unix_ms.load(Ordering::Relaxed),

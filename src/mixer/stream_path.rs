@@ -304,7 +304,12 @@ impl StreamPath {
                 for block in pcm.drain(..) {
                     SourceCounters::inc(&counters.audio_frames_decoded);
                     let ts = rescale_floor(block.pts, MICROS, AUDIO_RATE);
-                    let _ = audio.push(ts, &block.left, &block.right, &mut slot.audio.lock());
+                    let mut ring = slot.audio.lock();
+                    let late_before = ring.late_samples;
+                    let _ = audio.push(ts, &block.left, &block.right, &mut ring);
+                    counters
+                        .audio_samples_late
+                        .fetch_add(ring.late_samples - late_before, Ordering::Relaxed);
                 }
             }
         }

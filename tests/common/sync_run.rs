@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cloudmixer::proto::{DestroyCloudMixerRequest, MixerState, OutputStatus, VideoCodec};
+use cloudmixer::proto::{
+    DestroyCloudMixerRequest, GetCloudMixerRequest, MixerState, OutputStatus, VideoCodec,
+};
 
 use super::daemon::Daemon;
 use super::media::probe;
@@ -47,6 +49,10 @@ pub struct SyncReport {
     pub recorded_s: f64,
     pub frame_rate: String,
     pub file: PathBuf,
+    /// Per participant, from the mixer's stats just before Destroy: packets lost, audio
+    /// samples dropped as later than the playout delay.
+    pub packets_lost: [u64; 2],
+    pub audio_samples_late: [u64; 2],
 }
 
 impl SyncReport {
@@ -64,7 +70,8 @@ impl SyncReport {
         };
         format!(
             "A flash-beep: {}\nB flash-beep: {}\nB-A video: {}\nB-A audio: {}\n\
-             flashes {:?} beeps {:?}; video {:.3} s, audio {:.3} s, recorded {:.3} s, {} fps",
+             flashes {:?} beeps {:?}; video {:.3} s, audio {:.3} s, recorded {:.3} s, {} fps\n\
+             packets lost {:?}, audio samples late {:?}",
             ms(&self.av_offsets[0]),
             ms(&self.av_offsets[1]),
             ms(&self.video_cross),
@@ -74,7 +81,9 @@ impl SyncReport {
             self.video_s,
             self.audio_s,
             self.recorded_s,
-            self.frame_rate
+            self.frame_rate,
+            self.packets_lost,
+            self.audio_samples_late
         )
     }
 
@@ -154,6 +163,14 @@ pub async fn run(
     .expect("join");
     assert!(ended, "the pattern sender did not end");
     tokio::time::sleep(tail).await;
+    let stats = c
+        .get_cloud_mixer(GetCloudMixerRequest {
+            mixer_id: id.into(),
+        })
+        .await
+        .expect("Get")
+        .into_inner()
+        .sources;
     let recorded_s = t0.elapsed().as_secs_f64();
     let info = c
         .destroy_cloud_mixer(DestroyCloudMixerRequest {
@@ -173,9 +190,14 @@ pub async fn run(
     let file = d.recordings().join(&path);
     let keep = std::env::temp_dir().join(format!("cloudmixer-{id}.mp4"));
     let _ = std::fs::copy(&file, &keep);
-    tokio::task::spawn_blocking(move || measure(&keep, recorded_s))
+    let mut r = tokio::task::spawn_blocking(move || measure(&keep, recorded_s))
         .await
-        .expect("join")
+        .expect("join");
+    for (i, s) in stats.iter().take(2).enumerate() {
+        r.packets_lost[i] = s.packets_lost;
+        r.audio_samples_late[i] = s.audio_samples_late;
+    }
+    r
 }
 
 /// Measures an output file of [`run`].
