@@ -11,6 +11,7 @@ pub mod audio;
 pub mod cli;
 pub mod compose;
 pub mod events;
+pub mod fault;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;

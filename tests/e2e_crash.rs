@@ -186,3 +186,129 @@ async fn sigterm_finalizes_three_mixers() {
         .unwrap();
     }
 }
+
+/// Output picture before which the doomed mixer's tick thread panics: 3 s at 15 fps.
+const PANIC_AT_PICTURE: u64 = 45;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_the_rest() {
+    let fault = format!("tick-panic:doomed:{PANIC_AT_PICTURE}");
+    let d = Daemon::start_with_env(64, &[], &[(cloudmixer::fault::FAULT_ENV, &fault)]);
+    let mut c = d.client().await;
+    let mut watch = c
+        .watch_events(WatchEventsRequest {
+            mixer_id: "doomed".into(),
+        })
+        .await
+        .expect("WatchEvents")
+        .into_inner();
+    let collector = tokio::spawn(async move {
+        let mut evs: Vec<MixerEvent> = Vec::new();
+        while let Ok(Ok(Some(e))) =
+            tokio::time::timeout(Duration::from_secs(8), watch.message()).await
+        {
+            evs.push(e);
+        }
+        evs
+    });
+    let mut senders = Vec::new();
+    let mut t_healthy = None;
+    for id in ["doomed", "healthy"] {
+        let req = spec::create_request(
+            id,
+            vec![spec::source("A", Some((VideoCodec::Vp8, 96)), true)],
+            vec![spec::region("A", 0, 0, 1280, 720)],
+            &format!("panic/{id}.mp4"),
+        );
+        let created = c
+            .create_cloud_mixer(req)
+            .await
+            .expect("Create")
+            .into_inner();
+        t_healthy = Some(Instant::now());
+        let p = &created.source_ports[0];
+        senders.push(
+            SenderSpec::solid(
+                "red",
+                Codec::Vp8,
+                440,
+                p.video_rtp_port as u16,
+                p.audio_rtp_port as u16,
+            )
+            .start(),
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    // The doomed mixer: Error with the panic's message, its file complete up to it.
+    let doomed = c
+        .get_cloud_mixer(cloudmixer::proto::GetCloudMixerRequest {
+            mixer_id: "doomed".into(),
+        })
+        .await
+        .expect("Get doomed")
+        .into_inner();
+    assert_eq!(doomed.state, MixerState::Error as i32, "{doomed:?}");
+    assert!(
+        doomed.error_message.contains("panicked"),
+        "{}",
+        doomed.error_message
+    );
+    let states: Vec<String> = collector
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| match &e.event {
+            Some(Event::StateChanged(s)) => {
+                Some(format!("{:?}", MixerState::try_from(s.state).unwrap()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states, ["Starting", "Running", "Error"]);
+    let file = d.recordings().join("panic/doomed.mp4");
+    let pr = probe(&file);
+    eprintln!("doomed file: {:.3} s", pr.duration_s);
+    let expected = PANIC_AT_PICTURE as f64 / 15.0;
+    assert!(
+        (pr.duration_s - expected).abs() <= 0.2,
+        "doomed file holds {:.3} s, want {expected} s",
+        pr.duration_s
+    );
+    assert!(decodes_without_error(&file), "doomed file has errors");
+    check_colours(
+        &frame_at(&file, 2.5, 1280, 720),
+        &[ColourAt {
+            what: "doomed A",
+            x: 640,
+            y: 360,
+            rgb: RED,
+        }],
+    )
+    .unwrap();
+
+    // The other mixer and the daemon go on.
+    let healthy = c
+        .destroy_cloud_mixer(cloudmixer::proto::DestroyCloudMixerRequest {
+            mixer_id: "healthy".into(),
+            oper_user_id: "e2e".into(),
+        })
+        .await
+        .expect("Destroy healthy")
+        .into_inner()
+        .info
+        .expect("info");
+    let ran = t_healthy.unwrap().elapsed().as_secs_f64();
+    let out = healthy.output.expect("output");
+    assert_eq!(healthy.state, MixerState::Stopped as i32);
+    assert_eq!(out.status, OutputStatus::Finalized as i32);
+    assert!(
+        (out.duration_ms as f64 / 1000.0 - ran).abs() <= 0.5,
+        "healthy recorded {} ms of {ran:.2} s",
+        out.duration_ms
+    );
+    let again = spec::create_request("after", vec![], vec![], "panic/after.mp4");
+    c.create_cloud_mixer(again)
+        .await
+        .expect("the daemon still creates mixers");
+}

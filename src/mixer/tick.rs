@@ -5,8 +5,10 @@
 //! frame boundary. Output picture `n` is made at `epoch + delay + n / fps`; if the thread
 //! falls behind it catches up without skipping pictures (constant frame rate). It emits
 //! OutputInfoChanged once per second of output and, at the end, the final one and
-//! Stopped (or Error if the core failed or panicked; the fragmented file stays playable
-//! up to its last fragment).
+//! Stopped (or Error if the core failed or panicked). After a panic the thread still
+//! tries to complete the file (flush the encoders, write the trailer); if that fails
+//! too, the fragmented file stays playable up to its last fragment. Other mixers and the
+//! daemon are not affected: each mixer has its own thread.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -130,21 +132,41 @@ pub fn spawn_tick_thread(
     std::thread::Builder::new()
         .name(format!("mix-{}", shared.mixer_id))
         .spawn(move || {
-            let sh = shared.clone();
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-                run(&mut core, &ctrl, epoch, delay, fps, &sh)
+            let panic_at = crate::fault::tick_panic_at(&shared.mixer_id);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run(&mut core, &ctrl, epoch, delay, fps, &shared, panic_at)
             }));
             let failure = match r {
                 Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e),
-                Err(_) => Some("mixer thread panicked".to_owned()),
+                Ok(Err(e)) => Some((e, false)),
+                Err(p) => {
+                    let what = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    // The core may be mid-picture; completing the file only needs the
+                    // encoders and the muxer, which a panic elsewhere leaves intact.
+                    let done =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| core.finish()));
+                    let finished = matches!(done, Ok(Ok(())));
+                    Some((format!("mixer thread panicked: {what}"), finished))
+                }
             };
             match failure {
                 None => shared.set_state(MixerState::Stopped, 0, String::new()),
-                Some(msg) => {
+                Some((msg, finished)) => {
                     tracing::error!(mixer = %shared.mixer_id, error = %msg, "mixer failed");
+                    let (d, s) = (core.duration_ms(), core.size_bytes());
                     shared.publish_output(|o| {
-                        o.status = OutputStatus::Failed;
+                        o.duration_ms = d;
+                        o.size_bytes = s;
+                        // Finalized: the file is complete up to the failure.
+                        o.status = if finished {
+                            OutputStatus::Finalized
+                        } else {
+                            OutputStatus::Failed
+                        };
                         o.error_code = 13;
                         o.error_message = msg.clone();
                     });
@@ -161,6 +183,7 @@ fn run(
     delay: Duration,
     fps: u32,
     shared: &Shared,
+    panic_at: Option<u64>,
 ) -> Result<(), String> {
     let mut stop_at_us: Option<i64> = None;
     loop {
@@ -214,6 +237,12 @@ fn run(
         }
         if stop_at_us.is_some_and(|end| t_us >= end) {
             break;
+        }
+        if panic_at == Some(n) {
+            panic!(
+                "injected fault at picture {n} ({})",
+                crate::fault::FAULT_ENV
+            );
         }
         core.tick().map_err(|e| e.to_string())?;
         if core.frames_out().is_multiple_of(u64::from(fps)) {

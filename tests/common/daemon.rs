@@ -43,6 +43,11 @@ impl Daemon {
 
     /// [`Self::start_with_rtp_ports`] with extra `serve` flags (e.g. `--whip-listen`).
     pub fn start_with_args(n_ports: u16, extra: &[String]) -> Daemon {
+        Self::start_with_env(n_ports, extra, &[])
+    }
+
+    /// [`Self::start_with_args`] with extra environment variables.
+    pub fn start_with_env(n_ports: u16, extra: &[String], env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::tempdir().expect("create a temp dir for the daemon");
         let recordings = dir.path().join("recordings");
         std::fs::create_dir_all(&recordings).expect("create recordings root");
@@ -51,6 +56,7 @@ impl Daemon {
         let log = File::create(dir.path().join("daemon.log")).expect("create daemon log");
         let child = serve_command(port, &recordings, first, last)
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log fd"))
             .stderr(log)
