@@ -86,65 +86,12 @@ impl SenderSpec {
         }
         if let Some(port) = self.video_port {
             a.extend(["-map", "0:v"].map(String::from));
-            let enc: &[&str] = match self.codec {
-                Codec::Vp8 => &[
-                    "-c:v",
-                    "libvpx",
-                    "-deadline",
-                    "realtime",
-                    "-cpu-used",
-                    "8",
-                    "-b:v",
-                    "800k",
-                    "-g",
-                    "15",
-                    "-auto-alt-ref",
-                    "0",
-                    "-pix_fmt",
-                    "yuv420p",
-                ],
-                Codec::H264 => &[
-                    "-c:v",
-                    "libx264",
-                    "-preset",
-                    "veryfast",
-                    "-tune",
-                    "zerolatency",
-                    "-profile:v",
-                    "baseline",
-                    "-pix_fmt",
-                    "yuv420p",
-                    "-b:v",
-                    "800k",
-                    "-g",
-                    "15",
-                    "-bsf:v",
-                    "h264_mp4toannexb",
-                ],
-            };
-            a.extend(enc.iter().map(|s| s.to_string()));
+            a.extend(video_encoder_args(self.codec, "800k", 15));
             a.extend(rtp_out(self.video_pt, self.video_ssrc, port));
         }
         if let Some(port) = self.audio_port {
-            a.extend(
-                [
-                    "-map",
-                    "1:a",
-                    "-c:a",
-                    "libopus",
-                    "-ar",
-                    "48000",
-                    "-ac",
-                    "2",
-                    "-b:a",
-                    "64k",
-                    "-application",
-                    "lowdelay",
-                    "-frame_duration",
-                    "20",
-                ]
-                .map(String::from),
-            );
+            a.extend(["-map".to_string(), "1:a".to_string()]);
+            a.extend(opus_encoder_args());
             a.extend(rtp_out(self.audio_pt, self.audio_ssrc, port));
         }
         a
@@ -167,7 +114,63 @@ impl SenderSpec {
     }
 }
 
-fn rtp_out(pt: u8, ssrc: u32, port: u16) -> Vec<String> {
+/// ffmpeg output options of a WebRTC-like video encoder: VP8 realtime, or H.264
+/// constrained baseline in Annex B (for packetization-mode 1); `bitrate` as ffmpeg takes
+/// it ("800k"), a keyframe every `gop` pictures.
+pub fn video_encoder_args(codec: Codec, bitrate: &str, gop: u32) -> Vec<String> {
+    let enc: &[&str] = match codec {
+        Codec::Vp8 => &[
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-auto-alt-ref",
+            "0",
+        ],
+        Codec::H264 => &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+            "-profile:v",
+            "baseline",
+            "-bsf:v",
+            "h264_mp4toannexb",
+        ],
+    };
+    let mut a: Vec<String> = enc.iter().map(|s| s.to_string()).collect();
+    a.extend(["-b:v".into(), bitrate.into(), "-g".into(), gop.to_string()]);
+    a.extend(["-pix_fmt".into(), "yuv420p".into()]);
+    a
+}
+
+/// ffmpeg output options of a WebRTC-like Opus encoder: 48 kHz stereo, 64 kbit/s,
+/// 20 ms frames.
+pub fn opus_encoder_args() -> Vec<String> {
+    [
+        "-c:a",
+        "libopus",
+        "-ar",
+        "48000",
+        "-ac",
+        "2",
+        "-b:a",
+        "64k",
+        "-application",
+        "lowdelay",
+        "-frame_duration",
+        "20",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// ffmpeg output options that send one stream as RTP to 127.0.0.1:`port`.
+pub fn rtp_out(pt: u8, ssrc: u32, port: u16) -> Vec<String> {
     vec![
         "-payload_type".into(),
         pt.to_string(),

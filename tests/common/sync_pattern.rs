@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use super::media::tone_amplitude;
 use super::run_bounded;
+use super::sender::{opus_encoder_args, rtp_out, video_encoder_args, Codec};
 
 /// Sender picture size and rate: small, so that four encoders fit on a 2-core machine
 /// beside the mixer at 50 fps.
@@ -34,20 +35,13 @@ pub const BEEP_AMPLITUDE: f64 = 0.4;
 
 const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Video codec of one participant.
-#[derive(Debug, Clone, Copy)]
-pub enum PatternCodec {
-    Vp8,
-    H264,
-}
-
 /// One participant of the pattern.
 #[derive(Debug, Clone)]
 pub struct Participant {
     /// Seconds after each whole second at which this participant flashes and beeps.
     pub phase_s: f64,
     pub beep_hz: u32,
-    pub codec: PatternCodec,
+    pub codec: Codec,
     pub video_port: u16,
     pub audio_port: u16,
     /// SSRC base: video = base, audio = base + 1.
@@ -111,56 +105,14 @@ impl PatternSender {
         ]);
         for (i, p) in self.participants.iter().enumerate() {
             a.extend(["-map".into(), format!("0:{}", 2 * i)]);
-            let enc: &[&str] = match p.codec {
-                PatternCodec::Vp8 => &[
-                    "-c:v",
-                    "libvpx",
-                    "-deadline",
-                    "realtime",
-                    "-cpu-used",
-                    "8",
-                    "-b:v",
-                    "300k",
-                    "-g",
-                    "50",
-                    "-auto-alt-ref",
-                    "0",
-                ],
-                PatternCodec::H264 => &[
-                    "-c:v",
-                    "libx264",
-                    "-preset",
-                    "veryfast",
-                    "-tune",
-                    "zerolatency",
-                    "-profile:v",
-                    "baseline",
-                    "-b:v",
-                    "300k",
-                    "-g",
-                    "50",
-                    "-bsf:v",
-                    "h264_mp4toannexb",
-                ],
-            };
-            a.extend(enc.iter().map(|s| s.to_string()));
-            a.extend(["-pix_fmt".into(), "yuv420p".into()]);
-            a.extend(rtp_out(96, p.ssrc, p.video_port, start_us));
+            a.extend(video_encoder_args(p.codec, "300k", PATTERN_FPS));
+            // Output options precede the output they apply to.
+            a.extend(["-start_time_realtime".into(), start_us.to_string()]);
+            a.extend(rtp_out(96, p.ssrc, p.video_port));
             a.extend(["-map".into(), format!("0:{}", 2 * i + 1)]);
-            a.extend(
-                [
-                    "-c:a",
-                    "libopus",
-                    "-b:a",
-                    "64k",
-                    "-application",
-                    "lowdelay",
-                    "-frame_duration",
-                    "20",
-                ]
-                .map(String::from),
-            );
-            a.extend(rtp_out(111, p.ssrc + 1, p.audio_port, start_us));
+            a.extend(opus_encoder_args());
+            a.extend(["-start_time_realtime".into(), start_us.to_string()]);
+            a.extend(rtp_out(111, p.ssrc + 1, p.audio_port));
         }
         a
     }
@@ -176,20 +128,6 @@ impl PatternSender {
             .expect("start ffmpeg");
         PatternProcess { child }
     }
-}
-
-fn rtp_out(pt: u8, ssrc: u32, port: u16, start_us: u128) -> Vec<String> {
-    vec![
-        "-start_time_realtime".into(),
-        start_us.to_string(),
-        "-payload_type".into(),
-        pt.to_string(),
-        "-ssrc".into(),
-        ssrc.to_string(),
-        "-f".into(),
-        "rtp".into(),
-        format!("rtp://127.0.0.1:{port}?pkt_size=1200"),
-    ]
 }
 
 /// A running pattern sender.

@@ -13,10 +13,11 @@ use cloudmixer::proto::{
 
 use super::daemon::Daemon;
 use super::media::probe;
+use super::sender::Codec;
 use super::spec;
 use super::sync_pattern::{
     audio_track, beep_onsets, column_mean, flash_onsets, luma_frames, paired_offsets, stats,
-    Participant, PatternCodec, PatternSender, PATTERN_FPS,
+    Participant, PatternSender, PATTERN_FPS,
 };
 
 /// Output canvas: two 160x180 regions side by side.
@@ -141,7 +142,7 @@ pub async fn run(
             Participant {
                 phase_s: PHASES[i],
                 beep_hz: BEEPS_HZ[i],
-                codec: [PatternCodec::Vp8, PatternCodec::H264][i],
+                codec: [Codec::Vp8, Codec::H264][i],
                 video_port: to(p.video_rtp_port),
                 audio_port: to(p.audio_rtp_port),
                 ssrc: 0x5100_0000 + 16 * i as u32,
