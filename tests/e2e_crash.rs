@@ -27,6 +27,20 @@ const MAX_LOSS_S: f64 = 1.0;
 /// Slack for process start-up and the probe's rounding, seconds.
 const SLACK_S: f64 = 0.3;
 
+/// Collects events in a task until none came for `idle` (or the stream ends).
+fn collect_until_idle(
+    mut watch: tonic::Streaming<MixerEvent>,
+    idle: Duration,
+) -> tokio::task::JoinHandle<Vec<MixerEvent>> {
+    tokio::spawn(async move {
+        let mut evs = Vec::new();
+        while let Ok(Ok(Some(e))) = tokio::time::timeout(idle, watch.message()).await {
+            evs.push(e);
+        }
+        evs
+    })
+}
+
 fn decodes_without_error(path: &Path) -> bool {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin", "-i"])
@@ -108,20 +122,12 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
 async fn sigterm_finalizes_three_mixers() {
     let mut d = Daemon::start();
     let mut c = d.client().await;
-    let mut watch = c
+    let watch = c
         .watch_events(WatchEventsRequest::default())
         .await
         .expect("WatchEvents")
         .into_inner();
-    let collector = tokio::spawn(async move {
-        let mut evs: Vec<MixerEvent> = Vec::new();
-        while let Ok(Ok(Some(e))) =
-            tokio::time::timeout(Duration::from_secs(30), watch.message()).await
-        {
-            evs.push(e);
-        }
-        evs
-    });
+    let collector = collect_until_idle(watch, Duration::from_secs(30));
     let ids = ["term-1", "term-2", "term-3"];
     let mut started = Vec::new();
     for id in ids {
@@ -195,22 +201,14 @@ async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_
     let fault = format!("tick-panic:doomed:{PANIC_AT_PICTURE}");
     let d = Daemon::start_with_env(64, &[], &[(cloudmixer::fault::FAULT_ENV, &fault)]);
     let mut c = d.client().await;
-    let mut watch = c
+    let watch = c
         .watch_events(WatchEventsRequest {
             mixer_id: "doomed".into(),
         })
         .await
         .expect("WatchEvents")
         .into_inner();
-    let collector = tokio::spawn(async move {
-        let mut evs: Vec<MixerEvent> = Vec::new();
-        while let Ok(Ok(Some(e))) =
-            tokio::time::timeout(Duration::from_secs(8), watch.message()).await
-        {
-            evs.push(e);
-        }
-        evs
-    });
+    let collector = collect_until_idle(watch, Duration::from_secs(8));
     let mut senders = Vec::new();
     let mut t_healthy = None;
     for id in ["doomed", "healthy"] {

@@ -57,16 +57,11 @@ impl ClockMember {
         }
         common_offset(own, v.iter().map(|(_, o)| *o))
     }
-
-    /// Forgets this source's offset (its stream restarted), until the next `offset`.
-    pub fn forget(&self) {
-        self.group.offsets.lock().retain(|(k, _)| *k != self.key);
-    }
 }
 
 impl Drop for ClockMember {
     fn drop(&mut self) {
-        self.forget();
+        self.group.offsets.lock().retain(|(k, _)| *k != self.key);
     }
 }
 
