@@ -108,6 +108,7 @@ pub fn source_stats(s: &mixer::SourceStats, rtp_host: IpAddr) -> proto::SourceSt
         keyframe_requests: s.keyframe_requests,
         rtcp_packets: s.rtcp_packets,
         audio_samples_late: s.audio_samples_late,
+        audio_frames_concealed: s.audio_frames_concealed,
         video_frames_decoded: s.video_frames_decoded,
         audio_frames_decoded: s.audio_frames_decoded,
         width: s.width,

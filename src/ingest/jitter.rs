@@ -59,6 +59,10 @@ pub enum PushOutcome {
 #[derive(Debug, Clone)]
 pub struct Released {
     pub packet: Packet,
+    /// When the packet was pushed (the `now` of [`JitterBuffer::push`], never earlier
+    /// than a `now` seen before): its network arrival, not its release, so that transit
+    /// and interarrival jitter measure the network and not the wait for a gap.
+    pub arrival: Instant,
     /// Extended sequence number (16-bit sequence number plus 65536 × cycles); strictly
     /// increasing across releases until [`JitterBuffer::reset`].
     pub ext_seq: u64,
@@ -98,6 +102,7 @@ pub struct JitterStats {
 #[derive(Debug)]
 struct Entry {
     packet: Packet,
+    arrival: Instant,
     discontinuity: bool,
 }
 
@@ -203,6 +208,7 @@ impl JitterBuffer {
         }
         Some(Released {
             packet: entry.packet,
+            arrival: entry.arrival,
             ext_seq: ext,
             lost_before,
             discontinuity: entry.discontinuity,
@@ -272,6 +278,7 @@ impl JitterBuffer {
             ext,
             Entry {
                 packet,
+                arrival: now,
                 discontinuity,
             },
         );

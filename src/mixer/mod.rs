@@ -4,6 +4,7 @@
 //! clock; [`offline`] runs the same [`core::MixCore`] from media files on a virtual clock,
 //! as fast as the CPU allows.
 
+pub mod audio_stage;
 pub mod core;
 pub mod error;
 pub mod frame_queue;
@@ -11,6 +12,7 @@ pub mod live;
 mod live_source;
 pub mod offline;
 pub mod shared_clock;
+pub mod source_sync;
 pub mod source_worker;
 pub mod spec;
 pub mod stats;

@@ -17,13 +17,16 @@ use crate::ingest::udp::{Datagram, Medium};
 use crate::media::MediaError;
 use crate::mixer::core::SourceSlot;
 use crate::mixer::shared_clock::ClockMember;
+use crate::mixer::source_sync::SourceSync;
 use crate::mixer::spec::SourceSpec;
 use crate::mixer::stats::SourceCounters;
-use crate::mixer::stream_path::{FeedbackSink, SourceSync, StreamPath};
+use crate::mixer::stream_path::{FeedbackSink, StreamPath};
 
 /// Longest sleep of the worker without input, so it notices deadlines, feedback and
 /// shutdown.
 const IDLE_WAIT: Duration = Duration::from_millis(20);
+/// Interval of the worker's timing line in the log (`RUST_LOG=cloudmixer=debug`).
+const TIMING_LOG_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The worker of one source; run it on its own thread with [`SourceWorker::run`].
 pub struct SourceWorker {
@@ -35,6 +38,8 @@ pub struct SourceWorker {
     video: Option<StreamPath>,
     audio: Option<StreamPath>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
+    camid: String,
+    last_timing_log: Instant,
 }
 
 impl SourceWorker {
@@ -68,6 +73,8 @@ impl SourceWorker {
                 .map(|a| StreamPath::audio(a, as_, our_ssrc))
                 .transpose()?,
             stop: None,
+            camid: spec.camid.clone(),
+            last_timing_log: epoch,
         })
     }
 
@@ -142,15 +149,26 @@ impl SourceWorker {
     }
 
     fn drain(&mut self, now: Instant) {
-        let arrival_us = i64::try_from(now.saturating_duration_since(self.epoch).as_micros())
-            .unwrap_or(i64::MAX);
         let force = self.slot.keyframe_wanted.swap(false, Ordering::Relaxed);
         for path in [self.video.as_mut(), self.audio.as_mut()]
             .into_iter()
             .flatten()
         {
-            path.drain(now, arrival_us, &mut self.sync, &self.slot, &self.counters);
+            path.drain(now, self.epoch, &mut self.sync, &self.slot, &self.counters);
             path.feedback(now, force, &self.counters);
+        }
+        if now.duration_since(self.last_timing_log) >= TIMING_LOG_INTERVAL {
+            self.last_timing_log = now;
+            let (video_us, audio_us) = self.sync.offsets();
+            tracing::debug!(
+                camid = %self.camid,
+                ?video_us,
+                ?audio_us,
+                adjustments = self.sync.adjustments(),
+                lost = self.counters.packets_lost.load(Ordering::Relaxed),
+                audio_late = self.counters.audio_samples_late.load(Ordering::Relaxed),
+                "timing: stream offsets (mixer - sender NTP time)"
+            );
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct SourceStats {
     /// Decoded audio samples (per channel, 48 kHz) that arrived after their time was
     /// mixed and were dropped.
     pub audio_samples_late: u64,
+    /// Lost audio packets replaced by Opus packet loss concealment (20 ms frames, counted
+    /// in `audio_frames_decoded` too).
+    pub audio_frames_concealed: u64,
     /// Last decoded picture size, pixels; 0 before the first.
     pub width: u32,
     pub height: u32,
@@ -69,6 +72,7 @@ pub struct SourceCounters {
     pub keyframe_requests: AtomicU64,
     pub rtcp_packets: AtomicU64,
     pub audio_samples_late: AtomicU64,
+    pub audio_frames_concealed: AtomicU64,
     pub width: AtomicU32,
     pub height: AtomicU32,
     pub last_packet_unix_ms: AtomicI64,
@@ -107,6 +111,7 @@ impl SourceCounters {
             keyframe_requests: l(&self.keyframe_requests),
             rtcp_packets: l(&self.rtcp_packets),
             audio_samples_late: l(&self.audio_samples_late),
+            audio_frames_concealed: l(&self.audio_frames_concealed),
             width: self.width.load(Ordering::Relaxed),
             height: self.height.load(Ordering::Relaxed),
             last_packet_unix_ms: self.last_packet_unix_ms.load(Ordering::Relaxed),

@@ -6,9 +6,8 @@
 //! comes from arrival ([`ArrivalMapper`]). Once a sender report maps the stream's RTP
 //! clock to the sender's NTP clock, mixer time = NTP time + the source's offset
 //! ([`SourceSync`]), an offset shared by the source's audio and video, so the two stay
-//! in sync as the sender sampled them (RFC 3550 §6.4.1). The offset is learnt from
-//! arrivals by a [`TransitEstimator`] (smallest transit, following a sender that falls
-//! behind).
+//! in sync as the sender sampled them (RFC 3550 §6.4.1). The offsets are learnt from
+//! each packet's network arrival (not its release from the jitter buffer).
 //!
 //! Keyframe requests (RFC 4585 §6.3.1 PLI; RFC 5104 §4.3.1 FIR every third attempt) go
 //! out at most once per [`KEYFRAME_REQUEST_INTERVAL`] while the decoder waits for a
@@ -24,18 +23,19 @@ use std::time::{Duration, Instant};
 use ffmpeg_next::frame;
 use rtp::packet::Packet;
 
-use crate::audio::SourceAudio;
 use crate::ingest::depacketize::{FrameAssembler, PayloadFormat};
 use crate::ingest::jitter::{JitterBuffer, PushOutcome};
 use crate::ingest::rtcp::{self, ReceptionStats, SenderInfo};
+use crate::ingest::udp::Medium;
 use crate::ingest::webrtc::PeerLink;
-use crate::media::decode::{AudioDecoder, Pcm, VideoDecoder};
+use crate::media::decode::{AudioDecoder, VideoDecoder};
 use crate::media::MediaError;
+use crate::mixer::audio_stage::AudioStage;
 use crate::mixer::core::SourceSlot;
-use crate::mixer::shared_clock::ClockMember;
+use crate::mixer::source_sync::SourceSync;
 use crate::mixer::spec::{AudioCodec, RtpStreamSpec, VideoCodec};
 use crate::mixer::stats::SourceCounters;
-use crate::mixer::timeline::{ArrivalMapper, TransitEstimator};
+use crate::mixer::timeline::ArrivalMapper;
 use crate::time::{rescale_floor, AUDIO_RATE, MICROS, VIDEO_RTP_RATE};
 
 /// How long the jitter buffer waits for a missing packet before declaring it lost.
@@ -46,15 +46,6 @@ pub const JITTER_CAPACITY: usize = 1024;
 pub const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// Least interval between two keyframe requests for one stream.
 pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
-
-/// The mapping of one source's sender clock (NTP time from its RTCP sender reports) to
-/// mixer time, shared by the source's streams so that they stay in sync.
-#[derive(Debug, Default)]
-pub struct SourceSync {
-    pub transit: TransitEstimator,
-    /// Membership in the mixer's [`crate::mixer::shared_clock::SharedClock`], if any.
-    pub clock: Option<ClockMember>,
-}
 
 /// Where a stream's RTCP feedback goes.
 pub enum FeedbackSink {
@@ -79,11 +70,12 @@ impl FeedbackSink {
 
 enum Decoder {
     Video(VideoDecoder, Vec<frame::Video>),
-    Audio(AudioDecoder, Vec<Pcm>, Box<SourceAudio>),
+    Audio(Box<AudioStage>),
 }
 
 /// See the module docs.
 pub struct StreamPath {
+    medium: Medium,
     payload_type: u8,
     ssrc_filter: Option<u32>,
     ssrc: Option<u32>,
@@ -117,6 +109,7 @@ impl StreamPath {
         };
         let dec = Decoder::Video(VideoDecoder::new(s.codec)?, Vec::new());
         Ok(Self::new(
+            Medium::Video,
             s.payload_type,
             s.ssrc,
             format,
@@ -133,8 +126,9 @@ impl StreamPath {
         sink: FeedbackSink,
         our_ssrc: u32,
     ) -> Result<Self, MediaError> {
-        let dec = Decoder::Audio(AudioDecoder::new(s.codec)?, Vec::new(), Box::default());
+        let dec = Decoder::Audio(Box::new(AudioStage::new(AudioDecoder::new(s.codec)?)));
         Ok(Self::new(
+            Medium::Audio,
             s.payload_type,
             s.ssrc,
             PayloadFormat::Opus,
@@ -145,7 +139,9 @@ impl StreamPath {
         ))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new(
+        medium: Medium,
         payload_type: u8,
         ssrc_filter: Option<u32>,
         format: PayloadFormat,
@@ -155,6 +151,7 @@ impl StreamPath {
         our_ssrc: u32,
     ) -> Self {
         Self {
+            medium,
             payload_type,
             ssrc_filter,
             ssrc: None,
@@ -198,8 +195,8 @@ impl StreamPath {
             if self.last_sr.is_some_and(|sr| sr.ssrc != ssrc) {
                 self.last_sr = None;
             }
-            if let Decoder::Audio(_, _, p) = &mut self.decoder {
-                p.reset();
+            if let Decoder::Audio(a) = &mut self.decoder {
+                a.reset();
             }
             self.ssrc = Some(ssrc);
         }
@@ -237,12 +234,12 @@ impl StreamPath {
         true
     }
 
-    /// Releases due packets through assembly and decoding onto the source's slot.
-    /// `arrival_us`: now, in µs of mixer time.
+    /// Releases the packets due at `now` through assembly and decoding onto the source's
+    /// slot. `epoch`: the mixer's time 0 (arrivals become µs of mixer time).
     pub fn drain(
         &mut self,
         now: Instant,
-        arrival_us: i64,
+        epoch: Instant,
         sync: &mut SourceSync,
         slot: &SourceSlot,
         counters: &SourceCounters,
@@ -253,6 +250,9 @@ impl StreamPath {
                     .packets_lost
                     .fetch_add(rel.lost_before, Ordering::Relaxed);
             }
+            let arrival_us =
+                i64::try_from(rel.arrival.saturating_duration_since(epoch).as_micros())
+                    .unwrap_or(i64::MAX);
             let arrival_ticks = rescale_floor(arrival_us, MICROS, self.rate);
             self.reception
                 .on_packet(rel.ext_seq, rel.packet.header.timestamp, arrival_ticks);
@@ -265,7 +265,13 @@ impl StreamPath {
                 }
             };
             let t_us = self.mixer_time(au.rtp_timestamp, arrival_us, sync);
-            self.decode(&au.data, t_us, slot, counters);
+            match &mut self.decoder {
+                Decoder::Video(..) => self.decode_video(&au.data, t_us, slot, counters),
+                Decoder::Audio(a) => {
+                    let lost = rel.lost_before;
+                    a.decode(&au.data, au.rtp_timestamp, t_us, lost, slot, counters)
+                }
+            }
         }
     }
 
@@ -276,42 +282,28 @@ impl StreamPath {
         };
         let d = i64::from(ts.wrapping_sub(sr.rtp_time) as i32);
         let ntp_us = sr.ntp_micros() + rescale_floor(d, self.rate, MICROS);
-        let own = sync.transit.map(ntp_us, arrival_us) - ntp_us;
-        match &sync.clock {
-            Some(c) => ntp_us + c.offset(own),
-            None => ntp_us + own,
-        }
+        sync.map(self.medium, ntp_us, arrival_us)
     }
 
-    fn decode(&mut self, data: &[u8], t_us: i64, slot: &SourceSlot, counters: &SourceCounters) {
-        match &mut self.decoder {
-            Decoder::Video(dec, pics) => {
-                if dec.decode(data, t_us, pics).is_err() {
-                    counters.packets_dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                for pic in pics.drain(..) {
-                    SourceCounters::inc(&counters.video_frames_decoded);
-                    counters.width.store(pic.width(), Ordering::Relaxed);
-                    counters.height.store(pic.height(), Ordering::Relaxed);
-                    let t = pic.pts().unwrap_or(t_us);
-                    slot.frames.lock().push(t, pic);
-                }
-            }
-            Decoder::Audio(dec, pcm, audio) => {
-                if dec.decode(data, t_us, pcm).is_err() {
-                    counters.packets_dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                for block in pcm.drain(..) {
-                    SourceCounters::inc(&counters.audio_frames_decoded);
-                    let ts = rescale_floor(block.pts, MICROS, AUDIO_RATE);
-                    let mut ring = slot.audio.lock();
-                    let late_before = ring.late_samples;
-                    let _ = audio.push(ts, &block.left, &block.right, &mut ring);
-                    counters
-                        .audio_samples_late
-                        .fetch_add(ring.late_samples - late_before, Ordering::Relaxed);
-                }
-            }
+    fn decode_video(
+        &mut self,
+        data: &[u8],
+        t_us: i64,
+        slot: &SourceSlot,
+        counters: &SourceCounters,
+    ) {
+        let Decoder::Video(dec, pics) = &mut self.decoder else {
+            return;
+        };
+        if dec.decode(data, t_us, pics).is_err() {
+            counters.packets_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        for pic in pics.drain(..) {
+            SourceCounters::inc(&counters.video_frames_decoded);
+            counters.width.store(pic.width(), Ordering::Relaxed);
+            counters.height.store(pic.height(), Ordering::Relaxed);
+            let t = pic.pts().unwrap_or(t_us);
+            slot.frames.lock().push(t, pic);
         }
     }
 
