@@ -77,13 +77,12 @@ fn check_durations(r: &SyncReport) {
     );
 }
 
-/// Ignored in CI: intermittent. Passed on a quiet machine (medians A -5.4, B -2.9,
-/// B-A video 0.0, audio -2.6 ms), then failed in the first full CI run: participant A's
-/// audio sat 60-90 ms later than its own video for most of the run (median flash-beep
-/// -71.5 ms, 44 of 60 beeps found) while A's video and all of B stayed in sync. Cause not
-/// found yet (issue 4 note). Run it with `cargo test --test e2e_sync -- --ignored`.
+/// 60 s through a seeded relay per stream: 5 % loss, 0-50 ms jitter (about 20 % of the
+/// packets reordered). Was intermittent (A's beeps found up to 90 ms late, some missed):
+/// the onset threshold was half the track's overall peak, and a CELT frame decoded after
+/// a lost packet can be 2x too loud (see src/mixer/audio_stage.rs); the threshold is now
+/// half the beep's median level.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "intermittent: one source's audio 70 ms late under loss; see the doc comment"]
 async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
     use common::lossy_relay::{Impairment, LossyRelay};
     use std::net::SocketAddr;
@@ -113,9 +112,11 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
         Duration::from_millis(500),
     )
     .await;
+    let mut dropped = Vec::new();
     for (i, relay) in relays.lock().unwrap().iter().enumerate() {
         use std::sync::atomic::Ordering::Relaxed;
         let c = &relay.counts;
+        dropped.push(c.dropped.load(Relaxed));
         eprintln!(
             "relay {i}: {} datagrams, {} dropped, {} reordered",
             c.received.load(Relaxed),
@@ -151,6 +152,16 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
             .all(|m| m.abs() <= SYNC_TOLERANCE_S + MEASURE_SLACK_S),
         "medians {medians:?}"
     );
+    // Lost audio is concealed (Opus PLC), not left silent: relays 1 and 3 carry the
+    // audio. A gap of more than 5 packets in a row stays silent by design, which at 5 %
+    // random loss is rare.
+    for (i, relay) in [1, 3].into_iter().enumerate() {
+        let (lost, concealed) = (dropped[relay], r.audio_frames_concealed[i]);
+        assert!(
+            concealed * 10 >= lost * 9 && concealed <= lost,
+            "participant {i}: {concealed} of {lost} lost audio packets concealed"
+        );
+    }
     // Liveness: ffmpeg ignores our PLIs, so a tile frozen by loss recovers at the
     // sender's next keyframe (every second, and at scene cuts such as a flash). Each
     // tile must show at least half of the 60 flashes, and never miss more than
@@ -212,3 +223,20 @@ async fn a_sender_clock_running_a_tenth_of_a_percent_fast_does_not_drift_apart()
 /// How much an offset may change between the first and the last quarter of the drift
 /// run: the audio placement's correction band (4 ms) plus the beep's 1 ms grid.
 const MAX_GROWTH_S: f64 = 0.005;
+
+/// Not a test: re-measures a kept output file (`CLOUDMIXER_SYNC_FILE=/tmp/cloudmixer-
+/// sync-lossy.mp4 cargo test --test e2e_sync measure -- --ignored --nocapture`), e.g. to
+/// check a change of the measurement against a failed run's file.
+#[test]
+#[ignore = "helper: needs CLOUDMIXER_SYNC_FILE"]
+fn measure_a_kept_output_file() {
+    let file = std::env::var("CLOUDMIXER_SYNC_FILE").expect("CLOUDMIXER_SYNC_FILE");
+    let r = sync_run::measure(std::path::Path::new(&file), 0.0);
+    eprintln!("{}", r.summary());
+    for (i, v) in r.av_offsets.iter().enumerate() {
+        eprintln!(
+            "participant {i}: median flash-beep {:.1} ms",
+            median(v) * 1e3
+        );
+    }
+}

@@ -11,7 +11,8 @@
 //! - beep onsets: a Goertzel filter at the participant's own frequency over 10 ms windows
 //!   every 1 ms of the output's audio; the onset is the centre of the first window whose
 //!   amplitude reaches half the beep's (a window centred on the onset is half inside the
-//!   beep). Resolution 1 ms.
+//!   beep), the beep's amplitude being the median of the per-second peaks. Resolution
+//!   1 ms.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -240,8 +241,16 @@ pub fn beep_onsets(samples: &[f32], freq_hz: f64) -> Vec<f64> {
     let amps: Vec<f64> = (0..samples.len().saturating_sub(WIN) / HOP)
         .map(|k| tone_amplitude(&samples[k * HOP..k * HOP + WIN], freq_hz, 48_000))
         .collect();
-    let peak = amps.iter().cloned().fold(0.0, f64::max);
-    let thr = peak / 2.0;
+    // The beep's level: the median of the per-second peaks. Not the overall peak: a
+    // CELT frame decoded after a lost packet can come out 2x too loud (audio_stage.rs),
+    // and half of that is nearly the beep's own level, which delayed every onset found
+    // by up to 90 ms and missed some beeps altogether.
+    let mut peaks: Vec<f64> = amps
+        .chunks(48_000 / HOP)
+        .map(|c| c.iter().cloned().fold(0.0, f64::max))
+        .collect();
+    peaks.sort_by(f64::total_cmp);
+    let thr = peaks.get(peaks.len() / 2).copied().unwrap_or(0.0) / 2.0;
     let mut out: Vec<f64> = Vec::new();
     for k in 1..amps.len() {
         if amps[k] >= thr && amps[k - 1] < thr {

@@ -11,7 +11,7 @@ use cloudmixer::proto::{
     DestroyCloudMixerRequest, GetCloudMixerRequest, MixerState, OutputStatus, VideoCodec,
 };
 
-use super::daemon::Daemon;
+use super::daemon::{Daemon, DEFAULT_RTP_PORTS};
 use super::media::probe;
 use super::sender::Codec;
 use super::spec;
@@ -54,6 +54,8 @@ pub struct SyncReport {
     /// samples dropped as later than the playout delay.
     pub packets_lost: [u64; 2],
     pub audio_samples_late: [u64; 2],
+    /// Per participant: lost audio packets replaced by Opus concealment.
+    pub audio_frames_concealed: [u64; 2],
 }
 
 impl SyncReport {
@@ -72,7 +74,7 @@ impl SyncReport {
         format!(
             "A flash-beep: {}\nB flash-beep: {}\nB-A video: {}\nB-A audio: {}\n\
              flashes {:?} beeps {:?}; video {:.3} s, audio {:.3} s, recorded {:.3} s, {} fps\n\
-             packets lost {:?}, audio samples late {:?}",
+             packets lost {:?}, audio samples late {:?}, audio frames concealed {:?}",
             ms(&self.av_offsets[0]),
             ms(&self.av_offsets[1]),
             ms(&self.video_cross),
@@ -84,7 +86,8 @@ impl SyncReport {
             self.recorded_s,
             self.frame_rate,
             self.packets_lost,
-            self.audio_samples_late
+            self.audio_samples_late,
+            self.audio_frames_concealed
         )
     }
 
@@ -110,7 +113,12 @@ pub async fn run(
     route: Route,
     tail: Duration,
 ) -> SyncReport {
-    let d = Daemon::start();
+    // Each source's stream offsets every 5 s, kept beside the file (see below).
+    let d = Daemon::start_with_env(
+        DEFAULT_RTP_PORTS,
+        &[],
+        &[("RUST_LOG", "info,cloudmixer::mixer::source_worker=debug")],
+    );
     let mut c = d.client().await;
     let path = format!("sync/{id}.mp4");
     let mut req = spec::create_request(
@@ -189,6 +197,11 @@ pub async fn run(
         Some(OutputStatus::Finalized as i32)
     );
     let file = d.recordings().join(&path);
+    // The daemon's log beside the kept file.
+    let _ = std::fs::write(
+        std::env::temp_dir().join(format!("cloudmixer-{id}.log")),
+        d.log(),
+    );
     let keep = std::env::temp_dir().join(format!("cloudmixer-{id}.mp4"));
     let _ = std::fs::copy(&file, &keep);
     let mut r = tokio::task::spawn_blocking(move || measure(&keep, recorded_s))
@@ -197,6 +210,7 @@ pub async fn run(
     for (i, s) in stats.iter().take(2).enumerate() {
         r.packets_lost[i] = s.packets_lost;
         r.audio_samples_late[i] = s.audio_samples_late;
+        r.audio_frames_concealed[i] = s.audio_frames_concealed;
     }
     r
 }
