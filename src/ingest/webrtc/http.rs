@@ -11,6 +11,10 @@ use super::RtcError;
 
 /// Limit of one whole HTTP exchange.
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest response body read, bytes: an SDP answer is a few KB (the same limit as a
+/// WHIP offer, [`super::whip::MAX_OFFER_BYTES`]); a server sending more gets an error,
+/// not our memory.
+pub const MAX_RESPONSE_BYTES: usize = super::whip::MAX_OFFER_BYTES;
 
 /// A response: status, `Location` header, body.
 #[derive(Debug)]
@@ -21,7 +25,8 @@ pub struct HttpResponse {
 }
 
 /// Sends `method` to `url` with an optional SDP body and bearer token.
-/// Errors: not an `http://` URL, connection/timeout failure.
+/// Errors: not an `http://` URL, connection/timeout failure, a response body over
+/// [`MAX_RESPONSE_BYTES`].
 pub async fn request(
     method: Method,
     url: &str,
@@ -80,11 +85,10 @@ async fn request_inner(
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(|l| resolve(&uri, l));
-    let body = resp
-        .into_body()
+    let body = http_body_util::Limited::new(resp.into_body(), MAX_RESPONSE_BYTES)
         .collect()
         .await
-        .map_err(|e| err(&e))?
+        .map_err(|e| err(&format!("response body: {e} ({MAX_RESPONSE_BYTES} bytes)")))?
         .to_bytes();
     Ok(HttpResponse {
         status,
@@ -116,5 +120,28 @@ mod tests {
         assert_eq!(resolve(&base, "/s/1"), "http://h:1/s/1");
         assert_eq!(resolve(&base, "s/1"), "http://h:1/whep/s/1");
         assert_eq!(resolve(&base, "http://x/y"), "http://x/y");
+    }
+
+    /// A server answering with `len` bytes of body.
+    async fn server(len: usize) -> String {
+        let app = axum::Router::new().route(
+            "/whep",
+            axum::routing::post(move || async move { "v".repeat(len) }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/whep", l.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(l, app).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_response_body_over_the_limit_is_an_error() {
+        let ok = request(Method::POST, &server(1000).await, "", Some("o".into())).await;
+        assert_eq!(ok.expect("small answer").body.len(), 1000);
+        let big = server(MAX_RESPONSE_BYTES + 1).await;
+        let e = request(Method::POST, &big, "", Some("o".into()))
+            .await
+            .expect_err("over the limit");
+        assert!(e.to_string().contains("response body"), "{e}");
     }
 }
