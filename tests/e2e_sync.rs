@@ -7,6 +7,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::decodable;
+use common::sender::Codec;
+use common::sync_pattern::FLASH_S;
 use common::sync_run::{self, SyncReport};
 
 /// Lip-sync and cross-participant tolerance (issue 4): one frame at 50 fps. The video
@@ -162,28 +165,61 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
             "participant {i}: {concealed} of {lost} lost audio packets concealed"
         );
     }
-    // Liveness: ffmpeg ignores our PLIs, so a tile frozen by loss recovers at the
-    // sender's next keyframe (every second, and at scene cuts such as a flash). Each
-    // tile must show at least half of the 60 flashes, and never miss more than
-    // MAX_FROZEN_S in a row.
-    for (i, &n) in r.flashes.iter().enumerate() {
-        assert!(n >= 30, "participant {i}: {n} of 60 flashes shown");
-    }
-    for (i, g) in r.longest_flash_gap_s.iter().enumerate() {
-        assert!(*g <= MAX_FROZEN_S, "participant {i}: no flash for {g:.2} s");
+    // Liveness, frame-exact: from the packets each video relay forwarded and dropped,
+    // tests/common/decodable.rs computes which frames a receiver can show (intact and
+    // a keyframe or following a shown frame) and so which seconds' flashes must appear:
+    // a tile is live again at the first intact keyframe after a loss (ffmpeg ignores our
+    // PLIs, so that is its next periodic or scene-cut keyframe) and shows nothing broken
+    // meanwhile. The model is exact only if the mixer lost just what the relay dropped.
+    let logs: Vec<Vec<(Vec<u8>, bool)>> = relays
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.counts.log.lock().unwrap().clone())
+        .collect();
+    let seconds = |onsets: &[f64], phase: f64| -> Vec<i64> {
+        onsets
+            .iter()
+            .map(|t| (t - phase + 0.3).floor() as i64)
+            .filter(|k| (1..=58).contains(k))
+            .collect()
+    };
+    for (i, codec) in [Codec::Vp8, Codec::H264].into_iter().enumerate() {
+        let phase = sync_run::PHASES[i];
+        let frames = decodable::frames(codec, &logs[2 * i]);
+        let bright = |t: f64| (t + 1.0 - phase).rem_euclid(1.0) < FLASH_S;
+        let want = seconds(&decodable::expected_onsets(&frames, bright, 2.0), phase);
+        let got = seconds(&r.flash_times[i], phase);
+        let shown = frames.iter().filter(|f| f.shown).count();
+        eprintln!(
+            "participant {i}: {} frames, {} keyframes, {shown} showable; flash seconds \
+             expected {want:?}, shown {got:?}",
+            frames.len(),
+            frames.iter().filter(|f| f.keyframe).count()
+        );
+        let relay_dropped = dropped[2 * i] + dropped[2 * i + 1];
+        assert!(
+            r.packets_lost[i] <= relay_dropped + 10,
+            "participant {i}: the mixer lost {} packets, the relay dropped {relay_dropped}",
+            r.packets_lost[i]
+        );
+        if r.packets_lost[i] == relay_dropped {
+            assert_eq!(got, want, "participant {i}: flashes shown vs showable");
+        } else {
+            eprintln!(
+                "participant {i}: mixer lost {} packets, relay dropped {relay_dropped}: \
+                 the model is not exact, liveness not compared",
+                r.packets_lost[i]
+            );
+        }
     }
 }
-
-/// Longest time a tile may go without showing its flash through 5 % loss: three missed
-/// seconds (three keyframes lost or broken in a row: about 1 in 1000 seconds at the
-/// ~10 % keyframe loss of a 2-packet keyframe), plus one second between flashes.
-const MAX_FROZEN_S: f64 = 4.05;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_clock_running_a_tenth_of_a_percent_fast_does_not_drift_apart() {
     let r = sync_run::run(
         "sync-drift",
-        Duration::from_secs(150),
+        Duration::from_secs(180),
         1.001,
         Box::new(|a| a),
         Duration::from_millis(500),
@@ -192,7 +228,7 @@ async fn a_sender_clock_running_a_tenth_of_a_percent_fast_does_not_drift_apart()
     eprintln!("{}", r.summary());
     check_durations(&r);
     assert_eq!(r.frame_rate, "50/1");
-    // Uncorrected, 0.1 % is 150 ms over the run; corrected, each quarter's median stays
+    // Uncorrected, 0.1 % is 180 ms over the 3 min run; corrected, each quarter's median stays
     // within tolerance and the last quarter's differs from the first by at most
     // MAX_GROWTH_S.
     for (what, v) in [

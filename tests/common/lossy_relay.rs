@@ -7,7 +7,7 @@
 use std::collections::BinaryHeap;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -31,7 +31,14 @@ pub struct RelayCounts {
     pub dropped: AtomicU64,
     /// Datagrams sent after one that had arrived later than them.
     pub reordered: AtomicU64,
+    /// Every impaired datagram in arrival order: its first [`LOGGED_BYTES`] bytes (the
+    /// RTP header and payload header) and whether it was dropped.
+    pub log: Mutex<Vec<(Vec<u8>, bool)>>,
 }
+
+/// Bytes of each impaired datagram kept in [`RelayCounts::log`]: an RTP header with a
+/// few CSRCs or an extension, and the payload's descriptor and first bytes.
+pub const LOGGED_BYTES: usize = 64;
 
 /// Relays `127.0.0.1:<port>` (RTP, impaired) and `<port>+1` (RTCP) to `to` and `to+1`.
 pub struct LossyRelay {
@@ -119,6 +126,10 @@ fn spawn_leg(
                     ),
                     None => (false, Duration::ZERO),
                 };
+                if imp.is_some() {
+                    let head = buf[..n.min(LOGGED_BYTES)].to_vec();
+                    counts.log.lock().unwrap().push((head, drop));
+                }
                 if drop {
                     counts.dropped.fetch_add(1, Ordering::Relaxed);
                 } else {

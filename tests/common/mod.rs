@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod decodable;
 pub mod lossy_relay;
 pub mod media;
 pub mod sender;

@@ -41,8 +41,8 @@ pub struct SyncReport {
     pub audio_cross: Vec<f64>,
     /// Flashes and beeps found per participant.
     pub flashes: [usize; 2],
-    /// Longest time between two flashes seen (or from the start / to the end), s.
-    pub longest_flash_gap_s: [f64; 2],
+    /// Onset times of the flashes found per participant, s of the output.
+    pub flash_times: [Vec<f64>; 2],
     pub beeps: [usize; 2],
     /// ffprobe durations, s, and the wall time between Create and Destroy.
     pub video_s: f64,
@@ -237,14 +237,7 @@ pub fn measure(file: &std::path::Path, recorded_s: f64) -> SyncReport {
         let f = flash_onsets(&luma, PATTERN_FPS);
         let b = beep_onsets(&audio, f64::from(beep_hz));
         r.flashes[i] = f.len();
-        let end = frames.len() as f64 / f64::from(PATTERN_FPS);
-        r.longest_flash_gap_s[i] = std::iter::once(0.0)
-            .chain(f.iter().copied())
-            .chain(std::iter::once(end))
-            .collect::<Vec<_>>()
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .fold(0.0, f64::max);
+        r.flash_times[i] = f.clone();
         r.beeps[i] = b.len();
         r.av_offsets[i] = paired_offsets(&b, &f, 0.3);
         eprintln!("participant {i}: flashes {f:.3?}\n beeps {b:.4?}");
