@@ -171,7 +171,7 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
     // a tile is live again at the first intact keyframe after a loss (ffmpeg ignores our
     // PLIs, so that is its next periodic or scene-cut keyframe) and shows nothing broken
     // meanwhile. The model is exact only if the mixer lost just what the relay dropped.
-    let logs: Vec<Vec<(Vec<u8>, bool)>> = relays
+    let logs: Vec<Vec<common::lossy_relay::Logged>> = relays
         .lock()
         .unwrap()
         .iter()

@@ -9,6 +9,9 @@
 //! packet of partition 0) and H.264 (RFC 6184: an IDR slice, NAL type 5, alone, in a
 //! STAP-A or starting an FU-A).
 
+use std::time::Instant;
+
+use super::lossy_relay::Logged;
 use super::sender::Codec;
 
 /// One frame of the stream, in sending order.
@@ -16,6 +19,8 @@ use super::sender::Codec;
 pub struct Frame {
     /// RTP timestamp (90 kHz).
     pub ts: u32,
+    /// When the relay received its first packet.
+    pub at: Instant,
     pub keyframe: bool,
     /// Every packet of it was forwarded.
     pub intact: bool,
@@ -91,9 +96,10 @@ pub fn starts_keyframe(codec: Codec, datagram: &[u8]) -> bool {
 
 /// The frames of one relayed stream (`log`: datagrams in arrival order, dropped or not)
 /// with what the model says is shown.
-pub fn frames(codec: Codec, log: &[(Vec<u8>, bool)]) -> Vec<Frame> {
+pub fn frames(codec: Codec, log: &[Logged]) -> Vec<Frame> {
     let mut out: Vec<Frame> = Vec::new();
-    for (d, dropped) in log {
+    for l in log {
+        let (d, dropped) = (&l.head, l.dropped);
         if d.len() < 12 {
             continue;
         }
@@ -106,6 +112,7 @@ pub fn frames(codec: Codec, log: &[(Vec<u8>, bool)]) -> Vec<Frame> {
             }
             _ => out.push(Frame {
                 ts,
+                at: l.at,
                 keyframe: key,
                 intact: !dropped,
                 shown: false,

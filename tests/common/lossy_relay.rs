@@ -31,9 +31,17 @@ pub struct RelayCounts {
     pub dropped: AtomicU64,
     /// Datagrams sent after one that had arrived later than them.
     pub reordered: AtomicU64,
-    /// Every impaired datagram in arrival order: its first [`LOGGED_BYTES`] bytes (the
-    /// RTP header and payload header) and whether it was dropped.
-    pub log: Mutex<Vec<(Vec<u8>, bool)>>,
+    /// Every impaired datagram in arrival order.
+    pub log: Mutex<Vec<Logged>>,
+}
+
+/// One impaired datagram as the relay received it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub at: Instant,
+    /// Its first [`LOGGED_BYTES`] bytes: the RTP header and payload header.
+    pub head: Vec<u8>,
+    pub dropped: bool,
 }
 
 /// Bytes of each impaired datagram kept in [`RelayCounts::log`]: an RTP header with a
@@ -128,7 +136,11 @@ fn spawn_leg(
                 };
                 if imp.is_some() {
                     let head = buf[..n.min(LOGGED_BYTES)].to_vec();
-                    counts.log.lock().unwrap().push((head, drop));
+                    counts.log.lock().unwrap().push(Logged {
+                        at: Instant::now(),
+                        head,
+                        dropped: drop,
+                    });
                 }
                 if drop {
                     counts.dropped.fetch_add(1, Ordering::Relaxed);
