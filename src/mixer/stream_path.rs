@@ -75,7 +75,6 @@ enum Decoder {
 
 /// See the module docs.
 pub struct StreamPath {
-    medium: Medium,
     payload_type: u8,
     ssrc_filter: Option<u32>,
     ssrc: Option<u32>,
@@ -109,7 +108,6 @@ impl StreamPath {
         };
         let dec = Decoder::Video(VideoDecoder::new(s.codec)?, Vec::new());
         Ok(Self::new(
-            Medium::Video,
             s.payload_type,
             s.ssrc,
             format,
@@ -128,7 +126,6 @@ impl StreamPath {
     ) -> Result<Self, MediaError> {
         let dec = Decoder::Audio(Box::new(AudioStage::new(AudioDecoder::new(s.codec)?)));
         Ok(Self::new(
-            Medium::Audio,
             s.payload_type,
             s.ssrc,
             PayloadFormat::Opus,
@@ -139,9 +136,7 @@ impl StreamPath {
         ))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn new(
-        medium: Medium,
         payload_type: u8,
         ssrc_filter: Option<u32>,
         format: PayloadFormat,
@@ -151,7 +146,6 @@ impl StreamPath {
         our_ssrc: u32,
     ) -> Self {
         Self {
-            medium,
             payload_type,
             ssrc_filter,
             ssrc: None,
@@ -282,7 +276,11 @@ impl StreamPath {
         };
         let d = i64::from(ts.wrapping_sub(sr.rtp_time) as i32);
         let ntp_us = sr.ntp_micros() + rescale_floor(d, self.rate, MICROS);
-        sync.map(self.medium, ntp_us, arrival_us)
+        let medium = match self.decoder {
+            Decoder::Video(..) => Medium::Video,
+            Decoder::Audio(..) => Medium::Audio,
+        };
+        sync.map(medium, ntp_us, arrival_us)
     }
 
     fn decode_video(
