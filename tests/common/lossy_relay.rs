@@ -33,6 +33,9 @@ pub struct RelayCounts {
     pub reordered: AtomicU64,
     /// Every impaired datagram in arrival order.
     pub log: Mutex<Vec<Logged>>,
+    /// When the first RTCP datagram from the sender passed (relayed at once): from then
+    /// on the mixer knows where the sender's RTCP comes from and can reach it with PLI.
+    pub first_rtcp: Mutex<Option<Instant>>,
 }
 
 /// One impaired datagram as the relay received it.
@@ -69,7 +72,7 @@ impl LossyRelay {
         let rtcp_to = SocketAddr::new(to.ip(), to.port() + 1);
         let threads = vec![
             spawn_leg(rtp, to, Some(imp), counts.clone(), stop.clone()),
-            spawn_leg(rtcp, rtcp_to, None, Arc::default(), stop.clone()),
+            spawn_leg(rtcp, rtcp_to, None, counts.clone(), stop.clone()),
         ];
         LossyRelay {
             port,
@@ -125,7 +128,15 @@ fn spawn_leg(
         while !stop.load(Ordering::Relaxed) {
             if let Ok((n, from)) = sock.recv_from(&mut buf) {
                 sender = Some(from);
-                counts.received.fetch_add(1, Ordering::Relaxed);
+                if imp.is_none() {
+                    counts
+                        .first_rtcp
+                        .lock()
+                        .unwrap()
+                        .get_or_insert(Instant::now());
+                } else {
+                    counts.received.fetch_add(1, Ordering::Relaxed);
+                }
                 n_in += 1;
                 let (drop, hold) = match imp {
                     Some(i) => (
