@@ -16,7 +16,7 @@ use cloudmixer::proto::{
 use common::daemon::Daemon;
 use common::media::{check_colours, frame_at, probe, ColourAt, RED};
 use common::sender::{Codec, SenderSpec};
-use common::spec;
+use common::{rpc, spec};
 
 /// Media a crash may lose (issue 4: at most the last fragment, <= 1 s): the fragment
 /// being built (at most `FRAGMENT_US` = 0.5 s) plus the playout delay (0.2 s) the tick
@@ -61,11 +61,7 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
         vec![spec::region("A", 0, 0, 1280, 720)],
         "crash/k9.mp4",
     );
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let t0 = Instant::now();
     let p = &created.source_ports[0];
     let _a = SenderSpec::solid(

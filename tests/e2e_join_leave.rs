@@ -12,11 +12,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use cloudmixer::proto::{DestroyCloudMixerRequest, VideoCodec};
+use cloudmixer::proto::VideoCodec;
 use common::daemon::Daemon;
 use common::sender::{Codec, SenderSpec};
-use common::spec;
 use common::sync_pattern::{column_mean, luma_frames};
+use common::{rpc, spec};
 
 /// The mixer's stale timeout in this test.
 const STALE_MS: u32 = 500;
@@ -47,11 +47,7 @@ async fn placeholder_exactly_while_the_publisher_is_away() {
     let cfg = req.video_file_cfg.as_mut().expect("cfg");
     (cfg.v_width, cfg.v_height) = (640, 360);
     req.stale_timeout_ms = STALE_MS;
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let t0 = Instant::now();
     let p = &created.source_ports[0];
     let spec_for = |ssrc_tone: u32| {
@@ -75,12 +71,7 @@ async fn placeholder_exactly_while_the_publisher_is_away() {
     let rejoin_s = t0.elapsed().as_secs_f64();
     let sender = spec_for(880).start(); // another SSRC: a restarted publisher
     tokio::time::sleep_until(at(19.0)).await;
-    c.destroy_cloud_mixer(DestroyCloudMixerRequest {
-        mixer_id: "joins".into(),
-        oper_user_id: "e2e".into(),
-    })
-    .await
-    .expect("Destroy");
+    rpc::destroy(&mut c, "joins").await;
     drop(sender);
 
     let file = d.recordings().join("joins/a.mp4");

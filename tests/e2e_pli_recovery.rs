@@ -17,10 +17,11 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use cloudmixer::proto::{DestroyCloudMixerRequest, GetCloudMixerRequest, VideoCodec};
+use cloudmixer::proto::VideoCodec;
 use common::daemon::Daemon;
 use common::decodable;
 use common::lossy_relay::{Impairment, LossyRelay};
+use common::rpc;
 use common::sender::Codec;
 use common::spec;
 
@@ -45,11 +46,7 @@ async fn a_sender_answering_pli_recovers_each_tile_within_a_second_of_a_loss() {
     );
     let cfg = req.video_file_cfg.as_mut().expect("cfg");
     (cfg.v_width, cfg.v_height, cfg.v_fps) = (320, 240, 25);
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let port = created.source_ports[0].video_rtp_port as u16;
     let relay = LossyRelay::start(
         SocketAddr::from(([127, 0, 0, 1], port)),
@@ -85,21 +82,8 @@ async fn a_sender_answering_pli_recovers_each_tile_within_a_second_of_a_loss() {
     .expect("join");
     assert!(ended.is_some_and(|s| s.success()), "publisher: {ended:?}");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let stats = c
-        .get_cloud_mixer(GetCloudMixerRequest {
-            mixer_id: "pli".into(),
-        })
-        .await
-        .expect("Get")
-        .into_inner()
-        .sources
-        .remove(0);
-    c.destroy_cloud_mixer(DestroyCloudMixerRequest {
-        mixer_id: "pli".into(),
-        oper_user_id: "e2e".into(),
-    })
-    .await
-    .expect("Destroy");
+    let stats = rpc::sources(&mut c, "pli").await.remove(0);
+    rpc::destroy(&mut c, "pli").await;
 
     let log = relay.counts.log.lock().unwrap().clone();
     let dropped = log.iter().filter(|l| l.dropped).count() as u64;

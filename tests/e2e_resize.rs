@@ -10,10 +10,10 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cloudmixer::proto::{DestroyCloudMixerRequest, GetCloudMixerRequest, VideoCodec};
+use cloudmixer::proto::VideoCodec;
 use common::daemon::Daemon;
 use common::media::{check_colours, frame_at, ColourAt, BLACK, BLUE, RED};
-use common::spec;
+use common::{rpc, spec};
 
 /// Seconds after start at which the publisher switches size, and when it stops.
 const SWITCH_S: f64 = 3.0;
@@ -29,11 +29,7 @@ async fn a_publisher_changing_its_picture_size_mid_stream_is_followed() {
         vec![spec::region("A", 0, 0, 1280, 720)],
         "resize/a.mp4",
     );
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let t0 = Instant::now();
     let port = created.source_ports[0].video_rtp_port;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/gst/resize_publisher.py");
@@ -52,21 +48,8 @@ async fn a_publisher_changing_its_picture_size_mid_stream_is_followed() {
         t0 + Duration::from_secs_f64(TOTAL_S - 0.3),
     ))
     .await;
-    let stats = c
-        .get_cloud_mixer(GetCloudMixerRequest {
-            mixer_id: "resize".into(),
-        })
-        .await
-        .expect("Get")
-        .into_inner()
-        .sources
-        .remove(0);
-    c.destroy_cloud_mixer(DestroyCloudMixerRequest {
-        mixer_id: "resize".into(),
-        oper_user_id: "e2e".into(),
-    })
-    .await
-    .expect("Destroy");
+    let stats = rpc::sources(&mut c, "resize").await.remove(0);
+    rpc::destroy(&mut c, "resize").await;
     let _ = publisher.kill();
     let _ = publisher.wait();
 

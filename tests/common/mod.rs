@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod decodable;
 pub mod lossy_relay;
 pub mod media;
+pub mod rpc;
 pub mod sender;
 pub mod spec;
 pub mod sync_pattern;

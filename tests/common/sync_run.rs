@@ -7,12 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cloudmixer::proto::{
-    DestroyCloudMixerRequest, GetCloudMixerRequest, MixerState, OutputStatus, VideoCodec,
-};
+use cloudmixer::proto::{MixerState, OutputStatus, VideoCodec};
 
 use super::daemon::{Daemon, DEFAULT_RTP_PORTS};
 use super::media::probe;
+use super::rpc;
 use super::sender::Codec;
 use super::spec;
 use super::sync_pattern::{
@@ -135,11 +134,7 @@ pub async fn run(
     );
     let cfg = req.video_file_cfg.as_mut().expect("cfg");
     (cfg.v_width, cfg.v_height, cfg.v_fps) = (CANVAS.0, CANVAS.1, PATTERN_FPS);
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let t0 = Instant::now();
     let participants = created
         .source_ports
@@ -172,25 +167,9 @@ pub async fn run(
     .expect("join");
     assert!(ended, "the pattern sender did not end");
     tokio::time::sleep(tail).await;
-    let stats = c
-        .get_cloud_mixer(GetCloudMixerRequest {
-            mixer_id: id.into(),
-        })
-        .await
-        .expect("Get")
-        .into_inner()
-        .sources;
+    let stats = rpc::sources(&mut c, id).await;
     let recorded_s = t0.elapsed().as_secs_f64();
-    let info = c
-        .destroy_cloud_mixer(DestroyCloudMixerRequest {
-            mixer_id: id.into(),
-            oper_user_id: "e2e".into(),
-        })
-        .await
-        .expect("Destroy")
-        .into_inner()
-        .info
-        .expect("info");
+    let info = rpc::destroy(&mut c, id).await;
     assert_eq!(info.state, MixerState::Stopped as i32);
     assert_eq!(
         info.output.map(|o| o.status),
