@@ -103,15 +103,21 @@ impl SenderSpec {
             self.video_port.is_some() || self.audio_port.is_some(),
             "a sender needs at least one port"
         );
-        let child = Command::new("ffmpeg")
-            .args(self.args())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start ffmpeg (is it installed? scripts/install-deps.sh)");
-        Sender { child }
+        Sender {
+            child: spawn_ffmpeg(self.args()),
+        }
     }
+}
+
+/// Starts `ffmpeg args` with no stdin and stdout, stderr shown in the test's output.
+pub fn spawn_ffmpeg(args: Vec<String>) -> std::process::Child {
+    Command::new("ffmpeg")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start ffmpeg (is it installed? scripts/install-deps.sh)")
 }
 
 /// ffmpeg output options of a WebRTC-like video encoder: VP8 realtime, or H.264

@@ -15,12 +15,12 @@
 //!   1 ms.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use super::media::tone_amplitude;
 use super::run_bounded;
-use super::sender::{opus_encoder_args, rtp_out, video_encoder_args, Codec};
+use super::sender::{opus_encoder_args, rtp_out, spawn_ffmpeg, video_encoder_args, Codec};
 
 /// Sender picture size and rate: small, so that four encoders fit on a 2-core machine
 /// beside the mixer at 50 fps.
@@ -120,14 +120,9 @@ impl PatternSender {
 
     /// Starts ffmpeg; killed when the handle drops.
     pub fn start(&self) -> PatternProcess {
-        let child = Command::new("ffmpeg")
-            .args(self.args())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start ffmpeg");
-        PatternProcess { child }
+        PatternProcess {
+            child: spawn_ffmpeg(self.args()),
+        }
     }
 }
 

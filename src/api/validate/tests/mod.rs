@@ -59,6 +59,18 @@ pub(super) fn region(
 }
 
 /// Cloudroom's example: 1280x720 at 15 fps, two 640x360 tiles side by side at top=180.
+/// What an update is checked against: the 1280x720 canvas of [`req`] and `sources`.
+pub(super) fn current(sources: &[SourceSpec]) -> Current<'_> {
+    Current {
+        canvas: Canvas {
+            width: 1280,
+            height: 720,
+            background: Rgb::default(),
+        },
+        sources,
+    }
+}
+
 pub(super) fn req() -> proto::CreateCloudMixerRequest {
     proto::CreateCloudMixerRequest {
         mixer_id: "m1".into(),

@@ -123,14 +123,7 @@ fn update_names_the_field_without_prefix() {
         layout_config: vec![region],
         ..Default::default()
     };
-    let current = Current {
-        canvas: Canvas {
-            width: 1280,
-            height: 720,
-            background: Rgb::default(),
-        },
-        sources: &sources,
-    };
+    let current = current(&sources);
     let e = update_request(&u, current).unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     assert_eq!(

@@ -11,14 +11,7 @@ fn current_sources() -> Vec<SourceSpec> {
 #[track_caller]
 fn update_rejects(r: proto::UpdateCloudMixerContentRequest, prefix: &str) {
     let sources = current_sources();
-    let current = Current {
-        canvas: Canvas {
-            width: 1280,
-            height: 720,
-            background: Rgb::default(),
-        },
-        sources: &sources,
-    };
+    let current = current(&sources);
     let e = update_request(&r, current).expect_err("update should be rejected");
     assert_eq!(e.code(), Code::InvalidArgument);
     assert!(
@@ -54,14 +47,7 @@ fn update_may_replace_a_source_and_keeps_layout_when_unset() {
         remove_camids: vec!["Usr1.-1".into()],
         ..Default::default()
     };
-    let current = Current {
-        canvas: Canvas {
-            width: 1280,
-            height: 720,
-            background: Rgb::default(),
-        },
-        sources: &sources,
-    };
+    let current = current(&sources);
     let u = update_request(&r, current).unwrap();
     assert!(u.layout.is_none());
     let after: Vec<String> = apply_sources(&sources, &u)
