@@ -22,14 +22,14 @@ scripts/install-webrtc-test-deps.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy --all-targets -D warnings"
-cargo clippy --all-targets -- -D warnings
+echo "== cargo clippy --all-targets --features fuzzing -D warnings"
+cargo clippy --all-targets --features fuzzing -- -D warnings
 
 echo "== cargo test"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-timeout --signal=INT --kill-after=30 "$TEST_TIMEOUT_S" cargo test --no-fail-fast -- --test-threads=1 2>&1 | tee "$log"
+timeout --signal=INT --kill-after=30 "$TEST_TIMEOUT_S" cargo test --features fuzzing --no-fail-fast -- --test-threads=1 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 

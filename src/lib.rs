@@ -12,11 +12,14 @@ pub mod cli;
 pub mod compose;
 pub mod events;
 pub mod fault;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ingest;
 pub mod layout;
 pub mod media;
 pub mod mixer;
+pub mod model;
+pub mod output;
 pub mod proto;
 pub mod time;

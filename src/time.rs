@@ -1,9 +1,18 @@
-//! Typed media time: an integer tick count with its clock rate.
+//! Typed media time, integer only.
 //!
-//! Every timestamp in the engine is a [`MediaTime`]: `value` ticks of a clock running at
-//! `rate` Hz (90 000 for RTP video, 48 000 for Opus and the output audio, `fps` for output
-//! video frames, 1 000 for milliseconds). Rescaling is integer-only and rounds down
-//! (towards negative infinity); there are no `f64` seconds anywhere in the pipeline.
+//! - [`MixerTime`]: a point on a mixer's timeline, µs since its epoch (time 0 is the
+//!   instant the mixer enters Running; for offline jobs, the inputs' start). Pictures in
+//!   `FrameQueue`s, the core's ticks and the receive path's access units use it.
+//! - [`SamplePos`]: a position on the 48 kHz audio timeline of the same mixer (sample 0
+//!   is mixer time 0). Sample rings and the audio mix use it.
+//! - [`MediaTime`]: `value` ticks of any `rate` Hz clock (90 000 for RTP video, 48 000
+//!   for Opus, `fps` for output pictures), for conversions at the edges.
+//! - RTP timestamps stay `u32` on the wire and are extended to `i64` ticks by
+//!   [`RtpTimestampUnwrapper`].
+//!
+//! The newtypes do not mix: adding a [`SamplePos`] to a [`MixerTime`] does not compile;
+//! conversions name their rounding. Rescaling rounds down (towards negative infinity);
+//! there are no `f64` seconds anywhere in the pipeline.
 
 use std::cmp::Ordering;
 use std::time::Duration;
@@ -85,6 +94,109 @@ impl std::ops::Sub for MediaTime {
     }
 }
 
+/// A point on a mixer's timeline: µs since the mixer's epoch (may be negative: before
+/// the epoch). See the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct MixerTime(i64);
+
+impl MixerTime {
+    /// The epoch.
+    pub const ZERO: MixerTime = MixerTime(0);
+    /// Later than any time (e.g. an input with no media has covered everything).
+    pub const MAX: MixerTime = MixerTime(i64::MAX);
+    /// Earlier than any time.
+    pub const MIN: MixerTime = MixerTime(i64::MIN);
+
+    /// `us` µs after the epoch.
+    pub const fn from_micros(us: i64) -> Self {
+        Self(us)
+    }
+
+    /// `ms` ms after the epoch.
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms.saturating_mul(1_000))
+    }
+
+    /// The wall-clock instant `t` on the timeline of a mixer whose epoch is `epoch`
+    /// (instants before the epoch give [`MixerTime::ZERO`]).
+    pub fn since(epoch: std::time::Instant, t: std::time::Instant) -> Self {
+        Self(i64::try_from(t.saturating_duration_since(epoch).as_micros()).unwrap_or(i64::MAX))
+    }
+
+    /// Time of output picture `n` at `fps` pictures per second, rounded down.
+    pub fn of_picture(n: u64, fps: u32) -> Self {
+        Self(rescale_floor(
+            i64::try_from(n).unwrap_or(i64::MAX),
+            fps,
+            MICROS,
+        ))
+    }
+
+    /// µs since the epoch.
+    pub const fn as_micros(self) -> i64 {
+        self.0
+    }
+
+    /// Whole ms since the epoch, rounded down.
+    pub fn as_millis(self) -> i64 {
+        rescale_floor(self.0, MICROS, MILLIS)
+    }
+
+    /// The audio sample at this time (48 kHz), rounded down.
+    pub fn to_samples(self) -> SamplePos {
+        SamplePos(rescale_floor(self.0, MICROS, AUDIO_RATE))
+    }
+
+    /// This time moved by `us` µs (saturating).
+    pub const fn plus_micros(self, us: i64) -> Self {
+        Self(self.0.saturating_add(us))
+    }
+
+    /// This time moved by `d` (saturating).
+    pub fn plus(self, d: Duration) -> Self {
+        self.plus_micros(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+    }
+
+    /// `self - earlier`, µs (negative if `earlier` is later; saturating).
+    pub const fn micros_since(self, earlier: MixerTime) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+/// A position on a mixer's 48 kHz audio timeline: samples (per channel) since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SamplePos(i64);
+
+impl SamplePos {
+    /// Sample 0 (the epoch).
+    pub const ZERO: SamplePos = SamplePos(0);
+
+    /// Sample `n`.
+    pub const fn new(n: i64) -> Self {
+        Self(n)
+    }
+
+    /// The sample index.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The mixer time of this sample, rounded down to a µs.
+    pub fn to_mixer_time(self) -> MixerTime {
+        MixerTime(rescale_floor(self.0, AUDIO_RATE, MICROS))
+    }
+
+    /// This position moved by `n` samples.
+    pub const fn plus(self, n: i64) -> Self {
+        Self(self.0.saturating_add(n))
+    }
+
+    /// `self - earlier`, samples.
+    pub const fn samples_since(self, earlier: SamplePos) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
 /// `value * to / from`, rounded towards negative infinity, computed in i128 so that
 /// it cannot overflow for any `i64` value and `u32` rates.
 pub fn rescale_floor(value: i64, from: u32, to: u32) -> i64 {
@@ -158,6 +270,18 @@ mod tests {
         assert_eq!(MediaTime::new(90_000, 90_000), MediaTime::new(1000, 1000));
         assert!(MediaTime::new(1, 15) > MediaTime::new(66, 1000));
         assert!(MediaTime::new(1, 15) < MediaTime::new(67, 1000));
+    }
+
+    #[test]
+    fn mixer_time_and_samples_convert_with_floor() {
+        assert_eq!(MixerTime::of_picture(1, 15).as_micros(), 66_666);
+        assert_eq!(MixerTime::from_millis(20).to_samples(), SamplePos::new(960));
+        assert_eq!(SamplePos::new(1).to_mixer_time().as_micros(), 20);
+        assert_eq!(MixerTime::from_micros(-1).to_samples(), SamplePos::new(-1));
+        assert_eq!(
+            MixerTime::from_millis(5).micros_since(MixerTime::from_millis(7)),
+            -2_000
+        );
     }
 
     #[test]

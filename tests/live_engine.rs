@@ -11,9 +11,9 @@ use std::time::Duration;
 use cloudmixer::events::{EventBus, EventKind, MixerState, OutputStatus};
 use cloudmixer::ingest::ports::PortPool;
 use cloudmixer::layout::{Layout, Region};
-use cloudmixer::mixer::{
-    AudioCodec, ContentUpdate, LiveMixer, MixerSpec, OutputSpec, Rgb, RtpStreamSpec, SourceSpec,
-    VideoCodec,
+use cloudmixer::mixer::LiveMixer;
+use cloudmixer::model::{
+    AudioCodec, ContentUpdate, MixerSpec, OutputSpec, Rgb, RtpStreamSpec, SourceSpec, VideoCodec,
 };
 use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
 use common::sender::{Codec, SenderSpec};
@@ -83,8 +83,8 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
                 region("B", 640, 180, 640, 360, None),
             ],
         },
-        playout_delay_ms: 200,
-        stale_timeout_ms: 2_000,
+        playout_delay: Duration::from_millis(200),
+        stale_timeout: Duration::from_millis(2_000),
     };
     let (mixer, ports) = LiveMixer::start(spec, &pool, bus.clone()).expect("mixer starts");
     let mut a = SenderSpec::solid(

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use cloudmixer::layout::{Layout, Region};
 use cloudmixer::mixer::offline::{run, OfflineInput, OfflineJob};
-use cloudmixer::mixer::{OutputSpec, Rgb};
+use cloudmixer::model::{OutputSpec, Rgb};
 use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
 use common::spec;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
-use crate::mixer::live::Ingest;
+use crate::ingest::Ingest;
 
 /// Settings every mixer's output inherits from the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]

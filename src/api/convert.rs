@@ -7,7 +7,8 @@ use std::net::IpAddr;
 
 use crate::events::{self, EventKind, MixerState, OutputStatus, SourceConnectionState};
 use crate::layout::Layout;
-use crate::mixer::{self, AudioCodec, MixerSnapshot, OutputSpec, VideoCodec};
+use crate::mixer::{self, MixerSnapshot};
+use crate::model::{AudioCodec, OutputSpec, VideoCodec};
 use crate::proto;
 
 /// Proto form of a lifecycle state.

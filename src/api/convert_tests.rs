@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use super::*;
 use crate::events::OutputInfo;
 use crate::layout::Region;
-use crate::mixer::{Rgb, SourcePorts, SourceStats};
+use crate::mixer::{SourcePorts, SourceStats};
+use crate::model::Rgb;
 
 fn out_spec() -> OutputSpec {
     OutputSpec {

@@ -1,7 +1,7 @@
 //! The gRPC service: request validation, proto <-> engine types, the mixer registry.
 //!
-//! Requests flow `service` -> [`validate`] (proto -> [`crate::mixer::MixerSpec`] /
-//! [`crate::mixer::ContentUpdate`], every error names the request field) -> the engine
+//! Requests flow `service` -> [`validate`] (proto -> [`crate::model::MixerSpec`] /
+//! [`crate::model::ContentUpdate`], every error names the request field) -> the engine
 //! ([`crate::mixer::LiveMixer`]); answers and events flow back through [`convert`].
 //! Engine errors become gRPC statuses in [`status`].
 

@@ -16,7 +16,8 @@ use tonic::Status;
 use crate::api::convert::{self, InfoParts};
 use crate::events::{MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
-use crate::mixer::{LiveMixer, MixerSnapshot, MixerSpec, OutputSpec, SourceSpec, SourceStats};
+use crate::mixer::{LiveMixer, MixerSnapshot, SourceStats};
+use crate::model::{MixerSpec, OutputSpec, SourceSpec};
 use crate::proto;
 
 /// One mixer known to the daemon.
@@ -201,8 +202,8 @@ impl Registry {
             mixer_id: spec.mixer_id.clone(),
             oper_user_id: spec.oper_user_id.clone(),
             created_unix_ms,
-            playout_delay_ms: spec.playout_delay_ms,
-            stale_timeout_ms: spec.stale_timeout_ms,
+            playout_delay_ms: spec.playout_delay.as_millis() as u32,
+            stale_timeout_ms: spec.stale_timeout.as_millis() as u32,
             output: spec.output.clone(),
             slot: Mutex::new(Slot::Starting),
             current: Mutex::new((spec.sources.clone(), spec.layout.clone())),

@@ -19,7 +19,8 @@ use crate::api::registry::{Entry, Registry};
 use crate::api::validate::{self, Canvas, Current};
 use crate::api::{convert, watch as events_watch};
 use crate::events::{unix_ms_now, MixerState};
-use crate::mixer::{LiveMixer, MixerError, SourcePorts, SourceSpec};
+use crate::mixer::{LiveMixer, SourcePorts};
+use crate::model::{MixerError, SourceSpec};
 use crate::proto::{self, cloud_mixer_server::CloudMixer};
 
 /// The gRPC service. Cheap to clone; clones share the registry.

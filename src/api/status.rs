@@ -9,7 +9,7 @@
 
 use tonic::Status;
 
-use crate::mixer::MixerError;
+use crate::model::MixerError;
 
 impl From<MixerError> for Status {
     fn from(e: MixerError) -> Self {

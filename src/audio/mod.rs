@@ -12,6 +12,8 @@ pub use placement::{AudioPlacement, Placed};
 pub use ring::SampleRing;
 pub use stretch::Stretcher;
 
+use crate::time::SamplePos;
+
 /// Adds `src` into `dst` sample by sample.
 pub fn mix_into(dst: &mut [f32], src: &[f32]) {
     for (d, s) in dst.iter_mut().zip(src) {
@@ -57,8 +59,14 @@ impl SourceAudio {
     /// the block is written unstretched. Returns the timeline position just after the
     /// written samples; samples the ring refused (too late, too early) are counted in
     /// the ring.
-    pub fn push(&mut self, ts: i64, left: &[f32], right: &[f32], ring: &mut SampleRing) -> i64 {
-        let p = self.placement.place(ts, left.len());
+    pub fn push(
+        &mut self,
+        ts: SamplePos,
+        left: &[f32],
+        right: &[f32],
+        ring: &mut SampleRing,
+    ) -> SamplePos {
+        let p = self.placement.place(ts.get(), left.len());
         let stretched = match &mut self.stretcher {
             Some(s) => s
                 .run(left, right, p.stretch, &mut self.buf_l, &mut self.buf_r)
@@ -70,9 +78,9 @@ impl SourceAudio {
         } else {
             (left, right)
         };
-        ring.write(p.pos, l, r);
+        ring.write(SamplePos::new(p.pos), l, r);
         self.placement.wrote(p.pos, l.len());
-        p.pos + l.len() as i64
+        SamplePos::new(p.pos + l.len() as i64)
     }
 
     /// Forgets the running position and the stretcher's history (after an SSRC change).

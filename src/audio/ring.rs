@@ -6,6 +6,8 @@
 //! Writes that land entirely before the read position (too late) or beyond the capacity
 //! ahead of it (too early) are dropped and counted. Unwritten samples read as silence.
 
+use crate::time::SamplePos;
+
 /// Default capacity: 10 s at 48 kHz.
 pub const DEFAULT_RING_SAMPLES: usize = 480_000;
 
@@ -43,13 +45,14 @@ impl SampleRing {
     }
 
     /// Position of the next sample to be read.
-    pub fn read_pos(&self) -> i64 {
-        self.read_pos
+    pub fn read_pos(&self) -> SamplePos {
+        SamplePos::new(self.read_pos)
     }
 
     /// Writes `left`/`right` (equal lengths) starting at absolute sample `pos`, replacing
     /// what was there. Returns the number of samples kept.
-    pub fn write(&mut self, pos: i64, left: &[f32], right: &[f32]) -> usize {
+    pub fn write(&mut self, pos: SamplePos, left: &[f32], right: &[f32]) -> usize {
+        let pos = pos.get();
         let n = left.len().min(right.len()) as i64;
         let lo = pos.max(self.read_pos);
         let hi = (pos + n).min(self.read_pos + self.cap());
@@ -67,7 +70,8 @@ impl SampleRing {
     /// Adds the samples `[pos, pos + out_l.len())` into `out_l`/`out_r` and forgets
     /// everything before the end of that span. Reading backwards (pos < read position)
     /// reads silence for the part already forgotten.
-    pub fn read_add(&mut self, pos: i64, out_l: &mut [f32], out_r: &mut [f32]) {
+    pub fn read_add(&mut self, pos: SamplePos, out_l: &mut [f32], out_r: &mut [f32]) {
+        let pos = pos.get();
         let n = out_l.len() as i64;
         // Forget anything skipped between the old read position and pos.
         self.forget_until(pos);
@@ -106,17 +110,17 @@ mod tests {
     fn read(r: &mut SampleRing, pos: i64, n: usize) -> Vec<f32> {
         let mut l = vec![0.0; n];
         let mut rr = vec![0.0; n];
-        r.read_add(pos, &mut l, &mut rr);
+        r.read_add(SamplePos::new(pos), &mut l, &mut rr);
         l
     }
 
     #[test]
     fn reads_what_was_written_and_silence_elsewhere() {
         let mut r = SampleRing::new(16);
-        r.write(2, &[1.0, 2.0], &[1.0, 2.0]);
+        r.write(SamplePos::new(2), &[1.0, 2.0], &[1.0, 2.0]);
         assert_eq!(read(&mut r, 0, 5), vec![0.0, 0.0, 1.0, 2.0, 0.0]);
         // Already read: silence, and a late write is dropped and counted.
-        assert_eq!(r.write(3, &[9.0], &[9.0]), 0);
+        assert_eq!(r.write(SamplePos::new(3), &[9.0], &[9.0]), 0);
         assert_eq!(r.late_samples, 1);
         assert_eq!(read(&mut r, 5, 2), vec![0.0, 0.0]);
     }
@@ -126,18 +130,18 @@ mod tests {
         let mut r = SampleRing::new(4);
         for block in 0..10i64 {
             let v = block as f32;
-            assert_eq!(r.write(block * 2, &[v, v], &[v, v]), 2);
+            assert_eq!(r.write(SamplePos::new(block * 2), &[v, v], &[v, v]), 2);
             assert_eq!(read(&mut r, block * 2, 2), vec![v, v]);
         }
         // 4 ahead of the reader (pos 20) is the limit.
-        assert_eq!(r.write(22, &[1.0; 4], &[1.0; 4]), 2);
+        assert_eq!(r.write(SamplePos::new(22), &[1.0; 4], &[1.0; 4]), 2);
         assert_eq!(r.early_samples, 2);
     }
 
     #[test]
     fn skipping_ahead_forgets_old_samples() {
         let mut r = SampleRing::new(8);
-        r.write(0, &[1.0; 4], &[1.0; 4]);
+        r.write(SamplePos::new(0), &[1.0; 4], &[1.0; 4]);
         assert_eq!(read(&mut r, 2, 2), vec![1.0, 1.0]);
         assert_eq!(read(&mut r, 0, 2), vec![0.0, 0.0]);
         // The slots of 0..2 were cleared: position 8..10 maps onto them.

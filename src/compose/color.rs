@@ -1,6 +1,6 @@
 //! Colour conversion: sRGB (8 bit) to BT.601 limited-range Y'CbCr, integer only.
 
-use crate::mixer::spec::Rgb;
+use crate::model::Rgb;
 
 /// One Y'CbCr colour as stored in YUV420P planes: `y` in 16..=235, `u` (Cb) and `v` (Cr)
 /// in 16..=240 (limited, "TV" range).

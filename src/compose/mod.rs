@@ -39,7 +39,7 @@ use crate::compose::color::{rgb_to_yuv, Yuv};
 use crate::compose::scale::{ScaleError, Scaled, Scaler};
 use crate::layout::geometry::{self, Rect};
 use crate::layout::{Layout, Region};
-use crate::mixer::spec::Rgb;
+use crate::model::Rgb;
 
 /// The latest decoded picture of one source.
 #[derive(Clone)]

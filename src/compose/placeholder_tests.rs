@@ -8,7 +8,7 @@ use image::{DynamicImage, ImageFormat, Rgb as Px, RgbImage};
 
 use super::tests::{assert_px, canvas, init, region, solid, src, BLUE, GREEN, GREEN_RGB, RED};
 use super::*;
-use crate::media::still::StillImage;
+use crate::model::StillImage;
 
 /// A `w` x `h` solid red placeholder, decoded from a PNG as the API does.
 fn red_still(w: u32, h: u32) -> StillImage {

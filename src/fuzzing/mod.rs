@@ -31,7 +31,7 @@ use crate::ingest::webrtc::{self as rtc, http, whep, whip};
 use crate::layout::geometry::{self, Rect};
 use crate::layout::preset::Preset;
 use crate::layout::{Layout, Region};
-use crate::mixer::{SourceSpec, VideoCodec};
+use crate::model::{SourceSpec, VideoCodec};
 use crate::proto;
 
 mod media;

@@ -123,7 +123,7 @@ pub fn validate_create_request(data: &[u8]) -> bool {
 /// source and an H.264 camera (the camids the seeds use).
 fn current_sources() -> Vec<SourceSpec> {
     let video = |codec| {
-        Some(crate::mixer::RtpStreamSpec {
+        Some(crate::model::RtpStreamSpec {
             codec,
             payload_type: 96,
             ssrc: None,
@@ -139,8 +139,8 @@ fn current_sources() -> Vec<SourceSpec> {
         SourceSpec {
             camid: "Usr2.-1".to_owned(),
             video: None,
-            audio: Some(crate::mixer::RtpStreamSpec {
-                codec: crate::mixer::AudioCodec::Opus,
+            audio: Some(crate::model::RtpStreamSpec {
+                codec: crate::model::AudioCodec::Opus,
                 payload_type: 111,
                 ssrc: Some(7),
             }),

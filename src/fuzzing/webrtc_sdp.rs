@@ -89,7 +89,7 @@ pub const WHEP_URL: &str = "http://127.0.0.1:8889/whep/cam1";
 /// Source specs of [`sdp_negotiate`], by bits 1..=2 of its mode byte: what the
 /// peer connection offers/accepts.
 fn negotiate_spec(mode: u8) -> SourceSpec {
-    use crate::mixer::{AudioCodec, RtpStreamSpec};
+    use crate::model::{AudioCodec, RtpStreamSpec};
     let video = |codec| {
         Some(RtpStreamSpec {
             codec,

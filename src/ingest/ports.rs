@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::mixer::MixerError;
+use crate::model::MixerError;
 
 /// A bound RTP/RTCP socket pair; the ports return to the pool when it is dropped.
 #[derive(Debug)]

@@ -15,7 +15,8 @@ use crossbeam_channel::{Sender, TrySendError};
 use tokio::sync::watch;
 
 use crate::events::unix_ms_now;
-use crate::mixer::stats::SourceCounters;
+pub use crate::model::Medium;
+use crate::model::SourceCounters;
 
 /// Datagrams queued per source between its sockets and its worker; full = drop newest.
 pub const INGEST_QUEUE_CAPACITY: usize = 4096;
@@ -23,13 +24,6 @@ pub const INGEST_QUEUE_CAPACITY: usize = 4096;
 /// Largest datagram accepted, bytes (bigger ones are truncated by the kernel and then
 /// fail to parse).
 pub const MAX_DATAGRAM: usize = 2048;
-
-/// Which stream of a source a socket carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Medium {
-    Video,
-    Audio,
-}
 
 /// One received datagram.
 #[derive(Debug, Clone)]

@@ -12,45 +12,4 @@
 pub mod geometry;
 pub mod preset;
 
-use serde::{Deserialize, Serialize};
-
-use crate::media::still::StillImage;
-
-/// One rectangle of the output picture showing one source (Cloudroom layoutConfig element).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Region {
-    /// The source shown; may name a source that has not sent anything (shows the
-    /// placeholder).
-    pub camid: String,
-    /// Distance from the canvas top, pixels.
-    pub top: u32,
-    /// Distance from the canvas left edge, pixels.
-    pub left: u32,
-    /// Pixels, > 0.
-    pub width: u32,
-    /// Pixels, > 0.
-    pub height: u32,
-    /// true: fit inside with letterbox/pillarbox bars in the background colour; false: stretch.
-    pub keep_aspect_ratio: bool,
-    /// Higher is drawn later (on top); None counts as 0.
-    pub z_order: Option<i32>,
-    /// Shown, fitted like a source picture, while the source has no live picture; None:
-    /// the background colour. Not serialized (presets carry no pictures).
-    #[serde(skip)]
-    pub placeholder: Option<StillImage>,
-}
-
-/// The regions of one output picture.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Layout {
-    pub regions: Vec<Region>,
-}
-
-impl Layout {
-    /// Regions in drawing order: ascending z_order (None = 0), stable in list order.
-    pub fn draw_order(&self) -> Vec<&Region> {
-        let mut v: Vec<&Region> = self.regions.iter().collect();
-        v.sort_by_key(|r| r.z_order.unwrap_or(0));
-        v
-    }
-}
+pub use crate::model::{Layout, Region};

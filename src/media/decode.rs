@@ -12,7 +12,7 @@ use ff::{frame, ChannelLayout};
 use ffmpeg_next as ff;
 
 use super::{is_again, MediaError};
-use crate::mixer::spec::{AudioCodec, VideoCodec};
+use crate::model::{AudioCodec, VideoCodec};
 use crate::time::AUDIO_RATE;
 
 /// Video decoder for one source.

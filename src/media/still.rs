@@ -11,14 +11,13 @@
 
 use std::fmt;
 use std::io::Cursor;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::frame::Video;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 
-use crate::mixer::spec::Rgb;
+use crate::model::Rgb;
+pub use crate::model::StillImage;
 
 /// Largest encoded picture accepted, bytes (4 MiB).
 pub const MAX_STILL_BYTES: usize = 4 * 1024 * 1024;
@@ -37,18 +36,6 @@ pub enum StillError {
     /// Wider or taller than [`MAX_STILL_SIDE`].
     #[error("at most {MAX_STILL_SIDE}x{MAX_STILL_SIDE} pixels, got {width}x{height}")]
     TooManyPixels { width: u32, height: u32 },
-}
-
-/// Source of [`StillImage::id`].
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// A decoded still picture: an RGB24 frame (sRGB, 8 bits per channel, no alpha), any
-/// size up to [`MAX_STILL_SIDE`] square. Cheap to clone (shared). Two values are equal
-/// when they come from the same decode ([`StillImage::id`]).
-#[derive(Clone)]
-pub struct StillImage {
-    id: u64,
-    frame: Arc<Video>,
 }
 
 impl StillImage {
@@ -79,50 +66,7 @@ impl StillImage {
         let mut r = reader();
         r.limits(limits);
         let img = r.decode().map_err(|e| not_image(&e))?;
-        Ok(StillImage {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            frame: Arc::new(rgb24_frame(&img, background)),
-        })
-    }
-
-    /// Unique per decode: the compositor's cache key.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Width, pixels.
-    pub fn width(&self) -> u32 {
-        self.frame.width()
-    }
-
-    /// Height, pixels.
-    pub fn height(&self) -> u32 {
-        self.frame.height()
-    }
-
-    /// The picture: `Pixel::RGB24`, [`Self::width`] x [`Self::height`].
-    pub fn frame(&self) -> &Video {
-        &self.frame
-    }
-}
-
-impl PartialEq for StillImage {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Eq for StillImage {}
-
-impl fmt::Debug for StillImage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "StillImage(#{} {}x{})",
-            self.id,
-            self.width(),
-            self.height()
-        )
+        Ok(StillImage::from_rgb24(rgb24_frame(&img, background)))
     }
 }
 

@@ -21,9 +21,9 @@ use std::sync::atomic::Ordering;
 
 use crate::audio::SourceAudio;
 use crate::media::decode::{AudioDecoder, Pcm};
-use crate::mixer::core::SourceSlot;
-use crate::mixer::stats::SourceCounters;
-use crate::time::{rescale_floor, AUDIO_RATE, MICROS};
+use crate::mixer::slot::SourceSlot;
+use crate::model::SourceCounters;
+use crate::time::{rescale_floor, MixerTime, AUDIO_RATE, MICROS};
 
 /// Lost packets concealed at most in a row: five, 100 ms of 20 ms packets.
 pub const MAX_CONCEALED_PACKETS: u64 = 5;
@@ -104,7 +104,7 @@ impl AudioStage {
     fn place(&mut self, slot: &SourceSlot, counters: &SourceCounters) {
         for block in self.pcm.drain(..) {
             SourceCounters::inc(&counters.audio_frames_decoded);
-            let ts = rescale_floor(block.pts, MICROS, AUDIO_RATE);
+            let ts = MixerTime::from_micros(block.pts).to_samples();
             let mut ring = slot.audio.lock();
             let late_before = ring.late_samples;
             let _ = self.audio.push(ts, &block.left, &block.right, &mut ring);
@@ -124,13 +124,14 @@ impl AudioStage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mixer::spec::AudioCodec;
+    use crate::model::AudioCodec;
+    use crate::time::SamplePos;
 
     /// The Opus packets of tests/data/ffmpeg_opus.rtpdump (ffmpeg libopus, a 440 Hz sine,
     /// 20 ms frames, 51 packets): (RTP timestamp, payload).
     fn packets() -> Vec<(u32, Vec<u8>)> {
         let dump = include_bytes!("../../tests/data/ffmpeg_opus.rtpdump");
-        crate::fuzzing::rtpdump_records(dump)
+        crate::ingest::rtpdump::records(dump)
             .into_iter()
             .map(|(_, d)| {
                 let p = crate::ingest::rtp_packet::parse_bytes(bytes::Bytes::copy_from_slice(d))
@@ -144,7 +145,7 @@ mod tests {
     /// and returns the left channel of the ring from time 0, and the concealed count.
     fn run(lose: &[usize]) -> (Vec<f32>, u64) {
         crate::media::init();
-        let slot = SourceSlot::new("t", 1_000_000);
+        let slot = SourceSlot::new("t", std::time::Duration::from_secs(1));
         let counters = SourceCounters::default();
         let mut stage = AudioStage::new(AudioDecoder::new(AudioCodec::Opus).expect("opus"));
         let pk = packets();
@@ -159,7 +160,7 @@ mod tests {
             lost = 0;
         }
         let (mut l, mut r) = (vec![0.0; 60_000], vec![0.0; 60_000]);
-        slot.audio.lock().read_add(0, &mut l, &mut r);
+        slot.audio.lock().read_add(SamplePos::ZERO, &mut l, &mut r);
         (l, counters.audio_frames_concealed.load(Ordering::Relaxed))
     }
 

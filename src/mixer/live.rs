@@ -18,37 +18,18 @@ use parking_lot::Mutex;
 
 use crate::events::{EventBus, MixerState, OutputInfo};
 use crate::ingest::ports::PortPool;
-use crate::ingest::webrtc::{RtcSettings, WhipServer};
+pub use crate::ingest::Ingest;
 use crate::media::encode::Latency;
-use crate::mixer::core::MixCore;
+use crate::mixer::core::{CanvasSpec, MixCore};
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
-use crate::mixer::{ContentUpdate, MixerError, MixerSnapshot, MixerSpec, SourcePorts, SourceStats};
+use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
+use crate::model::{ContentUpdate, MixerError, MixerSpec};
+use crate::output::{EncodedOutput, MediaSink};
 
 /// How long `update` waits for the tick thread to apply a change.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Where sources' media comes from: the daemon's UDP port range and, optionally, its
-/// WHIP server; WebRTC settings.
-#[derive(Clone)]
-pub struct Ingest {
-    pub ports: PortPool,
-    /// None: WHIP sources are refused.
-    pub whip: Option<WhipServer>,
-    pub rtc: RtcSettings,
-}
-
-impl Ingest {
-    /// Plain RTP only (no WHIP server).
-    pub fn rtp_only(ports: &PortPool) -> Self {
-        Self {
-            ports: ports.clone(),
-            whip: None,
-            rtc: RtcSettings::default(),
-        }
-    }
-}
 
 /// Handle to one running live mixer. Dropping it does not stop the mixer; call `stop`.
 pub struct LiveMixer {
@@ -65,8 +46,8 @@ pub struct LiveMixer {
     rt: tokio::runtime::Handle,
     bus: EventBus,
     mixer_id: String,
-    /// The stale timeout of every source, µs (`MixerSpec::stale_timeout_ms`).
-    stale_after_us: i64,
+    /// The stale timeout of every source (`MixerSpec::stale_timeout`).
+    stale_after: Duration,
 }
 
 impl LiveMixer {
@@ -112,15 +93,20 @@ impl LiveMixer {
                 Err(e) => return Err(fail(&shared, e)),
             }
         }
-        let core = match MixCore::open(&spec.output, spec.layout.clone(), Latency::Low) {
-            Ok(c) => c,
+        let out = match EncodedOutput::mp4_file(&spec.output, Latency::Low) {
+            Ok(o) => o,
             Err(e) => return Err(fail(&shared, e)),
         };
+        let mut core = MixCore::new(
+            CanvasSpec::from(&spec.output),
+            spec.layout.clone(),
+            out.audio_start(),
+        );
         let epoch = Instant::now();
         let clock = Arc::new(SharedClock::default());
         let mut live = Vec::new();
         let mut slots = Vec::new();
-        let stale_after_us = i64::from(spec.stale_timeout_ms) * 1_000;
+        let stale_after = spec.stale_timeout;
         let ctx = SourceCtx {
             rt: &rt,
             epoch,
@@ -128,7 +114,7 @@ impl LiveMixer {
             ingest,
             bus: &bus,
             mixer_id: &spec.mixer_id,
-            stale_after_us,
+            stale_after,
         };
         for (s, pair) in spec.sources.iter().zip(sockets) {
             match spawn_source(&ctx, s, pair) {
@@ -146,10 +132,13 @@ impl LiveMixer {
         }
         let out_ports = live.iter().map(|l| l.ports.clone()).collect();
         let (ctrl, ctrl_rx) = bounded(64);
-        let delay = Duration::from_millis(u64::from(spec.playout_delay_ms));
+        let delay = spec.playout_delay;
+        for s in slots {
+            core.add_slot(s);
+        }
         let tick = spawn_tick_thread(
             core,
-            slots,
+            out,
             ctrl_rx,
             epoch,
             delay,
@@ -171,7 +160,7 @@ impl LiveMixer {
                 rt,
                 mixer_id: spec.mixer_id.clone(),
                 bus,
-                stale_after_us,
+                stale_after,
             },
             out_ports,
         ))
@@ -234,7 +223,7 @@ impl LiveMixer {
             ingest,
             bus: &self.bus,
             mixer_id: &self.mixer_id,
-            stale_after_us: self.stale_after_us,
+            stale_after: self.stale_after,
         };
         let mut added = Vec::new();
         let mut slots = Vec::new();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use tokio::sync::watch;
@@ -13,14 +13,15 @@ use crate::ingest::ports::{PortPool, RtpSocketPair};
 use crate::ingest::udp::{spawn_receiver, Medium, INGEST_QUEUE_CAPACITY};
 use crate::ingest::webrtc::whip::WhipRegistration;
 use crate::ingest::webrtc::{whep, MediaSink, PeerLink, SourceEvents, SourceRtc};
-use crate::mixer::core::SourceSlot;
-use crate::mixer::live::Ingest;
+use crate::ingest::Ingest;
 use crate::mixer::shared_clock::SharedClock;
+use crate::mixer::slot::SourceSlot;
 use crate::mixer::source_worker::SourceWorker;
-use crate::mixer::spec::SourceTransport;
-use crate::mixer::stats::SourceCounters;
 use crate::mixer::stream_path::FeedbackSink;
-use crate::mixer::{MixerError, SourcePorts, SourceSpec, SourceStats};
+use crate::mixer::{SourcePorts, SourceStats};
+use crate::model::SourceCounters;
+use crate::model::SourceTransport;
+use crate::model::{MixerError, SourceSpec};
 
 /// One source of a live mixer: its sockets or peer connections, counters and worker.
 pub(super) struct LiveSource {
@@ -38,7 +39,8 @@ pub(super) struct LiveSource {
 
 impl LiveSource {
     pub(super) fn stats(&self) -> SourceStats {
-        let mut s = self.counters.snapshot(
+        let mut s = SourceStats::from_counters(
+            &self.counters,
             &self.spec.camid,
             self.ports.clone(),
             self.spec.video.map(|v| v.codec),
@@ -94,8 +96,8 @@ pub(super) struct SourceCtx<'a> {
     pub(super) ingest: &'a Ingest,
     pub(super) bus: &'a EventBus,
     pub(super) mixer_id: &'a str,
-    /// The mixer's stale timeout, µs (see [`SourceSlot::new`]).
-    pub(super) stale_after_us: i64,
+    /// The mixer's stale timeout (see [`SourceSlot::new`]).
+    pub(super) stale_after: Duration,
 }
 
 /// Starts the receive tasks (UDP sockets, WHIP endpoint or WHEP client) and the worker
@@ -108,7 +110,7 @@ pub(super) fn spawn_source(
     let rt = ctx.rt;
     let internal = |e: &dyn std::fmt::Display| MixerError::Internal(format!("{}: {e}", spec.camid));
     let counters = Arc::new(SourceCounters::default());
-    let slot = SourceSlot::new(&spec.camid, ctx.stale_after_us);
+    let slot = SourceSlot::new(&spec.camid, ctx.stale_after);
     let (tx, rx) = bounded(INGEST_QUEUE_CAPACITY);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut ports = SourcePorts::default();

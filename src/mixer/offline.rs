@@ -13,9 +13,11 @@ use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::media::demux::{Decoded, Demuxer};
 use crate::media::encode::Latency;
-use crate::mixer::core::{MixCore, SourceSlot};
-use crate::mixer::{MixerError, OutputSpec, DEFAULT_STALE_US};
-use crate::time::{rescale_floor, AUDIO_RATE, MICROS};
+use crate::mixer::core::{CanvasSpec, MixCore};
+use crate::mixer::slot::SourceSlot;
+use crate::model::{MixerError, OutputSpec, DEFAULT_STALE_TIMEOUT};
+use crate::output::{EncodedOutput, MediaSink};
+use crate::time::MixerTime;
 
 /// One input file and the camid its picture and sound are known by in the layout.
 #[derive(Debug, Clone)]
@@ -38,41 +40,41 @@ struct Input {
     demux: Demuxer,
     slot: SourceSlot,
     audio: SourceAudio,
-    /// Time of the newest decoded picture, µs (None: none yet).
-    video_until: Option<i64>,
-    /// End of the newest placed PCM, µs (None: none yet).
-    audio_until: Option<i64>,
+    /// Time of the newest decoded picture (None: none yet).
+    video_until: Option<MixerTime>,
+    /// End of the newest placed PCM (None: none yet).
+    audio_until: Option<MixerTime>,
     decoded: Decoded,
 }
 
 impl Input {
-    /// Covered up to (µs): the lagging medium decides.
-    fn covered_until(&self) -> i64 {
+    /// Covered up to: the lagging medium decides.
+    fn covered_until(&self) -> MixerTime {
         let v = self
             .demux
             .has_video()
-            .then(|| self.video_until.unwrap_or(i64::MIN));
+            .then(|| self.video_until.unwrap_or(MixerTime::MIN));
         let a = self
             .demux
             .has_audio()
-            .then(|| self.audio_until.unwrap_or(i64::MIN));
+            .then(|| self.audio_until.unwrap_or(MixerTime::MIN));
         match (v, a) {
             (Some(v), Some(a)) => v.min(a),
             (Some(v), None) => v,
             (None, Some(a)) => a,
-            (None, None) => i64::MAX,
+            (None, None) => MixerTime::MAX,
         }
     }
 
-    fn end_us(&self) -> i64 {
+    fn end(&self) -> MixerTime {
         self.video_until
-            .unwrap_or(0)
-            .max(self.audio_until.unwrap_or(0))
+            .unwrap_or(MixerTime::ZERO)
+            .max(self.audio_until.unwrap_or(MixerTime::ZERO))
     }
 
-    /// Reads until this input covers `t_us` or ends.
-    fn fill_until(&mut self, t_us: i64) -> Result<(), MixerError> {
-        while !self.demux.is_eof() && self.covered_until() <= t_us {
+    /// Reads until this input covers `t` or ends.
+    fn fill_until(&mut self, t: MixerTime) -> Result<(), MixerError> {
+        while !self.demux.is_eof() && self.covered_until() <= t {
             self.demux
                 .step(&mut self.decoded)
                 .map_err(|e| MixerError::Internal(format!("{}: {e}", self.slot.camid)))?;
@@ -83,16 +85,16 @@ impl Input {
 
     fn drain_decoded(&mut self) {
         for pic in self.decoded.pictures.drain(..) {
-            let t = pic.pts().unwrap_or(0);
+            let t = MixerTime::from_micros(pic.pts().unwrap_or(0));
             self.video_until = Some(self.video_until.map_or(t, |v| v.max(t)));
             self.slot.frames.lock().push(t, pic);
         }
         for pcm in self.decoded.pcm.drain(..) {
-            let ts = rescale_floor(pcm.pts, MICROS, AUDIO_RATE);
+            let ts = MixerTime::from_micros(pcm.pts).to_samples();
             let end = self
                 .audio
-                .push(ts, &pcm.left, &pcm.right, &mut self.slot.audio.lock());
-            let end = rescale_floor(end, AUDIO_RATE, MICROS);
+                .push(ts, &pcm.left, &pcm.right, &mut self.slot.audio.lock())
+                .to_mixer_time();
             self.audio_until = Some(self.audio_until.map_or(end, |a| a.max(end)));
         }
     }
@@ -113,18 +115,22 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
         })?;
         inputs.push(Input {
             demux,
-            slot: SourceSlot::new(&inp.camid, DEFAULT_STALE_US),
+            slot: SourceSlot::new(&inp.camid, DEFAULT_STALE_TIMEOUT),
             audio: SourceAudio::new(),
             video_until: None,
             audio_until: None,
             decoded: Decoded::default(),
         });
     }
-    let mut core = MixCore::open(&job.output, job.layout.clone(), Latency::Quality)?;
+    let mut out = EncodedOutput::mp4_file(&job.output, Latency::Quality)?;
+    let mut core = MixCore::new(
+        CanvasSpec::from(&job.output),
+        job.layout.clone(),
+        out.audio_start(),
+    );
     for inp in &inputs {
         core.add_slot(inp.slot.clone());
     }
-    let internal = |e: crate::media::MediaError| MixerError::Internal(e.to_string());
     loop {
         if job
             .max_duration_ms
@@ -132,23 +138,27 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
         {
             break;
         }
-        let t = core.picture_time_us(core.frames_out());
+        let t = core.picture_time(core.frames_out());
         for inp in &mut inputs {
             inp.fill_until(t)?;
         }
         let all_done = inputs.iter().all(|i| i.demux.is_eof());
-        let end = inputs.iter().map(Input::end_us).max().unwrap_or(0);
+        let end = inputs
+            .iter()
+            .map(Input::end)
+            .max()
+            .unwrap_or(MixerTime::ZERO);
         if all_done && t >= end {
             break;
         }
-        core.tick().map_err(internal)?;
+        core.tick(&mut out)?;
     }
-    core.finish().map_err(internal)?;
+    core.finish(&mut out)?;
     Ok(OutputInfo {
         path: job.output.rel_path.clone(),
         abs_path: job.output.abs_path.display().to_string(),
         duration_ms: core.duration_ms(),
-        size_bytes: core.size_bytes(),
+        size_bytes: out.size_bytes(),
         status: OutputStatus::Finalized,
         error_code: 0,
         error_message: String::new(),

@@ -15,12 +15,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use crate::ingest::rtp_packet;
 use crate::ingest::udp::{Datagram, Medium};
 use crate::media::MediaError;
-use crate::mixer::core::SourceSlot;
 use crate::mixer::shared_clock::ClockMember;
+use crate::mixer::slot::SourceSlot;
 use crate::mixer::source_sync::SourceSync;
-use crate::mixer::spec::SourceSpec;
-use crate::mixer::stats::SourceCounters;
 use crate::mixer::stream_path::{FeedbackSink, StreamPath};
+use crate::model::SourceCounters;
+use crate::model::SourceSpec;
 
 /// Longest sleep of the worker without input, so it notices deadlines, feedback and
 /// shutdown.

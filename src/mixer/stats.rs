@@ -1,10 +1,9 @@
 //! What a running mixer reports about itself: per-source counters and a snapshot.
 
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::events::{MixerState, OutputInfo};
-use crate::layout::Layout;
-use crate::mixer::spec::{AudioCodec, VideoCodec};
+use crate::model::{AudioCodec, Layout, SourceCounters, VideoCodec};
 
 /// Where a source sends: UDP ports bound for it (RTCP = RTP + 1; 0 = none), or its
 /// WHIP endpoint.
@@ -58,35 +57,10 @@ pub struct SourceStats {
     pub last_packet_unix_ms: i64,
 }
 
-/// Live counters of one source, updated lock-free by the ingest and decode threads.
-#[derive(Debug, Default)]
-pub struct SourceCounters {
-    pub video_packets: AtomicU64,
-    pub video_bytes: AtomicU64,
-    pub audio_packets: AtomicU64,
-    pub audio_bytes: AtomicU64,
-    pub packets_lost: AtomicU64,
-    pub packets_dropped: AtomicU64,
-    pub video_frames_decoded: AtomicU64,
-    pub audio_frames_decoded: AtomicU64,
-    pub keyframe_requests: AtomicU64,
-    pub rtcp_packets: AtomicU64,
-    pub audio_samples_late: AtomicU64,
-    pub audio_frames_concealed: AtomicU64,
-    pub width: AtomicU32,
-    pub height: AtomicU32,
-    pub last_packet_unix_ms: AtomicI64,
-}
-
-impl SourceCounters {
-    /// Adds one to a counter.
-    pub fn inc(c: &AtomicU64) {
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// A copy of the counters.
-    pub fn snapshot(
-        &self,
+impl SourceStats {
+    /// A copy of `counters`.
+    pub fn from_counters(
+        c: &SourceCounters,
         camid: &str,
         ports: SourcePorts,
         video_codec: Option<VideoCodec>,
@@ -100,21 +74,21 @@ impl SourceCounters {
             ports,
             video_codec,
             audio_codec,
-            video_packets: l(&self.video_packets),
-            video_bytes: l(&self.video_bytes),
-            audio_packets: l(&self.audio_packets),
-            audio_bytes: l(&self.audio_bytes),
-            packets_lost: l(&self.packets_lost),
-            packets_dropped: l(&self.packets_dropped),
-            video_frames_decoded: l(&self.video_frames_decoded),
-            audio_frames_decoded: l(&self.audio_frames_decoded),
-            keyframe_requests: l(&self.keyframe_requests),
-            rtcp_packets: l(&self.rtcp_packets),
-            audio_samples_late: l(&self.audio_samples_late),
-            audio_frames_concealed: l(&self.audio_frames_concealed),
-            width: self.width.load(Ordering::Relaxed),
-            height: self.height.load(Ordering::Relaxed),
-            last_packet_unix_ms: self.last_packet_unix_ms.load(Ordering::Relaxed),
+            video_packets: l(&c.video_packets),
+            video_bytes: l(&c.video_bytes),
+            audio_packets: l(&c.audio_packets),
+            audio_bytes: l(&c.audio_bytes),
+            packets_lost: l(&c.packets_lost),
+            packets_dropped: l(&c.packets_dropped),
+            video_frames_decoded: l(&c.video_frames_decoded),
+            audio_frames_decoded: l(&c.audio_frames_decoded),
+            keyframe_requests: l(&c.keyframe_requests),
+            rtcp_packets: l(&c.rtcp_packets),
+            audio_samples_late: l(&c.audio_samples_late),
+            audio_frames_concealed: l(&c.audio_frames_concealed),
+            width: c.width.load(Ordering::Relaxed),
+            height: c.height.load(Ordering::Relaxed),
+            last_packet_unix_ms: c.last_packet_unix_ms.load(Ordering::Relaxed),
         }
     }
 }

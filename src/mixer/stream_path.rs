@@ -31,12 +31,12 @@ use crate::ingest::webrtc::PeerLink;
 use crate::media::decode::{AudioDecoder, VideoDecoder};
 use crate::media::MediaError;
 use crate::mixer::audio_stage::AudioStage;
-use crate::mixer::core::SourceSlot;
+use crate::mixer::slot::SourceSlot;
 use crate::mixer::source_sync::SourceSync;
-use crate::mixer::spec::{AudioCodec, RtpStreamSpec, VideoCodec};
-use crate::mixer::stats::SourceCounters;
 use crate::mixer::timeline::ArrivalMapper;
-use crate::time::{rescale_floor, AUDIO_RATE, MICROS, VIDEO_RTP_RATE};
+use crate::model::SourceCounters;
+use crate::model::{AudioCodec, RtpStreamSpec, VideoCodec};
+use crate::time::{rescale_floor, MixerTime, AUDIO_RATE, MICROS, VIDEO_RTP_RATE};
 
 /// How long the jitter buffer waits for a missing packet before declaring it lost.
 pub const REORDER_WAIT: Duration = Duration::from_millis(60);
@@ -301,7 +301,7 @@ impl StreamPath {
             counters.width.store(pic.width(), Ordering::Relaxed);
             counters.height.store(pic.height(), Ordering::Relaxed);
             let t = pic.pts().unwrap_or(t_us);
-            slot.frames.lock().push(t, pic);
+            slot.frames.lock().push(MixerTime::from_micros(t), pic);
         }
     }
 

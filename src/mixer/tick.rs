@@ -1,6 +1,6 @@
 //! The tick thread of a live mixer and the state it shares with the handle.
 //!
-//! The thread owns the [`MixCore`]. Between ticks it applies control messages (layout
+//! The thread owns the [`MixCore`] and the mixer's [`EncodedOutput`]. Between ticks it applies control messages (layout
 //! changes, added and removed sources, stop), so an update takes effect atomically at a
 //! frame boundary. Output picture `n` is made at `epoch + delay + n / fps`; if the thread
 //! falls behind it catches up without skipping pictures (constant frame rate). It emits
@@ -19,8 +19,11 @@ use parking_lot::Mutex;
 
 use crate::events::{EventBus, EventKind, MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
-use crate::mixer::core::{MixCore, SourceSlot};
-use crate::mixer::MixerSpec;
+use crate::mixer::core::MixCore;
+use crate::mixer::slot::SourceSlot;
+use crate::model::MixerSpec;
+use crate::output::EncodedOutput;
+use crate::time::MixerTime;
 
 /// A message to the tick thread.
 pub enum Control {
@@ -119,22 +122,21 @@ impl Shared {
 /// Starts the tick thread.
 pub fn spawn_tick_thread(
     mut core: MixCore,
-    slots: Vec<SourceSlot>,
+    mut out: EncodedOutput,
     ctrl: Receiver<Control>,
     epoch: Instant,
     delay: Duration,
     fps: u32,
     shared: Arc<Shared>,
 ) -> std::io::Result<JoinHandle<()>> {
-    for s in slots {
-        core.add_slot(s);
-    }
     std::thread::Builder::new()
         .name(format!("mix-{}", shared.mixer_id))
         .spawn(move || {
             let panic_at = crate::fault::tick_panic_at(&shared.mixer_id);
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run(&mut core, &ctrl, epoch, delay, fps, &shared, panic_at)
+                run(
+                    &mut core, &mut out, &ctrl, epoch, delay, fps, &shared, panic_at,
+                )
             }));
             let failure = match r {
                 Ok(Ok(())) => None,
@@ -147,8 +149,9 @@ pub fn spawn_tick_thread(
                         .unwrap_or_default();
                     // The core may be mid-picture; completing the file only needs the
                     // encoders and the muxer, which a panic elsewhere leaves intact.
-                    let done =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| core.finish()));
+                    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        core.finish(&mut out)
+                    }));
                     let finished = matches!(done, Ok(Ok(())));
                     Some((format!("mixer thread panicked: {what}"), finished))
                 }
@@ -157,7 +160,7 @@ pub fn spawn_tick_thread(
                 None => shared.set_state(MixerState::Stopped, 0, String::new()),
                 Some((msg, finished)) => {
                     tracing::error!(mixer = %shared.mixer_id, error = %msg, "mixer failed");
-                    let (d, s) = (core.duration_ms(), core.size_bytes());
+                    let (d, s) = (core.duration_ms(), out.size_bytes());
                     shared.publish_output(|o| {
                         o.duration_ms = d;
                         o.size_bytes = s;
@@ -176,8 +179,10 @@ pub fn spawn_tick_thread(
         })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     core: &mut MixCore,
+    out: &mut EncodedOutput,
     ctrl: &Receiver<Control>,
     epoch: Instant,
     delay: Duration,
@@ -185,14 +190,14 @@ fn run(
     shared: &Shared,
     panic_at: Option<u64>,
 ) -> Result<(), String> {
-    let mut stop_at_us: Option<i64> = None;
+    let mut stop_at: Option<MixerTime> = None;
     loop {
         let n = core.frames_out();
-        let t_us = core.picture_time_us(n);
-        if stop_at_us.is_some_and(|end| t_us >= end) {
+        let t = core.picture_time(n);
+        if stop_at.is_some_and(|end| t >= end) {
             break;
         }
-        let due = epoch + delay + Duration::from_micros(t_us.max(0) as u64);
+        let due = epoch + delay + Duration::from_micros(t.as_micros().max(0) as u64);
         // Wait for the picture's due time, applying control messages meanwhile.
         loop {
             let now = Instant::now();
@@ -206,7 +211,7 @@ fn run(
                     Ok(m) => m,
                     Err(RecvTimeoutError::Timeout) => break,
                     Err(RecvTimeoutError::Disconnected) => {
-                        stop_at_us.get_or_insert(micros_since(epoch, Instant::now()));
+                        stop_at.get_or_insert(MixerTime::since(epoch, Instant::now()));
                         break;
                     }
                 }
@@ -231,11 +236,11 @@ fn run(
                     let _ = done.send(());
                 }
                 Control::Stop { at } => {
-                    stop_at_us.get_or_insert(micros_since(epoch, at));
+                    stop_at.get_or_insert(MixerTime::since(epoch, at));
                 }
             }
         }
-        if stop_at_us.is_some_and(|end| t_us >= end) {
+        if stop_at.is_some_and(|end| t >= end) {
             break;
         }
         if panic_at == Some(n) {
@@ -244,25 +249,21 @@ fn run(
                 crate::fault::FAULT_ENV
             );
         }
-        core.tick().map_err(|e| e.to_string())?;
+        core.tick(out).map_err(|e| e.to_string())?;
         if core.frames_out().is_multiple_of(u64::from(fps)) {
-            let (d, s) = (core.duration_ms(), core.size_bytes());
+            let (d, s) = (core.duration_ms(), out.size_bytes());
             shared.publish_output(|o| {
                 o.duration_ms = d;
                 o.size_bytes = s;
             });
         }
     }
-    core.finish().map_err(|e| e.to_string())?;
-    let (d, s) = (core.duration_ms(), core.size_bytes());
+    core.finish(out).map_err(|e| e.to_string())?;
+    let (d, s) = (core.duration_ms(), out.size_bytes());
     shared.publish_output(|o| {
         o.duration_ms = d;
         o.size_bytes = s;
         o.status = OutputStatus::Finalized;
     });
     Ok(())
-}
-
-fn micros_since(epoch: Instant, t: Instant) -> i64 {
-    i64::try_from(t.saturating_duration_since(epoch).as_micros()).unwrap_or(i64::MAX)
 }

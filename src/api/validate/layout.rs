@@ -12,7 +12,7 @@ use tonic::Status;
 use super::field::{self, invalid};
 use super::placeholder::Placeholders;
 use crate::layout::{preset, Layout, Region};
-use crate::mixer::Rgb;
+use crate::model::Rgb;
 use crate::proto;
 
 /// Most regions one layout may have.

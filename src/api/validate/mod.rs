@@ -14,12 +14,14 @@ pub mod source;
 #[cfg(test)]
 mod tests;
 
+use std::time::Duration;
+
 use tonic::Status;
 
 pub use layout::Canvas;
 
 use crate::api::config::OutputDefaults;
-use crate::mixer::{ContentUpdate, MixerSpec, OutputSpec, SourceSpec};
+use crate::model::{ContentUpdate, MixerSpec, OutputSpec, SourceSpec};
 use crate::proto;
 
 /// Validates a Create request and applies defaults (mixer id, bit rates, colour, path,
@@ -66,8 +68,8 @@ pub fn create_request(
         sources,
         output: output_spec(&enc, rel_path, abs_path, defaults),
         layout,
-        playout_delay_ms,
-        stale_timeout_ms,
+        playout_delay: Duration::from_millis(u64::from(playout_delay_ms)),
+        stale_timeout: Duration::from_millis(u64::from(stale_timeout_ms)),
     })
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use tonic::Status;
 
 use super::field::{self, invalid};
-use crate::mixer::{
+use crate::model::{
     Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS, DEFAULT_VIDEO_BPS,
 };
 use crate::proto;

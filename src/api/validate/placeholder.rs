@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use tonic::Status;
 
 use super::field::invalid;
-use crate::media::still::StillImage;
-use crate::mixer::Rgb;
+use crate::model::Rgb;
+use crate::model::StillImage;
 
 /// Decodes the placeholder pictures of one request, each distinct byte string once.
 pub struct Placeholders<'a> {

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use tonic::Status;
 
 use super::field::{self, invalid};
-use crate::mixer::{AudioCodec, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec};
+use crate::model::{AudioCodec, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec};
 use crate::proto;
 
 /// Most sources one mixer may have (each needs two UDP port pairs).

@@ -40,7 +40,7 @@ use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirecti
 use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiverInit};
 
 use crate::ingest::udp::Datagram;
-use crate::mixer::{SourceSpec, VideoCodec};
+use crate::model::{SourceSpec, VideoCodec};
 
 /// ICE: no traffic for this long marks the connection disconnected.
 pub const ICE_DISCONNECTED_TIMEOUT: Duration = Duration::from_secs(3);
@@ -224,7 +224,7 @@ fn forward(sink: &MediaSink, d: Datagram) -> bool {
     match sink.tx.try_send(d) {
         Ok(()) => true,
         Err(TrySendError::Full(_)) => {
-            crate::mixer::stats::SourceCounters::inc(&sink.counters.packets_dropped);
+            crate::model::SourceCounters::inc(&sink.counters.packets_dropped);
             true
         }
         Err(TrySendError::Disconnected(_)) => false,

@@ -20,7 +20,7 @@ use webrtc_util::marshal::Marshal;
 use super::{forward, ConnectionState, SourceRtc};
 use crate::events::unix_ms_now;
 use crate::ingest::udp::{Datagram, Medium};
-use crate::mixer::stats::SourceCounters;
+use crate::model::SourceCounters;
 
 /// The `from` address of datagrams that came over a peer connection (there is no UDP
 /// peer to answer; feedback goes through the [`PeerLink`]).

@@ -16,7 +16,7 @@ use super::http::request;
 use super::{
     add_receivers, gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc,
 };
-use crate::mixer::SourceSpec;
+use crate::model::SourceSpec;
 
 /// First wait before reconnecting.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(500);

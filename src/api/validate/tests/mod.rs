@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use tonic::Code;
 
 pub(super) use super::*;
-pub(super) use crate::mixer::{
+pub(super) use crate::model::{
     Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS, DEFAULT_VIDEO_BPS,
 };
 

@@ -1,6 +1,7 @@
 //! Output settings, mixer id, playout delay and path rules.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::*;
 
@@ -18,8 +19,14 @@ fn accepts_cloudroom_example_and_applies_defaults() {
     assert_eq!(s.output.audio_bps, DEFAULT_AUDIO_BPS);
     assert_eq!(s.output.background, Rgb::default());
     assert_eq!(s.output.x264_preset, "veryfast");
-    assert_eq!(s.playout_delay_ms, DEFAULT_PLAYOUT_DELAY_MS);
-    assert_eq!(s.stale_timeout_ms, DEFAULT_STALE_TIMEOUT_MS);
+    assert_eq!(
+        s.playout_delay.as_millis(),
+        u128::from(DEFAULT_PLAYOUT_DELAY_MS)
+    );
+    assert_eq!(
+        s.stale_timeout.as_millis(),
+        u128::from(DEFAULT_STALE_TIMEOUT_MS)
+    );
     assert_eq!(s.layout.regions.len(), 2);
     assert_eq!(s.layout.regions[1].left, 640);
     assert_eq!(s.sources[0].audio.unwrap().ssrc, Some(5));
@@ -160,8 +167,8 @@ fn playout_delay_default_and_max() {
     let mut r = req();
     r.playout_delay_ms = 5_000;
     assert_eq!(
-        create_request(&r, &defaults()).unwrap().playout_delay_ms,
-        5_000
+        create_request(&r, &defaults()).unwrap().playout_delay,
+        Duration::from_millis(5_000)
     );
     r.playout_delay_ms = 5_001;
     rejects(r, "playout_delay_ms: must be at most 5000");
@@ -173,8 +180,8 @@ fn stale_timeout_default_and_range() {
         let mut r = req();
         r.stale_timeout_ms = v;
         assert_eq!(
-            create_request(&r, &defaults()).unwrap().stale_timeout_ms,
-            want
+            create_request(&r, &defaults()).unwrap().stale_timeout,
+            Duration::from_millis(u64::from(want))
         );
     }
     for v in [99, 60_001] {

@@ -43,7 +43,7 @@ fn source_without_media() {
 
 #[test]
 fn webrtc_transports() {
-    use crate::mixer::SourceTransport;
+    use crate::model::SourceTransport;
     let mut r = req();
     r.sources[0].transport = proto::SourceTransport::Whip as i32;
     r.sources[1].transport = proto::SourceTransport::Whep as i32;

@@ -1,27 +1,12 @@
 //! What a mixer is asked to do: sources, output and layout, already validated.
 //!
-//! The gRPC layer ([`crate::api`]) turns requests into these types after validating every
-//! field; the engine trusts them.
+//! The gRPC layer ([`crate::api`]) and the offline `compose` turn requests into these
+//! types after validating every field; the engine trusts them.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::layout::Layout;
-
-/// Video codecs a source may send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VideoCodec {
-    /// RFC 7741 payload.
-    Vp8,
-    /// RFC 6184 payload, packetization-mode 0 or 1.
-    H264,
-}
-
-/// Audio codecs a source may send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AudioCodec {
-    /// RFC 7587 payload, 48 kHz.
-    Opus,
-}
+use crate::model::{AudioCodec, Layout, Rgb, VideoCodec};
 
 /// The expected RTP stream of one medium.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,35 +60,6 @@ pub struct SourceSpec {
     pub transport: SourceTransport,
 }
 
-/// An sRGB colour, 8 bits per channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Rgb {
-    pub r: u8,
-    pub g: u8,
-    pub b: u8,
-}
-
-impl Rgb {
-    /// Parses "#RRGGBB" (or "RRGGBB"). None if malformed.
-    pub fn parse_hex(s: &str) -> Option<Rgb> {
-        let h = s.strip_prefix('#').unwrap_or(s);
-        if h.len() != 6 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let c = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok();
-        Some(Rgb {
-            r: c(0)?,
-            g: c(2)?,
-            b: c(4)?,
-        })
-    }
-
-    /// "#RRGGBB".
-    pub fn to_hex(self) -> String {
-        format!("#{:02X}{:02X}{:02X}", self.r, self.g, self.b)
-    }
-}
-
 /// Output file and encoder settings (Cloudroom videoFileCfg minus the layout).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputSpec {
@@ -134,6 +90,8 @@ pub const DEFAULT_PLAYOUT_DELAY_MS: u32 = 200;
 /// Default stale timeout, ms: a source picture older than this shows the region's
 /// placeholder.
 pub const DEFAULT_STALE_TIMEOUT_MS: u32 = 2_000;
+/// [`DEFAULT_STALE_TIMEOUT_MS`] as a [`Duration`].
+pub const DEFAULT_STALE_TIMEOUT: Duration = Duration::from_millis(DEFAULT_STALE_TIMEOUT_MS as u64);
 /// Default H.264 bit rate, bit/s.
 pub const DEFAULT_VIDEO_BPS: u32 = 1_500_000;
 /// Default AAC bit rate, bit/s.
@@ -147,10 +105,10 @@ pub struct MixerSpec {
     pub sources: Vec<SourceSpec>,
     pub output: OutputSpec,
     pub layout: Layout,
-    /// Jitter absorbed before a frame is shown, ms.
-    pub playout_delay_ms: u32,
-    /// A source picture older than this (ms) shows the region's placeholder.
-    pub stale_timeout_ms: u32,
+    /// Jitter absorbed before a frame is shown (whole ms, as requested).
+    pub playout_delay: Duration,
+    /// A source picture older than this shows the region's placeholder (whole ms).
+    pub stale_timeout: Duration,
 }
 
 /// A change applied atomically at the next output frame boundary.

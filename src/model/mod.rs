@@ -1,0 +1,25 @@
+//! The engine's vocabulary: the types every stage shares, at the bottom of the module
+//! graph.
+//!
+//! Codecs and media kinds ([`codec`]), colours ([`color`]), layouts ([`layout`]: regions
+//! in output pixels referring to a shared placeholder picture, [`still`]), what a mixer
+//! is asked to do ([`spec`]), live per-source counters ([`counters`]) and the engine's
+//! errors ([`error`]). This module imports nothing else of the crate; `ingest/`, `media/`,
+//! `compose/`, `layout/`, `audio/` and `mixer/` all import it, and none of them imports
+//! `mixer/` for vocabulary.
+
+pub mod codec;
+pub mod color;
+pub mod counters;
+pub mod error;
+pub mod layout;
+pub mod spec;
+pub mod still;
+
+pub use codec::{AudioCodec, Medium, VideoCodec};
+pub use color::Rgb;
+pub use counters::SourceCounters;
+pub use error::MixerError;
+pub use layout::{Layout, Region};
+pub use spec::*;
+pub use still::StillImage;

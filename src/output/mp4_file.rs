@@ -1,0 +1,78 @@
+//! The fragmented MP4 file output: a [`PacketSink`] around [`Mp4Muxer`].
+
+use ffmpeg_next::Packet;
+
+use crate::media::mux::Mp4Muxer;
+use crate::model::{Medium, MixerError};
+use crate::output::{media_error, output_error, PacketSink, StreamInfo};
+
+/// A fragmented MP4 file (see [`crate::media::mux`]): video stream 0, audio stream 1.
+pub struct Mp4FileSink {
+    rel_path: String,
+    mux: Mp4Muxer,
+    /// Muxer handles of the video and audio streams, once started.
+    streams: Option<(usize, usize)>,
+}
+
+impl Mp4FileSink {
+    /// Creates the file at `abs_path` (and its parent directories); `rel_path` is its
+    /// name relative to the recordings root, used in errors.
+    /// Errors: `Output` if the directory or the file cannot be created.
+    pub fn create(rel_path: &str, abs_path: &std::path::Path) -> Result<Self, MixerError> {
+        if let Some(dir) = abs_path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| output_error(rel_path, e))?;
+        }
+        let mux = Mp4Muxer::create(abs_path).map_err(media_error(rel_path))?;
+        Ok(Self {
+            rel_path: rel_path.to_owned(),
+            mux,
+            streams: None,
+        })
+    }
+}
+
+impl PacketSink for Mp4FileSink {
+    fn name(&self) -> &str {
+        &self.rel_path
+    }
+
+    fn needs_global_header(&self) -> bool {
+        self.mux.needs_global_header()
+    }
+
+    fn start(&mut self, video: &StreamInfo, audio: &StreamInfo) -> Result<(), MixerError> {
+        let err = |e| output_error(&self.rel_path, e);
+        let v = self
+            .mux
+            .add_stream(video.parameters.clone(), video.time_base)
+            .map_err(err)?;
+        let a = self
+            .mux
+            .add_stream(audio.parameters.clone(), audio.time_base)
+            .map_err(err)?;
+        self.mux.start().map_err(err)?;
+        self.streams = Some((v, a));
+        Ok(())
+    }
+
+    fn write(&mut self, medium: Medium, packet: Packet) -> Result<(), MixerError> {
+        let Some((v, a)) = self.streams else {
+            return Err(output_error(&self.rel_path, "packet before the header"));
+        };
+        let handle = match medium {
+            Medium::Video => v,
+            Medium::Audio => a,
+        };
+        self.mux
+            .write(handle, packet)
+            .map_err(media_error(&self.rel_path))
+    }
+
+    fn finish(&mut self) -> Result<(), MixerError> {
+        self.mux.finish().map_err(media_error(&self.rel_path))
+    }
+
+    fn size_bytes(&self) -> u64 {
+        self.mux.size_bytes()
+    }
+}
