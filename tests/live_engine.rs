@@ -57,7 +57,9 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
     let out = dir.join("live.mp4");
     let bus = EventBus::new();
     let mut events = bus.subscribe();
-    let pool = PortPool::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 46_000, 46_099);
+    // Ports free now (not a fixed range another run or program may hold).
+    let (first, last) = common::daemon::free_udp_range(common::daemon::DEFAULT_RTP_PORTS);
+    let pool = PortPool::new(IpAddr::V4(Ipv4Addr::LOCALHOST), first, last);
     let spec = MixerSpec {
         mixer_id: "live-test".into(),
         oper_user_id: "tester".into(),

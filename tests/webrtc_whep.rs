@@ -14,12 +14,12 @@ use cloudmixer::proto::{
     mixer_event::Event, DestroyCloudMixerRequest, SourceConnectionState, SourceTransport,
     VideoCodec, WatchEventsRequest, WhepSource,
 };
-use common::daemon::free_tcp_port;
 
 async fn whep_pull_and_reconnect(codec: VideoCodec) {
     let h264 = codec == VideoCodec::H264;
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_tcp_port()).parse().unwrap();
-    let server = rtc::whep_server::start(addr, h264).await;
+    // Port 0: the server binds a free port; it comes back on that same one below.
+    let server = rtc::whep_server::start("127.0.0.1:0".parse().unwrap(), h264).await;
+    let addr = server.addr;
     let (d, _) = rtc::daemon_with_whip();
     let mut c = d.client().await;
     let id = format!("whep-{}", if h264 { "h264" } else { "vp8" });

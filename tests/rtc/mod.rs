@@ -18,7 +18,7 @@ use cloudmixer::proto::{
 };
 use tonic::transport::Channel;
 
-use crate::common::daemon::{free_tcp_port, Daemon};
+use crate::common::daemon::Daemon;
 use crate::common::media::{self, Frame};
 
 /// Output size and rate of the WebRTC tests' mixers.
@@ -28,18 +28,21 @@ pub const FPS: u32 = 15;
 /// The canvas colour: the placeholder of a source with no live picture.
 pub const PLACEHOLDER: [u8; 3] = [0, 0, 255];
 
-/// A daemon with a WHIP listener on a free port and loopback ICE candidates; returns it
-/// and the WHIP address.
+/// A daemon with a WHIP listener on a port it picks (`--whip-listen 127.0.0.1:0`) and
+/// loopback ICE candidates; returns it and the WHIP address it reported.
 pub fn daemon_with_whip() -> (Daemon, String) {
-    let whip = format!("127.0.0.1:{}", free_tcp_port());
     let d = Daemon::start_with_args(
         8,
         &[
             "--whip-listen".into(),
-            whip.clone(),
+            "127.0.0.1:0".into(),
             "--webrtc-loopback".into(),
         ],
     );
+    let whip = d
+        .whip
+        .expect("the daemon reports its WHIP address")
+        .to_string();
     (d, whip)
 }
 
