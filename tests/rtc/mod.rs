@@ -46,6 +46,38 @@ pub fn daemon_with_whip() -> (Daemon, String) {
     (d, whip)
 }
 
+/// Whether a WebRTC test can run here, given what it needs and `missing` says is absent
+/// (e.g. "chromium not installed"). Nothing missing: true. Something missing: with the
+/// environment variable `CI` set (non-empty), panics, because CI installs every tool
+/// (scripts/test.sh runs scripts/install-webrtc-test-deps.sh) and a test that did not
+/// run must not count as passed there; elsewhere prints `SKIP: <test>: ...` to stderr and
+/// returns false (the test then returns early: cargo still counts it as passed).
+pub fn can_run(test: &str, missing: &[String]) -> bool {
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!(
+        "{test}: {} (scripts/install-webrtc-test-deps.sh, as root, installs the tools)",
+        missing.join("; ")
+    );
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    assert!(
+        !ci,
+        "CI is set, so this test must run, but it cannot: {why}"
+    );
+    eprintln!("SKIP: {why}");
+    false
+}
+
+/// "`prog` not installed" for each of `progs` not on PATH.
+pub fn missing_programs(progs: &[&str]) -> Vec<String> {
+    progs
+        .iter()
+        .filter(|p| !have(p))
+        .map(|p| format!("{p} not installed"))
+        .collect()
+}
+
 /// A source with `codec` (payload type ignored by WebRTC) and Opus.
 pub fn source(camid: &str, codec: VideoCodec, transport: i32) -> SourceConfig {
     SourceConfig {
