@@ -160,10 +160,24 @@ async fn a_sender_answering_pli_recovers_each_tile_within_a_second_of_a_loss() {
         "frozen up to {:?}",
         sorted.last()
     );
-    // The mixer decoded exactly what a receiver can show (if it lost only what the relay
-    // dropped: late packets would make the model inexact).
+    // The mixer decoded exactly what a receiver can show. Compared in every run: the
+    // loss counts differ harmlessly when the relay dropped the stream's first or last
+    // packets (the mixer counts only gaps between packets it received, and the model
+    // shows none of those frames either); a packet the mixer lost on top of the relay's
+    // drops (late past the jitter buffer's wait) breaks a frame the model shows, and the
+    // message says so.
     assert!(stats.packets_lost <= dropped + 10, "{stats:?}");
-    if stats.packets_lost == dropped {
-        assert_eq!(stats.video_frames_decoded, showable, "{stats:?}");
-    }
+    assert_eq!(
+        stats.video_frames_decoded,
+        showable,
+        "frames decoded (left) vs showable by the relay's log (right); the mixer lost {} \
+         packets, the relay dropped {dropped}{}; {stats:?}",
+        stats.packets_lost,
+        if stats.packets_lost > dropped {
+            ": it lost packets the relay forwarded (too late, or dropped by itself), \
+             which the model does not include"
+        } else {
+            ""
+        }
+    );
 }
