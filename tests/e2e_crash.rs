@@ -74,6 +74,7 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
         p.audio_rtp_port as u16,
     )
     .start();
+    // Paces the recording: 6 s of media before the crash.
     tokio::time::sleep(Duration::from_secs(6)).await;
     d.signal("KILL");
     // Read after `kill` returned: the mixer's time at the kill, or a few ms more.
@@ -139,6 +140,7 @@ async fn sigterm_finalizes_three_mixers() {
         req.video_file_cfg.as_mut().unwrap().background_color = "#00FF00".into();
         c.create_cloud_mixer(req).await.expect("Create");
     }
+    // Paces the recording: about 3 s in each file before the signal.
     tokio::time::sleep(Duration::from_secs(3)).await;
     d.signal("TERM");
     let status = d
@@ -239,16 +241,28 @@ async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_
             .start(),
         );
     }
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Until the doomed mixer has panicked (at 3 s of its time) and the healthy one has
+    // recorded 2 s past that: polled, bounded.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let doomed = rpc::info(&mut c, "doomed").await;
+        let healthy_ms = rpc::info(&mut c, "healthy")
+            .await
+            .output
+            .map_or(0, |o| o.duration_ms);
+        if doomed.state == MixerState::Error as i32 && healthy_ms >= 5_000 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "20 s after Create: doomed {:?}, healthy recorded {healthy_ms} ms",
+            MixerState::try_from(doomed.state)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The doomed mixer: Error with the panic's message, its file complete up to it.
-    let doomed = c
-        .get_cloud_mixer(cloudmixer::proto::GetCloudMixerRequest {
-            mixer_id: "doomed".into(),
-        })
-        .await
-        .expect("Get doomed")
-        .into_inner();
+    let doomed = rpc::info(&mut c, "doomed").await;
     assert_eq!(doomed.state, MixerState::Error as i32, "{doomed:?}");
     assert!(
         doomed.error_message.contains("panicked"),

@@ -107,6 +107,8 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
     b.duration = Duration::from_secs(10);
     let _sa = a.start();
     let _sb = b.start();
+    // Paces the recording: the layout switches about 4 s into the file (checked at 2.5 s
+    // and 6.5 s below); the decoded counts are then a check, not what is waited for.
     std::thread::sleep(Duration::from_secs(4));
     let snap = mixer.snapshot();
     assert!(
@@ -129,6 +131,7 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
             &pool,
         )
         .unwrap();
+    // Paces the recording: 4 s of picture in picture.
     std::thread::sleep(Duration::from_secs(4));
     let info = mixer.stop();
     assert_eq!(info.status, OutputStatus::Finalized);

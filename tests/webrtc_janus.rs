@@ -337,7 +337,8 @@ async fn janus_forward_with_rtcp(codec: VideoCodec) {
         g.output(),
         j.log()
     );
-    // The publishers' first keyframes are long gone when forwarding starts.
+    // The publishers' first keyframes are long gone when forwarding starts (the test's
+    // premise, not a wait for a condition).
     tokio::time::sleep(Duration::from_secs(3)).await;
     forward("chromium", &port_of("Janus1"), pt, 1000);
     forward("gstreamer", &port_of("Janus2"), pt, 3000);
@@ -370,6 +371,7 @@ async fn janus_forward_with_rtcp(codec: VideoCodec) {
             "{who}: no RTCP from Janus' forwarder: {s:?}"
         );
     }
+    // Paces the recording: the live windows checked after `live`.
     tokio::time::sleep(Duration::from_secs(3)).await;
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {
         mixer_id: id.clone(),

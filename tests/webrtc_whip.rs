@@ -122,6 +122,7 @@ async fn chromium_whip_leave_and_rejoin(codec: VideoCodec) {
     );
     drop(b1);
     let first = s.clone();
+    // Paces the test: the publisher stays away longer than the stale timeout.
     tokio::time::sleep(AWAY).await;
 
     // Rejoin.
@@ -139,6 +140,7 @@ async fn chromium_whip_leave_and_rejoin(codec: VideoCodec) {
     )
     .await;
     let live2 = since();
+    // Paces the recording: `assert_live`'s windows after the rejoin.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let end = since();
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {

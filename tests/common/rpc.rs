@@ -20,15 +20,19 @@ pub async fn create(c: &mut Client, req: CreateCloudMixerRequest) -> CreateCloud
         .into_inner()
 }
 
-/// GetCloudMixer: the mixer's per-source statistics, in source order.
-pub async fn sources(c: &mut Client, mixer_id: &str) -> Vec<SourceStats> {
+/// GetCloudMixer: the mixer's info.
+pub async fn info(c: &mut Client, mixer_id: &str) -> MixerInfo {
     c.get_cloud_mixer(GetCloudMixerRequest {
         mixer_id: mixer_id.into(),
     })
     .await
     .expect("Get")
     .into_inner()
-    .sources
+}
+
+/// GetCloudMixer: the mixer's per-source statistics, in source order.
+pub async fn sources(c: &mut Client, mixer_id: &str) -> Vec<SourceStats> {
+    info(c, mixer_id).await.sources
 }
 
 /// DestroyCloudMixer (operator "e2e"): the final mixer info.
