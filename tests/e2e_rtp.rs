@@ -32,8 +32,9 @@ const DURATION_TOLERANCE_MS: u64 = 1000;
 /// Durations vs the time the mixer recorded, Running to Stopping by its own events (not
 /// the test's clock, which also counts the Create and Destroy round trips): one output
 /// picture (67 ms), one AAC frame (21 ms: the file lasts as long as its longer track) and
-/// the events' ms stamps.
-const RECORDED_TOLERANCE_MS: u64 = 100;
+/// 30 ms for the Running event following the mixer's time 0 (its threads' start; 16 ms
+/// seen under load, tests/e2e_sync.rs) and the events' ms stamps.
+const RECORDED_TOLERANCE_MS: u64 = 120;
 /// OutputInfoChanged comes at least once a second while running; 8 s minus slack.
 const MIN_RUNNING_OUTPUT_EVENTS: usize = 6;
 
