@@ -4,7 +4,8 @@
 # rtp_forward), GStreamer with webrtcbin/libnice, and iproute2 for the private network
 # namespace the ICE tests run in (Janus and libnice ignore loopback interfaces).
 # Idempotent: apt is not touched when every package is installed. Needs root (or sudo);
-# without it, prints what is missing and exits 0 — the tests then skip with a message.
+# without it, prints what is missing and exits 0 — the tests then skip with a message, or
+# fail when the CI environment variable is set (as .ci/run sets it).
 set -euo pipefail
 
 PACKAGES=(

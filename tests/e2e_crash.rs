@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cloudmixer::proto::{
     mixer_event::Event, MixerEvent, MixerState, OutputStatus, VideoCodec, WatchEventsRequest,
@@ -24,8 +24,12 @@ use common::{rpc, spec};
 /// no pictures. Measured: 0.45 s lost of 6.0 s (was 2.0 s with x264's B-frames and
 /// lookahead and 1 s fragments).
 const MAX_LOSS_S: f64 = 1.0;
-/// Slack for process start-up and the probe's rounding, seconds.
-const SLACK_S: f64 = 0.3;
+/// Slack of a file's duration against the time the mixer recorded, by its own clock
+/// (Running event to Stopping event, or to the kill): one output picture (67 ms), one
+/// AAC frame (21 ms: ffprobe's duration is the longer track's) and 30 ms for the Running
+/// event following the mixer's time 0 (its threads' start) and the events' ms stamps.
+/// (Was 0.3 s and 0.5 s while the test measured with its own clock from after Create.)
+const SLACK_S: f64 = 0.12;
 
 /// Collects events in a task until none came for `idle` (or the stream ends).
 fn collect_until_idle(
@@ -61,8 +65,7 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
         vec![spec::region("A", 0, 0, 1280, 720)],
         "crash/k9.mp4",
     );
-    let created = rpc::create(&mut c, req).await;
-    let t0 = Instant::now();
+    let (created, clock) = rpc::create_clocked(&mut c, req).await;
     let p = &created.source_ports[0];
     let _a = SenderSpec::solid(
         "red",
@@ -72,9 +75,11 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
         p.audio_rtp_port as u16,
     )
     .start();
+    // Paces the recording: 6 s of media before the crash.
     tokio::time::sleep(Duration::from_secs(6)).await;
     d.signal("KILL");
-    let recorded = t0.elapsed().as_secs_f64();
+    // Read after `kill` returned: the mixer's time at the kill, or a few ms more.
+    let recorded = clock.now_s();
     assert!(
         d.wait_exit(Duration::from_secs(5)).is_some(),
         "daemon still alive"
@@ -125,7 +130,6 @@ async fn sigterm_finalizes_three_mixers() {
         .into_inner();
     let collector = collect_until_idle(watch, Duration::from_secs(30));
     let ids = ["term-1", "term-2", "term-3"];
-    let mut started = Vec::new();
     for id in ids {
         let mut req = spec::create_request(
             id,
@@ -136,18 +140,17 @@ async fn sigterm_finalizes_three_mixers() {
         // Nobody sends: the files hold the background, green here.
         req.video_file_cfg.as_mut().unwrap().background_color = "#00FF00".into();
         c.create_cloud_mixer(req).await.expect("Create");
-        started.push(Instant::now());
     }
+    // Paces the recording: about 3 s in each file before the signal.
     tokio::time::sleep(Duration::from_secs(3)).await;
     d.signal("TERM");
-    let stopped = Instant::now();
     let status = d
         .wait_exit(Duration::from_secs(20))
         .expect("daemon exits after SIGTERM");
     assert!(status.success(), "exit status {status:?}");
 
     let evs = collector.await.unwrap();
-    for (id, t) in ids.iter().zip(&started) {
+    for id in ids {
         let mine: Vec<String> = evs
             .iter()
             .filter_map(|e| match &e.event {
@@ -168,9 +171,20 @@ async fn sigterm_finalizes_three_mixers() {
         );
         let file = d.recordings().join(format!("term/{id}.mp4"));
         let pr = probe(&file);
-        let recorded = stopped.duration_since(*t).as_secs_f64();
+        // The mixer's own Running -> Stopping time.
+        let at = |state: MixerState| {
+            evs.iter()
+                .find_map(|e| match &e.event {
+                    Some(Event::StateChanged(s)) if s.mixer_id == id && s.state == state as i32 => {
+                        Some(e.unix_ms)
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("{id}: no {state:?} event"))
+        };
+        let recorded = (at(MixerState::Stopping) - at(MixerState::Running)) as f64 / 1000.0;
         assert!(
-            (pr.duration_s - recorded).abs() <= 0.5,
+            (pr.duration_s - recorded).abs() <= SLACK_S,
             "{id}: {:.2} s in the file, {recorded:.2} s recorded",
             pr.duration_s
         );
@@ -206,7 +220,7 @@ async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_
         .into_inner();
     let collector = collect_until_idle(watch, Duration::from_secs(8));
     let mut senders = Vec::new();
-    let mut t_healthy = None;
+    let mut healthy_clock = None;
     for id in ["doomed", "healthy"] {
         let req = spec::create_request(
             id,
@@ -214,12 +228,8 @@ async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_
             vec![spec::region("A", 0, 0, 1280, 720)],
             &format!("panic/{id}.mp4"),
         );
-        let created = c
-            .create_cloud_mixer(req)
-            .await
-            .expect("Create")
-            .into_inner();
-        t_healthy = Some(Instant::now());
+        let (created, clock) = rpc::create_clocked(&mut c, req).await;
+        healthy_clock = Some(clock); // the last one: "healthy"
         let p = &created.source_ports[0];
         senders.push(
             SenderSpec::solid(
@@ -232,16 +242,28 @@ async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_
             .start(),
         );
     }
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Until the doomed mixer has panicked (at 3 s of its time) and the healthy one has
+    // recorded 2 s past that: polled, bounded.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let doomed = rpc::info(&mut c, "doomed").await;
+        let healthy_ms = rpc::info(&mut c, "healthy")
+            .await
+            .output
+            .map_or(0, |o| o.duration_ms);
+        if doomed.state == MixerState::Error as i32 && healthy_ms >= 5_000 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "20 s after Create: doomed {:?}, healthy recorded {healthy_ms} ms",
+            MixerState::try_from(doomed.state)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The doomed mixer: Error with the panic's message, its file complete up to it.
-    let doomed = c
-        .get_cloud_mixer(cloudmixer::proto::GetCloudMixerRequest {
-            mixer_id: "doomed".into(),
-        })
-        .await
-        .expect("Get doomed")
-        .into_inner();
+    let doomed = rpc::info(&mut c, "doomed").await;
     assert_eq!(doomed.state, MixerState::Error as i32, "{doomed:?}");
     assert!(
         doomed.error_message.contains("panicked"),
@@ -292,12 +314,12 @@ async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_
         .into_inner()
         .info
         .expect("info");
-    let ran = t_healthy.unwrap().elapsed().as_secs_f64();
+    let ran = healthy_clock.expect("created").recorded_s().await;
     let out = healthy.output.expect("output");
     assert_eq!(healthy.state, MixerState::Stopped as i32);
     assert_eq!(out.status, OutputStatus::Finalized as i32);
     assert!(
-        (out.duration_ms as f64 / 1000.0 - ran).abs() <= 0.5,
+        (out.duration_ms as f64 / 1000.0 - ran).abs() <= SLACK_S,
         "healthy recorded {} ms of {ran:.2} s",
         out.duration_ms
     );

@@ -295,7 +295,7 @@ async fn garbage_packets_are_dropped_and_the_recording_goes_on() {
                 .unwrap();
             sock.send_to(&garbage(&mut rng, 111, assrc, i), ("127.0.0.1", aport))
                 .unwrap();
-            std::thread::sleep(Duration::from_millis(30));
+            std::thread::sleep(Duration::from_millis(30)); // paces the garbage over 3 s
         }
         200u64
     })
@@ -323,6 +323,7 @@ async fn garbage_packets_are_dropped_and_the_recording_goes_on() {
     );
     assert_eq!((s.width, s.height), (640, 360));
 
+    // Paces the recording: 6 s of it (the checks below look at 1.5-5 s).
     tokio::time::sleep(Duration::from_secs(6).saturating_sub(t0.elapsed())).await;
     destroy(&mut c, "garbage").await.unwrap();
     let file = d.recordings().join("errors/garbage.mp4");

@@ -4,9 +4,10 @@
 //! exactly while the publisher is away: until its first picture, from its last picture
 //! + the stale timeout, and again until the rejoined picture.
 //!
-//! Times are output-file times, which equal wall time since Create (the output
-//! timeline starts at Running, which Create returns in); the wall times of join, leave
-//! and rejoin are taken by the test as it starts and kills ffmpeg.
+//! Times are output-file times, which are the mixer's own time since it entered Running
+//! (its Running event's unix ms); the times of join, leave and rejoin are read on that
+//! clock (`rpc::MixerClock`) as the test starts and kills ffmpeg. The schedule itself
+//! (join at 5 s...) is paced by the test's clock: it only has to be roughly right.
 
 mod common;
 
@@ -47,7 +48,7 @@ async fn placeholder_exactly_while_the_publisher_is_away() {
     let cfg = req.video_file_cfg.as_mut().expect("cfg");
     (cfg.v_width, cfg.v_height) = (640, 360);
     req.stale_timeout_ms = STALE_MS;
-    let created = rpc::create(&mut c, req).await;
+    let (created, clock) = rpc::create_clocked(&mut c, req).await;
     let t0 = Instant::now();
     let p = &created.source_ports[0];
     let spec_for = |ssrc_tone: u32| {
@@ -62,13 +63,13 @@ async fn placeholder_exactly_while_the_publisher_is_away() {
     let at = |s: f64| tokio::time::Instant::from_std(t0 + Duration::from_secs_f64(s));
 
     tokio::time::sleep_until(at(5.0)).await;
-    let join_s = t0.elapsed().as_secs_f64();
+    let join_s = clock.now_s();
     let sender = spec_for(440).start();
     tokio::time::sleep_until(at(10.0)).await;
-    let leave_s = t0.elapsed().as_secs_f64();
+    let leave_s = clock.now_s();
     drop(sender); // SIGKILL: no RTCP BYE, the mixer only sees silence.
     tokio::time::sleep_until(at(15.0)).await;
-    let rejoin_s = t0.elapsed().as_secs_f64();
+    let rejoin_s = clock.now_s();
     let sender = spec_for(880).start(); // another SSRC: a restarted publisher
     tokio::time::sleep_until(at(19.0)).await;
     rpc::destroy(&mut c, "joins").await;

@@ -81,8 +81,26 @@ async fn a_sender_answering_pli_recovers_each_tile_within_a_second_of_a_loss() {
     .await
     .expect("join");
     assert!(ended.is_some_and(|s| s.success()), "publisher: {ended:?}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let stats = rpc::sources(&mut c, "pli").await.remove(0);
+    // The mixer is done with the stream when its counters stop moving: the same over
+    // 300 ms (the jitter buffer's wait and the decoder are well within that).
+    let mut stats = rpc::sources(&mut c, "pli").await.remove(0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = rpc::sources(&mut c, "pli").await.remove(0);
+        let key = |s: &cloudmixer::proto::SourceStats| {
+            (s.video_packets, s.packets_lost, s.video_frames_decoded)
+        };
+        let settled = key(&now) == key(&stats);
+        stats = now;
+        if settled {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the mixer's counters still move 10 s after the publisher ended: {stats:?}"
+        );
+    }
     rpc::destroy(&mut c, "pli").await;
 
     let log = relay.counts.log.lock().unwrap().clone();
@@ -160,10 +178,24 @@ async fn a_sender_answering_pli_recovers_each_tile_within_a_second_of_a_loss() {
         "frozen up to {:?}",
         sorted.last()
     );
-    // The mixer decoded exactly what a receiver can show (if it lost only what the relay
-    // dropped: late packets would make the model inexact).
+    // The mixer decoded exactly what a receiver can show. Compared in every run: the
+    // loss counts differ harmlessly when the relay dropped the stream's first or last
+    // packets (the mixer counts only gaps between packets it received, and the model
+    // shows none of those frames either); a packet the mixer lost on top of the relay's
+    // drops (late past the jitter buffer's wait) breaks a frame the model shows, and the
+    // message says so.
     assert!(stats.packets_lost <= dropped + 10, "{stats:?}");
-    if stats.packets_lost == dropped {
-        assert_eq!(stats.video_frames_decoded, showable, "{stats:?}");
-    }
+    assert_eq!(
+        stats.video_frames_decoded,
+        showable,
+        "frames decoded (left) vs showable by the relay's log (right); the mixer lost {} \
+         packets, the relay dropped {dropped}{}; {stats:?}",
+        stats.packets_lost,
+        if stats.packets_lost > dropped {
+            ": it lost packets the relay forwarded (too late, or dropped by itself), \
+             which the model does not include"
+        } else {
+            ""
+        }
+    );
 }

@@ -59,9 +59,12 @@ fn median(v: &[f64]) -> f64 {
     s.get(s.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// File durations against each other and the wall time recorded: one output frame
-/// (20 ms), plus [`WALL_SLACK_S`] between the test's clock and the mixer's (the Create and
-/// Destroy round trips).
+/// File durations against each other and the time recorded (the mixer's Running to
+/// Stopping events): one output frame (20 ms), plus [`WALL_SLACK_S`]: the events' ms
+/// stamps, and the Running event following the mixer's time 0 (the epoch is taken before
+/// its source and tick threads start; video exceeded Running -> Stopping by 36 ms, i.e.
+/// 16 ms past one frame, on a 2-core host under a parallel build). The same 30 ms as when
+/// the test timed the recording with its own clock, now for that reason only.
 const FRAME_S: f64 = 0.020;
 const WALL_SLACK_S: f64 = 0.030;
 
@@ -170,7 +173,8 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
     // a keyframe or following a shown frame) and so which seconds' flashes must appear:
     // a tile is live again at the first intact keyframe after a loss (ffmpeg ignores our
     // PLIs, so that is its next periodic or scene-cut keyframe) and shows nothing broken
-    // meanwhile. The model is exact only if the mixer lost just what the relay dropped.
+    // meanwhile. The model assumes the mixer lost just what the relay dropped; it is
+    // compared in every run (see below).
     let logs: Vec<Vec<common::lossy_relay::Logged>> = relays
         .lock()
         .unwrap()
@@ -203,15 +207,25 @@ async fn sixty_seconds_through_five_percent_loss_and_fifty_ms_of_jitter() {
             "participant {i}: the mixer lost {} packets, the relay dropped {relay_dropped}",
             r.packets_lost[i]
         );
-        if r.packets_lost[i] == relay_dropped {
-            assert_eq!(got, want, "participant {i}: flashes shown vs showable");
+        // Compared in every run, whatever the two loss counts say. They differ without
+        // changing what the mixer can show when the relay dropped a stream's first or
+        // last packets (the mixer counts only gaps between packets it received; the model
+        // shows nothing of those frames either). They differ in a way that does change
+        // it when the mixer lost packets the relay forwarded (late past the jitter
+        // buffer's wait, or a full queue): then a flash the model shows is missing, and
+        // the message says so.
+        let why = if r.packets_lost[i] > relay_dropped {
+            "the mixer lost more than the relay dropped: packets it received too late \
+             or dropped itself, which the model does not include"
         } else {
-            eprintln!(
-                "participant {i}: mixer lost {} packets, relay dropped {relay_dropped}: \
-                 the model is not exact, liveness not compared",
-                r.packets_lost[i]
-            );
-        }
+            "the mixer lost no more than the relay dropped"
+        };
+        assert_eq!(
+            got, want,
+            "participant {i}: flash seconds shown (left) vs showable by the relay's log \
+             (right); the mixer lost {} packets, the relay dropped {relay_dropped}: {why}",
+            r.packets_lost[i]
+        );
     }
 }
 

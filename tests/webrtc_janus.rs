@@ -12,9 +12,10 @@
 //!
 //! Janus (and libnice, in Janus and in webrtcbin) ignore loopback interfaces, so each run
 //! re-executes this test binary inside a private network namespace (`unshare --net`) with
-//! a veth carrying 127.0.0.2, as root. Skips with a message when not root or when
-//! janus/chromium/unshare/GStreamer's webrtcbin are missing
-//! (scripts/install-webrtc-test-deps.sh installs them).
+//! a veth carrying 127.0.0.2, as root. When not root or when janus/chromium/unshare/
+//! GStreamer's webrtcbin are missing (scripts/install-webrtc-test-deps.sh installs them):
+//! fails under CI (the `CI` environment variable set), else skips with a SKIP line on
+//! stderr.
 
 mod common;
 mod rtc;
@@ -44,21 +45,14 @@ const NETNS_SETUP: &str = "ip link set lo up && ip link add cmxa type veth peer 
 
 /// Runs the ignored test `inner` of this binary in a private network namespace.
 fn in_netns(inner: &str) {
+    let mut missing = rtc::missing_programs(&["janus", "chromium", "unshare", "ip"]);
     if !rtc::is_root() {
-        eprintln!("SKIP: {inner} needs root (a private network namespace for Janus)");
-        return;
-    }
-    for p in ["janus", "chromium", "unshare", "ip"] {
-        if !rtc::have(p) {
-            eprintln!("SKIP: {p} not installed (run scripts/install-webrtc-test-deps.sh)");
-            return;
-        }
+        missing.insert(0, "not root (a private network namespace for Janus)".into());
     }
     if !GstPublisher::available() {
-        eprintln!(
-            "SKIP: GStreamer webrtcbin for /usr/bin/python3 not installed \
-             (run scripts/install-webrtc-test-deps.sh)"
-        );
+        missing.push("GStreamer webrtcbin for /usr/bin/python3 not installed".into());
+    }
+    if !rtc::can_run(inner, &missing) {
         return;
     }
     let exe = std::env::current_exe().expect("test binary path");
@@ -343,7 +337,8 @@ async fn janus_forward_with_rtcp(codec: VideoCodec) {
         g.output(),
         j.log()
     );
-    // The publishers' first keyframes are long gone when forwarding starts.
+    // The publishers' first keyframes are long gone when forwarding starts (the test's
+    // premise, not a wait for a condition).
     tokio::time::sleep(Duration::from_secs(3)).await;
     forward("chromium", &port_of("Janus1"), pt, 1000);
     forward("gstreamer", &port_of("Janus2"), pt, 3000);
@@ -376,6 +371,7 @@ async fn janus_forward_with_rtcp(codec: VideoCodec) {
             "{who}: no RTCP from Janus' forwarder: {s:?}"
         );
     }
+    // Paces the recording: the live windows checked after `live`.
     tokio::time::sleep(Duration::from_secs(3)).await;
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {
         mixer_id: id.clone(),

@@ -14,12 +14,12 @@ use cloudmixer::proto::{
     mixer_event::Event, DestroyCloudMixerRequest, SourceConnectionState, SourceTransport,
     VideoCodec, WatchEventsRequest, WhepSource,
 };
-use common::daemon::free_tcp_port;
 
 async fn whep_pull_and_reconnect(codec: VideoCodec) {
     let h264 = codec == VideoCodec::H264;
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_tcp_port()).parse().unwrap();
-    let server = rtc::whep_server::start(addr, h264).await;
+    // Port 0: the server binds a free port; it comes back on that same one below.
+    let server = rtc::whep_server::start("127.0.0.1:0".parse().unwrap(), h264).await;
+    let addr = server.addr;
     let (d, _) = rtc::daemon_with_whip();
     let mut c = d.client().await;
     let id = format!("whep-{}", if h264 { "h264" } else { "vp8" });
@@ -55,7 +55,8 @@ async fn whep_pull_and_reconnect(codec: VideoCodec) {
     assert_eq!(s.connection_state, SourceConnectionState::Connected as i32);
     assert_eq!((s.width, s.height), (640, 360), "{s:?}");
     assert!(s.video_packets > 0 && s.video_bytes > 0 && s.last_packet_unix_ms > 0);
-    // Long enough for `assert_live`'s 1.5 s of windows before the server goes.
+    // Paces the recording: long enough for `assert_live`'s 1.5 s of windows before the
+    // server goes.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     // The server goes away...
@@ -65,6 +66,7 @@ async fn whep_pull_and_reconnect(codec: VideoCodec) {
         s.connection_state == SourceConnectionState::Reconnecting as i32
     })
     .await;
+    // Paces the test: the server stays away a while (the client retries with backoff).
     tokio::time::sleep(Duration::from_secs(3)).await;
     // ... and comes back on the same address.
     let server = rtc::whep_server::start(addr, h264).await;
@@ -81,6 +83,7 @@ async fn whep_pull_and_reconnect(codec: VideoCodec) {
     )
     .await;
     let back = since(Instant::now());
+    // Paces the recording: `assert_live`'s windows after the restart.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let end = since(Instant::now());
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {

@@ -74,7 +74,9 @@ pub const X264_PRESETS: [&str; 10] = [
 /// `serve` flags; each also reads a `CLOUDMIXER_*` environment variable.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// TCP address of the gRPC server (host:port; port 0 picks a free one).
+    /// TCP address of the gRPC server (host:port; port 0 picks a free one). Once bound,
+    /// the daemon prints `listening on HOST:PORT` on stdout (after `whip listening on
+    /// HOST:PORT` when --whip-listen is set), with the ports actually bound.
     #[arg(long, env = "CLOUDMIXER_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
     /// Directory every output path (svr_path_name) is relative to; created if missing.

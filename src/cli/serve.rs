@@ -61,6 +61,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
                 .map_err(|e| Status::unavailable(format!("--whip-listen {addr}: {e}")))?,
         ),
     };
+    let whip_addr = whip.as_ref().map(WhipServer::local_addr);
     let service = CloudMixerService::new(ServiceConfig {
         output: OutputDefaults {
             recordings_root: root.clone(),
@@ -89,6 +90,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         rtp_ports = %format!("{}-{}", a.rtp_ports.0, a.rtp_ports.1),
         "listening on {addr}"
     );
+    report_listening(whip_addr, addr);
 
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let svc = service.clone();
@@ -121,6 +123,20 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
     }
     tracing::info!("bye");
     Ok(())
+}
+
+/// The bound addresses on stdout, one line each, for scripts and tests that pass port 0:
+/// `whip listening on HOST:PORT` (with `--whip-listen`), then `listening on HOST:PORT`
+/// (gRPC; the last line: from then on the daemon accepts connections). Write errors
+/// (stdout closed) are ignored: the log line says the same.
+fn report_listening(whip: Option<std::net::SocketAddr>, grpc: std::net::SocketAddr) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Some(w) = whip {
+        let _ = writeln!(out, "whip listening on {w}");
+    }
+    let _ = writeln!(out, "listening on {grpc}");
+    let _ = out.flush();
 }
 
 /// The gRPC router: CloudMixer (requests up to [`MAX_REQUEST_BYTES`]), health (CloudMixer

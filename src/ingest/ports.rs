@@ -111,9 +111,31 @@ impl PortPool {
 mod tests {
     use super::*;
 
+    /// Four consecutive UDP ports on loopback (the first even) that are free now: found
+    /// from an ephemeral port the OS hands out, so parallel runs do not share a fixed
+    /// range. Released before returning (the pool binds them itself).
+    fn free_four() -> u16 {
+        for _ in 0..200 {
+            let probe = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+            let p = probe.local_addr().unwrap().port() & !1;
+            drop(probe);
+            if p > u16::MAX - 3 {
+                continue;
+            }
+            let held: Result<Vec<UdpSocket>, _> = (p..p + 4)
+                .map(|q| UdpSocket::bind((Ipv4Addr::LOCALHOST, q)))
+                .collect();
+            if held.is_ok() {
+                return p;
+            }
+        }
+        panic!("no four consecutive free UDP ports on loopback");
+    }
+
     #[test]
     fn allocates_even_pairs_and_reuses_after_drop() {
-        let pool = PortPool::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 47_000, 47_003);
+        let first = free_four();
+        let pool = PortPool::new(IpAddr::V4(Ipv4Addr::LOCALHOST), first, first + 3);
         let a = pool.allocate().unwrap();
         assert_eq!(a.rtp_port % 2, 0);
         let b = pool.allocate().unwrap();

@@ -1,8 +1,9 @@
-//! The daemon under test: `cloudmixer serve` on a free gRPC port, a temporary recordings
-//! root and an RTP port range of its own, so that tests can run in parallel.
+//! The daemon under test: `cloudmixer serve --listen 127.0.0.1:0` (it picks its gRPC
+//! port and prints it), a temporary recordings root and an RTP port range of its own, so
+//! that tests can run in parallel.
 
 use std::fs::File;
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,8 +23,10 @@ pub const DEFAULT_RTP_PORTS: u16 = 64;
 /// printed if the test is panicking, so a failure shows what the daemon said.
 pub struct Daemon {
     child: Child,
-    /// gRPC port on 127.0.0.1.
+    /// gRPC port on 127.0.0.1, as the daemon reported it.
     pub port: u16,
+    /// The WHIP listener's address, as the daemon reported it (`--whip-listen` given).
+    pub whip: Option<SocketAddr>,
     /// First and last UDP port the daemon may allocate.
     pub rtp_ports: (u16, u16),
     /// Holds the recordings root and the log; removed on drop.
@@ -51,10 +54,9 @@ impl Daemon {
         let dir = tempfile::tempdir().expect("create a temp dir for the daemon");
         let recordings = dir.path().join("recordings");
         std::fs::create_dir_all(&recordings).expect("create recordings root");
-        let port = free_tcp_port();
         let (first, last) = free_udp_range(n_ports);
         let log = File::create(dir.path().join("daemon.log")).expect("create daemon log");
-        let child = serve_command(port, &recordings, first, last)
+        let child = serve_command(&recordings, first, last)
             .args(extra)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -64,7 +66,8 @@ impl Daemon {
             .expect("start the cloudmixer binary");
         let mut d = Daemon {
             child,
-            port,
+            port: 0,
+            whip: None,
             rtp_ports: (first, last),
             dir,
         };
@@ -72,20 +75,30 @@ impl Daemon {
         d
     }
 
+    /// Waits for the daemon's `listening on HOST:PORT` line (stdout, which goes to the
+    /// log) and takes its ports from it and from `whip listening on HOST:PORT`.
     fn wait_listening(&mut self) {
-        let port = self.port;
+        let log_path = self.dir.path().join("daemon.log");
         let child = &mut self.child;
         let ok = wait_for(LISTEN_TIMEOUT, Duration::from_millis(50), || {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Some(found) = reported_addrs(&log) {
+                return Some(Ok(found));
+            }
             if let Ok(Some(status)) = child.try_wait() {
                 return Some(Err(status));
             }
-            TcpStream::connect(("127.0.0.1", port)).ok().map(|_| Ok(()))
+            None
         });
         match ok {
-            Some(Ok(())) => {}
+            Some(Ok((grpc, whip))) => {
+                assert!(grpc.ip().is_loopback(), "gRPC bound on {grpc}");
+                self.port = grpc.port();
+                self.whip = whip;
+            }
             Some(Err(status)) => panic!("daemon exited early ({status}):\n{}", self.log()),
             None => panic!(
-                "daemon not listening after {LISTEN_TIMEOUT:?}:\n{}",
+                "daemon did not report its address within {LISTEN_TIMEOUT:?}:\n{}",
                 self.log()
             ),
         }
@@ -158,12 +171,29 @@ impl Drop for Daemon {
     }
 }
 
+/// From the daemon's output so far: the gRPC address of its `listening on HOST:PORT`
+/// line and the WHIP address of `whip listening on HOST:PORT`, once the former is there.
+/// Only whole lines count (the file may end in the middle of one being written).
+fn reported_addrs(log: &str) -> Option<(SocketAddr, Option<SocketAddr>)> {
+    let whole = &log[..log.rfind('\n')? + 1];
+    let addr = |prefix: &str| {
+        whole.lines().find_map(|l| {
+            let a = l.strip_prefix(prefix)?.trim();
+            Some(
+                a.parse::<SocketAddr>()
+                    .unwrap_or_else(|e| panic!("daemon reported {l:?}: {e}")),
+            )
+        })
+    };
+    Some((addr("listening on ")?, addr("whip listening on ")))
+}
+
 /// The `serve` command line. The one place that knows the daemon's flags.
-fn serve_command(port: u16, recordings: &Path, first: u16, last: u16) -> Command {
+fn serve_command(recordings: &Path, first: u16, last: u16) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cloudmixer"));
     c.arg("serve")
         .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
+        .arg("127.0.0.1:0")
         .arg("--recordings-dir")
         .arg(recordings)
         .arg("--rtp-ports")
@@ -171,14 +201,6 @@ fn serve_command(port: u16, recordings: &Path, first: u16, last: u16) -> Command
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1");
     c
-}
-
-/// A TCP port that was free a moment ago (bound to :0 and released).
-pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral TCP port")
-        .port()
 }
 
 /// Next candidate block; starts at a pid-dependent offset so concurrent test binaries

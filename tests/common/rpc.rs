@@ -3,8 +3,9 @@
 
 use cloudmixer::proto::cloud_mixer_client::CloudMixerClient;
 use cloudmixer::proto::{
-    CreateCloudMixerRequest, CreateCloudMixerResponse, DestroyCloudMixerRequest,
-    GetCloudMixerRequest, MixerInfo, SourceStats,
+    mixer_event::Event, CreateCloudMixerRequest, CreateCloudMixerResponse,
+    DestroyCloudMixerRequest, GetCloudMixerRequest, MixerEvent, MixerInfo, MixerState, SourceStats,
+    WatchEventsRequest,
 };
 use tonic::transport::Channel;
 
@@ -19,15 +20,19 @@ pub async fn create(c: &mut Client, req: CreateCloudMixerRequest) -> CreateCloud
         .into_inner()
 }
 
-/// GetCloudMixer: the mixer's per-source statistics, in source order.
-pub async fn sources(c: &mut Client, mixer_id: &str) -> Vec<SourceStats> {
+/// GetCloudMixer: the mixer's info.
+pub async fn info(c: &mut Client, mixer_id: &str) -> MixerInfo {
     c.get_cloud_mixer(GetCloudMixerRequest {
         mixer_id: mixer_id.into(),
     })
     .await
     .expect("Get")
     .into_inner()
-    .sources
+}
+
+/// GetCloudMixer: the mixer's per-source statistics, in source order.
+pub async fn sources(c: &mut Client, mixer_id: &str) -> Vec<SourceStats> {
+    info(c, mixer_id).await.sources
 }
 
 /// DestroyCloudMixer (operator "e2e"): the final mixer info.
@@ -41,4 +46,88 @@ pub async fn destroy(c: &mut Client, mixer_id: &str) -> MixerInfo {
     .into_inner()
     .info
     .expect("Destroy returns the mixer's info")
+}
+
+/// A mixer's own clock, read from its event stream (opened before its Create): the unix
+/// ms of its `Running` event is its time 0, which is also time 0 of its output file.
+/// Tests measure media times against it instead of their own clock, whose start (after
+/// Create returned) and stop (before Destroy was sent) are off by the calls' round trips.
+/// The daemon stamps events with the system clock, as [`MixerClock::now_s`] reads it.
+pub struct MixerClock {
+    mixer_id: String,
+    pub running_unix_ms: i64,
+    events: tonic::Streaming<MixerEvent>,
+}
+
+/// The system clock, Unix ms (what the daemon stamps its events with).
+pub fn unix_ms_now() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("system clock after 1970");
+    i64::try_from(d.as_millis()).expect("ms fit i64")
+}
+
+/// CreateCloudMixer with the mixer's event stream opened first: the response and the
+/// mixer's clock (its Running event seen).
+pub async fn create_clocked(
+    c: &mut Client,
+    req: CreateCloudMixerRequest,
+) -> (CreateCloudMixerResponse, MixerClock) {
+    let mixer_id = req.mixer_id.clone();
+    let events = c
+        .watch_events(WatchEventsRequest {
+            mixer_id: mixer_id.clone(),
+        })
+        .await
+        .expect("WatchEvents")
+        .into_inner();
+    let created = create(c, req).await;
+    let mut clock = MixerClock {
+        mixer_id,
+        running_unix_ms: 0,
+        events,
+    };
+    clock.running_unix_ms = clock.state_unix_ms(MixerState::Running).await;
+    (created, clock)
+}
+
+impl MixerClock {
+    /// The mixer's time now, s since it entered Running: the output time of media that
+    /// arrives now.
+    pub fn now_s(&self) -> f64 {
+        (unix_ms_now() - self.running_unix_ms) as f64 / 1000.0
+    }
+
+    /// Waits (at most 20 s) for the mixer's next StateChanged to `state`, skipping other
+    /// events; its unix ms. Panics on Error or when the stream ends or the time is up.
+    pub async fn state_unix_ms(&mut self, state: MixerState) -> i64 {
+        let limit = std::time::Duration::from_secs(20);
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let ev = match tokio::time::timeout_at(deadline, self.events.message()).await {
+                Ok(Ok(Some(ev))) => ev,
+                Ok(Ok(None)) => panic!("{}: events ended before {state:?}", self.mixer_id),
+                Ok(Err(e)) => panic!("{}: event stream: {e}", self.mixer_id),
+                Err(_) => panic!("{}: no {state:?} within {limit:?}", self.mixer_id),
+            };
+            if let Some(Event::StateChanged(s)) = &ev.event {
+                if s.state == state as i32 {
+                    return ev.unix_ms;
+                }
+                assert_ne!(
+                    s.state,
+                    MixerState::Error as i32,
+                    "{}: Error while waiting for {state:?}: {s:?}",
+                    self.mixer_id
+                );
+            }
+        }
+    }
+
+    /// Seconds of the mixer's time from Running to its Stopping event (when Destroy
+    /// reached it): what the file should hold. Call after Destroy.
+    pub async fn recorded_s(&mut self) -> f64 {
+        let stopping = self.state_unix_ms(MixerState::Stopping).await;
+        (stopping - self.running_unix_ms) as f64 / 1000.0
+    }
 }

@@ -134,14 +134,10 @@ pub struct PatternProcess {
 impl PatternProcess {
     /// Waits for ffmpeg to end by itself (its `-t`), at most `limit`.
     pub fn wait(&mut self, limit: Duration) -> bool {
-        let end = std::time::Instant::now() + limit;
-        while std::time::Instant::now() < end {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+        super::wait_for(limit, Duration::from_millis(50), || {
+            self.child.try_wait().ok().flatten()
+        })
+        .is_some()
     }
 }
 

@@ -1,11 +1,12 @@
 //! Runs the sync pattern ([`super::sync_pattern`]) through a real daemon and measures the
 //! output: per participant the flash−beep offset (lip sync), between participants the
 //! onset differences minus their phase difference (cross-participant sync), and the
-//! file's audio and video durations against the wall time recorded.
+//! file's audio and video durations against the time recorded (the mixer's own Running
+//! to Stopping, from its events).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cloudmixer::proto::{MixerState, OutputStatus, VideoCodec};
 
@@ -43,7 +44,7 @@ pub struct SyncReport {
     /// Onset times of the flashes found per participant, s of the output.
     pub flash_times: [Vec<f64>; 2],
     pub beeps: [usize; 2],
-    /// ffprobe durations, s, and the wall time between Create and Destroy.
+    /// ffprobe durations, s, and the mixer's time from Running to Stopping (its events).
     pub video_s: f64,
     pub audio_s: f64,
     pub recorded_s: f64,
@@ -134,8 +135,7 @@ pub async fn run(
     );
     let cfg = req.video_file_cfg.as_mut().expect("cfg");
     (cfg.v_width, cfg.v_height, cfg.v_fps) = (CANVAS.0, CANVAS.1, PATTERN_FPS);
-    let created = rpc::create(&mut c, req).await;
-    let t0 = Instant::now();
+    let (created, mut clock) = rpc::create_clocked(&mut c, req).await;
     let participants = created
         .source_ports
         .iter()
@@ -166,10 +166,13 @@ pub async fn run(
     .await
     .expect("join");
     assert!(ended, "the pattern sender did not end");
+    // The recording's planned end, after the sender's last packet (the length of the
+    // file's tail, not a wait for a condition).
     tokio::time::sleep(tail).await;
     let stats = rpc::sources(&mut c, id).await;
-    let recorded_s = t0.elapsed().as_secs_f64();
     let info = rpc::destroy(&mut c, id).await;
+    // The mixer's own Running -> Stopping time, not the test's clock.
+    let recorded_s = clock.recorded_s().await;
     assert_eq!(info.state, MixerState::Stopped as i32);
     assert_eq!(
         info.output.map(|o| o.status),

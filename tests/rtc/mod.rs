@@ -18,7 +18,7 @@ use cloudmixer::proto::{
 };
 use tonic::transport::Channel;
 
-use crate::common::daemon::{free_tcp_port, Daemon};
+use crate::common::daemon::Daemon;
 use crate::common::media::{self, Frame};
 
 /// Output size and rate of the WebRTC tests' mixers.
@@ -28,19 +28,54 @@ pub const FPS: u32 = 15;
 /// The canvas colour: the placeholder of a source with no live picture.
 pub const PLACEHOLDER: [u8; 3] = [0, 0, 255];
 
-/// A daemon with a WHIP listener on a free port and loopback ICE candidates; returns it
-/// and the WHIP address.
+/// A daemon with a WHIP listener on a port it picks (`--whip-listen 127.0.0.1:0`) and
+/// loopback ICE candidates; returns it and the WHIP address it reported.
 pub fn daemon_with_whip() -> (Daemon, String) {
-    let whip = format!("127.0.0.1:{}", free_tcp_port());
     let d = Daemon::start_with_args(
         8,
         &[
             "--whip-listen".into(),
-            whip.clone(),
+            "127.0.0.1:0".into(),
             "--webrtc-loopback".into(),
         ],
     );
+    let whip = d
+        .whip
+        .expect("the daemon reports its WHIP address")
+        .to_string();
     (d, whip)
+}
+
+/// Whether a WebRTC test can run here, given what it needs and `missing` says is absent
+/// (e.g. "chromium not installed"). Nothing missing: true. Something missing: with the
+/// environment variable `CI` set (non-empty), panics, because CI installs every tool
+/// (scripts/test.sh runs scripts/install-webrtc-test-deps.sh) and a test that did not
+/// run must not count as passed there; elsewhere prints `SKIP: <test>: ...` to stderr and
+/// returns false (the test then returns early: cargo still counts it as passed).
+pub fn can_run(test: &str, missing: &[String]) -> bool {
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!(
+        "{test}: {} (scripts/install-webrtc-test-deps.sh, as root, installs the tools)",
+        missing.join("; ")
+    );
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    assert!(
+        !ci,
+        "CI is set, so this test must run, but it cannot: {why}"
+    );
+    eprintln!("SKIP: {why}");
+    false
+}
+
+/// "`prog` not installed" for each of `progs` not on PATH.
+pub fn missing_programs(progs: &[&str]) -> Vec<String> {
+    progs
+        .iter()
+        .filter(|p| !have(p))
+        .map(|p| format!("{p} not installed"))
+        .collect()
 }
 
 /// A source with `codec` (payload type ignored by WebRTC) and Opus.
