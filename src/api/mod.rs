@@ -9,6 +9,7 @@
 // validators return it directly so that every error already carries its gRPC code.
 #![allow(clippy::result_large_err)]
 
+pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod registry;

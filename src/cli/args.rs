@@ -117,6 +117,14 @@ pub struct ServeArgs {
     /// WebRTC peers on the same host.
     #[arg(long, env = "CLOUDMIXER_WEBRTC_LOOPBACK")]
     pub webrtc_loopback: bool,
+    /// File of control API tokens, one per line (# comments; 16..=512 visible ASCII
+    /// characters each, e.g. from `openssl rand -hex 32`). Every CloudMixer and reflection
+    /// call must then send `authorization: Bearer <token>` (the CLI: CLOUDMIXER_TOKEN);
+    /// gRPC health stays open. More tokens: CLOUDMIXER_AUTH_TOKENS (comma-separated, env
+    /// only, so they do not show in the process list). Without any token the daemon
+    /// accepts every caller, and refuses to start unless --listen is a loopback address.
+    #[arg(long, env = "CLOUDMIXER_AUTH_TOKENS_FILE", value_name = "FILE")]
+    pub auth_tokens_file: Option<PathBuf>,
 }
 
 /// Flags shared by the client subcommands.
@@ -132,6 +140,10 @@ pub struct ClientArgs {
     /// Print the response as JSON (proto3 field names in lowerCamelCase, enums by name).
     #[arg(long)]
     pub json: bool,
+    /// Control API token sent as `authorization: Bearer <token>` (needed when the daemon
+    /// has --auth-tokens-file). Environment only, so it does not show in the process list.
+    #[arg(skip = std::env::var("CLOUDMIXER_TOKEN").ok())]
+    pub token: Option<String>,
 }
 
 /// How a layout is given on the command line.

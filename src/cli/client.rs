@@ -1,14 +1,16 @@
 //! Client subcommands: one gRPC call each, printed as text or `--json`.
 
 use tonic::codegen::http::Uri;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Status};
 
+use crate::api::auth::ClientAuth;
 use crate::cli::args::{ClientArgs, CreateArgs, DestroyArgs, EventsArgs, GetArgs, UpdateArgs};
 use crate::cli::{json, layout_arg, output};
 use crate::proto::{self, cloud_mixer_client::CloudMixerClient};
 
-type Client = CloudMixerClient<Channel>;
+type Client = CloudMixerClient<InterceptedService<Channel, ClientAuth>>;
 
 /// `error` and the errors that caused it, joined by ": ".
 pub fn error_chain(error: &dyn std::error::Error) -> String {
@@ -22,8 +24,10 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     s
 }
 
-/// Connects to `--server`. Errors: INVALID_ARGUMENT (bad URL), UNAVAILABLE.
+/// Connects to `--server`, sending CLOUDMIXER_TOKEN (if set) with every call.
+/// Errors: INVALID_ARGUMENT (bad URL or token), UNAVAILABLE.
 async fn connect(a: &ClientArgs) -> Result<Client, Status> {
+    let auth = ClientAuth::new(a.token.as_deref())?;
     let ep = Endpoint::from_shared(a.server.clone())
         .map_err(|e| Status::invalid_argument(format!("--server {:?}: {e}", a.server)))?;
     let ch = ep.connect().await.map_err(|e| {
@@ -33,7 +37,7 @@ async fn connect(a: &ClientArgs) -> Result<Client, Status> {
             error_chain(&e)
         ))
     })?;
-    Ok(CloudMixerClient::new(ch))
+    Ok(CloudMixerClient::with_interceptor(ch, auth))
 }
 
 /// Host of `--server`: printed for RTP ports when the daemon binds every interface.

@@ -1,5 +1,7 @@
 //! `serve`: the daemon. gRPC CloudMixer + server reflection (v1 and v1alpha) + health,
-//! graceful shutdown on SIGINT/SIGTERM.
+//! graceful shutdown on SIGINT/SIGTERM. With API tokens configured, CloudMixer and
+//! reflection calls need `authorization: Bearer <token>` ([`crate::api::auth`]); a
+//! non-loopback `--listen` without tokens refuses to start.
 //!
 //! Shutdown order: refuse new mixers, stop every mixer (each finalizes its file, at most
 //! `--shutdown-timeout-secs`), end the event streams, let tonic finish in-flight calls
@@ -9,12 +11,14 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::{Router, TcpIncoming};
 use tonic::transport::Server;
 use tonic::Status;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
+use crate::api::auth::{self, ServerAuth, TokenSet};
 use crate::api::config::{OutputDefaults, ServiceConfig, MAX_REQUEST_BYTES};
 use crate::api::CloudMixerService;
 use crate::cli::args::{LogFormat, ServeArgs};
@@ -53,6 +57,18 @@ pub async fn run(a: ServeArgs) -> Result<(), Status> {
 }
 
 async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Status> {
+    let env_tokens = std::env::var("CLOUDMIXER_AUTH_TOKENS").ok();
+    let tokens = TokenSet::load(a.auth_tokens_file.as_deref(), env_tokens.as_deref())
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+    auth::require_for_listen(a.listen, &tokens).map_err(Status::failed_precondition)?;
+    if tokens.is_empty() {
+        tracing::warn!(
+            "no API tokens: the control API accepts every caller on {}",
+            a.listen
+        );
+    } else {
+        tracing::info!(tokens = tokens.len(), "control API requires a bearer token");
+    }
     let whip = match a.whip_listen {
         None => None,
         Some(addr) => Some(
@@ -76,7 +92,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             include_loopback: a.webrtc_loopback,
         },
     });
-    let (router, mut health) = services(service.clone()).await?;
+    let (router, mut health) = services(service.clone(), tokens).await?;
 
     let listener = TcpListener::bind(a.listen)
         .await
@@ -142,7 +158,13 @@ fn report_listening(whip: Option<std::net::SocketAddr>, grpc: std::net::SocketAd
 /// The gRPC router: CloudMixer (requests up to [`MAX_REQUEST_BYTES`]), health (CloudMixer
 /// and "" SERVING) and reflection v1 + v1alpha over the CloudMixer and health descriptors. Returns the health reporter
 /// so that shutdown can report NOT_SERVING.
-pub async fn services(service: CloudMixerService) -> Result<(Router, HealthReporter), Status> {
+///
+/// `tokens`: the API tokens every CloudMixer and reflection call must carry ([`auth`];
+/// empty: none needed). Health stays open.
+pub async fn services(
+    service: CloudMixerService,
+    tokens: TokenSet,
+) -> Result<(Router, HealthReporter), Status> {
     let reflection_err =
         |e: tonic_reflection::server::Error| Status::internal(format!("reflection: {e}"));
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -160,11 +182,13 @@ pub async fn services(service: CloudMixerService) -> Result<(Router, HealthRepor
         .set_serving::<CloudMixerServer<CloudMixerService>>()
         .await;
     health.set_service_status("", ServingStatus::Serving).await;
+    let auth = ServerAuth(tokens);
+    let mixer = CloudMixerServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES);
     let router = Server::builder()
-        .add_service(CloudMixerServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES))
+        .add_service(InterceptedService::new(mixer, auth.clone()))
         .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha);
+        .add_service(InterceptedService::new(reflection_v1, auth.clone()))
+        .add_service(InterceptedService::new(reflection_v1alpha, auth));
     Ok((router, health))
 }
 

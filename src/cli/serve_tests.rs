@@ -26,7 +26,7 @@ async fn serves_health_and_reflection() {
         whip: None,
         rtc: Default::default(),
     });
-    let (router, _health) = services(service).await.unwrap();
+    let (router, _health) = services(service, Default::default()).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let incoming = TcpIncoming::from_listener(listener, true, None).unwrap();
