@@ -1,6 +1,6 @@
 //! [`CloudMixerService`]: the `cloudmixer.v1.CloudMixer` gRPC service over the engine.
 //!
-//! Each RPC validates ([`crate::api::validate`]), then calls the engine. `LiveMixer::start`,
+//! Each RPC validates ([`crate::request::validate`]), then calls the engine. `LiveMixer::start`,
 //! `update` and `stop` block, so they run on tokio's blocking pool with the runtime
 //! entered (the engine's sockets run on it); so does the validation of Create and
 //! Update, which decodes placeholder pictures. Create/Update/Destroy of one mixer are
@@ -16,12 +16,12 @@ use tonic::{Request, Response, Status};
 
 use crate::api::config::ServiceConfig;
 use crate::api::registry::{Entry, Registry};
-use crate::api::validate::{self, Canvas, Current};
 use crate::api::{convert, watch as events_watch};
 use crate::events::unix_ms_now;
 use crate::mixer::{LiveMixer, SourcePorts};
 use crate::model::{MixerError, SourceSpec};
 use crate::proto::{self, cloud_mixer_server::CloudMixer};
+use crate::request::validate::{self, Canvas, Current};
 
 /// The gRPC service. Cheap to clone; clones share the registry.
 #[derive(Clone)]
