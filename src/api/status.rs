@@ -14,10 +14,11 @@
 //! | `Output`, `BadPath` (a parent is a file: ENOTDIR, EEXIST; EISDIR, ENAMETOOLONG) | `INVALID_ARGUMENT` | `video_file_cfg.svr_path_name: output {path}: {cause}` |
 //! | `Output`, `Other`; `Internal`              | `INTERNAL`           | the error's text |
 //!
-//! A permission error is `PERMISSION_DENIED` rather than `FAILED_PRECONDITION`: the
-//! daemon authenticates no caller, so the code can only mean that the daemon's own
-//! file-system rights refused the output, and it says so more directly (the operator
-//! fixes the directory's permissions; the same request then succeeds).
+//! A permission error is `PERMISSION_DENIED` rather than `FAILED_PRECONDITION`: a
+//! control token grants every RPC or none (a bad token is `UNAUTHENTICATED`, in
+//! [`crate::api::auth`]), so the code can only mean that the daemon's own file-system
+//! rights refused the output, and it says so more directly (the operator fixes the
+//! directory's permissions; the same request then succeeds).
 
 use tonic::{Code, Status};
 
