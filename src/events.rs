@@ -15,23 +15,9 @@ use tokio::sync::broadcast;
 /// Events buffered per watcher before the slowest one starts losing the oldest.
 pub const EVENT_BUS_CAPACITY: usize = 4096;
 
-/// The lifecycle of one mixer (Cloudroom MIXER_STATE). Transitions:
-/// Idle -> Starting -> Running -> Stopping -> Stopped, and any state -> Error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MixerState {
-    /// Created, not started.
-    Idle,
-    /// Opening the output and starting threads.
-    Starting,
-    /// Recording.
-    Running,
-    /// Draining and finalizing the file.
-    Stopping,
-    /// The file is final.
-    Stopped,
-    /// Ended by a failure; the file holds what was written until then.
-    Error,
-}
+/// The lifecycle of one mixer (Cloudroom MIXER_STATE); transitions are decided in
+/// [`crate::model::lifecycle`].
+pub use crate::model::MixerState;
 
 /// State of the output file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

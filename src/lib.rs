@@ -4,7 +4,8 @@
 //! depacketized and decoded ([`media`]), composited by a layout ([`layout`], [`compose`])
 //! and mixed ([`audio`]) on the mixer's clock ([`mixer`]), then encoded to H.264 + AAC in a
 //! fragmented MP4. The gRPC service ([`api`]) is one client of the engine; the offline
-//! `compose` command and the benchmarks are others. See docs/ARCHITECTURE.md.
+//! `compose` command and the benchmarks are others. Both validate requests with
+//! [`request`], which does not depend on the gRPC layer. See docs/ARCHITECTURE.md.
 
 pub mod api;
 pub mod audio;
@@ -22,4 +23,5 @@ pub mod mixer;
 pub mod model;
 pub mod output;
 pub mod proto;
+pub mod request;
 pub mod time;

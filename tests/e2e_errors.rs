@@ -1,6 +1,6 @@
 //! What the daemon says to bad requests and bad packets: each invalid request gets the
-//! right gRPC code and a message naming the field; unknown and duplicate mixers, port
-//! exhaustion; garbage UDP next to a real publisher is counted and dropped while the
+//! right gRPC code and a message naming the field (also an output path through an
+//! existing file); unknown and duplicate mixers, port exhaustion; garbage UDP next to a real publisher is counted and dropped while the
 //! recording goes on; the health and reflection services answer.
 
 mod common;
@@ -186,6 +186,43 @@ async fn unknown_and_duplicate_mixers() {
         Code::FailedPrecondition,
         "update after destroy: {e:?}"
     );
+}
+
+/// An output path through an existing regular file cannot be created: the caller's
+/// mistake, INVALID_ARGUMENT naming the field (not INTERNAL), and no mixer is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_path_through_a_file_is_invalid_argument() {
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    std::fs::write(d.recordings().join("blocker.mp4"), b"not a directory").unwrap();
+    for (id, path) in [
+        ("through-file", "blocker.mp4/x.mp4"),
+        ("under-file", "blocker.mp4/sub/x.mp4"),
+    ] {
+        let mut r = valid(id);
+        r.video_file_cfg.as_mut().unwrap().svr_path_name = path.into();
+        let e = c.create_cloud_mixer(r).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{path}: {e:?}");
+        assert!(
+            e.message().starts_with("video_file_cfg.svr_path_name: "),
+            "{path}: {e:?}"
+        );
+        assert!(e.message().contains(path), "{path}: {e:?}");
+        let e = c
+            .get_cloud_mixer(GetCloudMixerRequest {
+                mixer_id: id.into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.code(),
+            Code::NotFound,
+            "a failed start is not listed: {e:?}"
+        );
+    }
+    // The ports of the failed starts came back: a valid mixer still starts.
+    c.create_cloud_mixer(valid("after")).await.expect("create");
+    destroy(&mut c, "after").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,23 +1,12 @@
 //! Configuration of the gRPC service: where files go, which ports, encoder defaults.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
 use crate::ingest::Ingest;
-
-/// Settings every mixer's output inherits from the daemon.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputDefaults {
-    /// Absolute directory all `svr_path_name`s are relative to.
-    pub recordings_root: PathBuf,
-    /// libx264 preset, e.g. "veryfast".
-    pub x264_preset: String,
-    /// libx264 threads per mixer; 0 = let x264 choose.
-    pub encoder_threads: u32,
-}
+pub use crate::request::OutputDefaults;
 
 /// Everything [`crate::api::CloudMixerService`] needs.
 #[derive(Clone)]

@@ -5,11 +5,12 @@
 
 use std::net::IpAddr;
 
-use crate::events::{self, EventKind, MixerState, OutputStatus, SourceConnectionState};
+use crate::events::{self, EventKind, MixerState, SourceConnectionState};
 use crate::layout::Layout;
 use crate::mixer::{self, MixerSnapshot};
 use crate::model::{AudioCodec, OutputSpec, VideoCodec};
 use crate::proto;
+pub use crate::request::convert::{output_info, output_status};
 
 /// Proto form of a lifecycle state.
 pub fn mixer_state(s: MixerState) -> proto::MixerState {
@@ -20,28 +21,6 @@ pub fn mixer_state(s: MixerState) -> proto::MixerState {
         MixerState::Stopping => proto::MixerState::Stopping,
         MixerState::Stopped => proto::MixerState::Stopped,
         MixerState::Error => proto::MixerState::Error,
-    }
-}
-
-/// Proto form of an output file status.
-pub fn output_status(s: OutputStatus) -> proto::OutputStatus {
-    match s {
-        OutputStatus::Recording => proto::OutputStatus::Recording,
-        OutputStatus::Finalized => proto::OutputStatus::Finalized,
-        OutputStatus::Failed => proto::OutputStatus::Failed,
-    }
-}
-
-/// Proto form of [`events::OutputInfo`].
-pub fn output_info(o: &events::OutputInfo) -> proto::OutputInfo {
-    proto::OutputInfo {
-        path: o.path.clone(),
-        duration_ms: o.duration_ms,
-        size_bytes: o.size_bytes,
-        status: output_status(o.status) as i32,
-        error_code: o.error_code,
-        error_message: o.error_message.clone(),
-        abs_path: o.abs_path.clone(),
     }
 }
 

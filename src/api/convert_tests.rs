@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::*;
-use crate::events::OutputInfo;
+use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Region;
 use crate::mixer::{SourcePorts, SourceStats};
 use crate::model::Rgb;
@@ -183,14 +183,14 @@ fn events_map_to_the_oneof() {
 #[test]
 fn effective_cfg_round_trips_through_validation() {
     let cfg = video_file_cfg(&out_spec(), &layout());
-    let enc = crate::api::validate::output::encoding(&cfg, "video_file_cfg").unwrap();
+    let enc = crate::request::validate::output::encoding(&cfg, "video_file_cfg").unwrap();
     assert_eq!((enc.width, enc.height, enc.fps), (1280, 720, 15));
     assert_eq!(enc.background, out_spec().background);
-    let canvas = crate::api::validate::Canvas {
+    let canvas = crate::request::validate::Canvas {
         width: 1280,
         height: 720,
         background: out_spec().background,
     };
-    let l = crate::api::validate::layout::regions(&cfg.layout_config, "x", canvas).unwrap();
+    let l = crate::request::validate::layout::regions(&cfg.layout_config, "x", canvas).unwrap();
     assert_eq!(l, layout());
 }

@@ -4,6 +4,10 @@
 //! concurrent Creates of the same id or file cannot both win, then starts the engine
 //! outside the lock. A mixer whose start failed is removed again; a stopped mixer stays
 //! listed until the daemon exits.
+//!
+//! The registry keeps no lifecycle of its own: an entry holds nothing (starting), the
+//! engine handle, or the engine's final snapshot, and its state is the engine's
+//! ([`Entry::state`], decided by [`crate::model::lifecycle`]).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -17,7 +21,7 @@ use crate::api::convert::{self, InfoParts};
 use crate::events::{MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::mixer::{LiveMixer, MixerSnapshot, SourceStats};
-use crate::model::{MixerSpec, OutputSpec, SourceSpec};
+use crate::model::{MixerSpec, OutputSpec, SourceSpec, OUTPUT_PATH_FIELD};
 use crate::proto;
 
 /// One mixer known to the daemon.
@@ -32,7 +36,7 @@ pub struct Entry {
     /// ms.
     pub stale_timeout_ms: u32,
     pub output: OutputSpec,
-    /// Starting, running (engine handle) or ended (final snapshot, engine dropped).
+    /// Nothing yet, the engine handle, or the final snapshot (engine dropped).
     slot: Mutex<Slot>,
     /// The sources and layout as last requested (the engine's snapshot is authoritative
     /// for what is shown; this is what the next Update is validated against).
@@ -41,40 +45,55 @@ pub struct Entry {
     control: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// Where a mixer is in its life, as far as the registry is concerned.
+/// What an entry holds of its engine: which resources exist, not a second lifecycle.
 enum Slot {
-    /// Reserved; `LiveMixer::start` is running.
-    Starting,
-    /// The engine handle.
-    Live(Arc<LiveMixer>),
-    /// Stopped by Destroy or shutdown: the last snapshot. The engine handle is dropped,
-    /// which releases the mixer's UDP ports.
-    Ended(Box<MixerSnapshot>),
+    /// Reserved by Create; `LiveMixer::start` is running and no engine exists yet. The
+    /// mixer is Starting: the first step its engine's lifecycle takes.
+    Reserved,
+    /// The engine handle; its lifecycle is the mixer's state (Starting to Stopped or
+    /// Error: a failed mixer keeps its handle, and its ports, until it is destroyed).
+    Engine(Arc<LiveMixer>),
+    /// Stopped by Destroy or shutdown: the last snapshot, in a final state (Stopped or
+    /// Error). The engine handle is dropped, which releases the mixer's UDP ports.
+    Released(Box<MixerSnapshot>),
 }
 
 impl Entry {
-    /// The engine while it runs; None while starting and after it ended.
-    pub fn live(&self) -> Option<Arc<LiveMixer>> {
+    /// The engine until it is released; None while starting and after [`Entry::release`].
+    pub fn engine(&self) -> Option<Arc<LiveMixer>> {
         match &*self.slot.lock() {
-            Slot::Live(m) => Some(m.clone()),
-            Slot::Starting | Slot::Ended(_) => None,
+            Slot::Engine(m) => Some(m.clone()),
+            Slot::Reserved | Slot::Released(_) => None,
         }
     }
 
-    /// true once [`Entry::finish`] was called.
-    pub fn has_ended(&self) -> bool {
-        matches!(&*self.slot.lock(), Slot::Ended(_))
+    /// The mixer's lifecycle state: Starting before the engine exists, then the
+    /// engine's, then the final snapshot's.
+    pub fn state(&self) -> MixerState {
+        let engine = match &*self.slot.lock() {
+            Slot::Reserved => return MixerState::Starting,
+            Slot::Released(last) => return last.state,
+            Slot::Engine(m) => m.clone(),
+        };
+        engine.state()
+    }
+
+    /// true once [`Entry::release`] was called: the engine is stopped and dropped.
+    pub fn is_released(&self) -> bool {
+        matches!(&*self.slot.lock(), Slot::Released(_))
     }
 
     /// Records the started engine.
-    pub fn set_live(&self, mixer: LiveMixer) {
-        *self.slot.lock() = Slot::Live(Arc::new(mixer));
+    pub fn set_engine(&self, mixer: LiveMixer) {
+        *self.slot.lock() = Slot::Engine(Arc::new(mixer));
     }
 
-    /// After `stop()`: keeps the final snapshot and drops the engine handle (which
-    /// releases its ports once no other clone of the handle remains).
-    pub fn finish(&self, last: MixerSnapshot) {
-        *self.slot.lock() = Slot::Ended(Box::new(last));
+    /// After `stop()`: keeps the final snapshot (its state is final) and drops the
+    /// engine handle (which releases its ports once no other clone of the handle
+    /// remains).
+    pub fn release(&self, last: MixerSnapshot) {
+        debug_assert!(last.state.is_final(), "released in {:?}", last.state);
+        *self.slot.lock() = Slot::Released(Box::new(last));
     }
 
     /// Waits for exclusive control (no concurrent start, update or stop).
@@ -100,9 +119,9 @@ impl Entry {
     /// `rtp_host` is where the daemon binds RTP ports.
     pub fn info(&self, rtp_host: IpAddr) -> proto::MixerInfo {
         let live = match &*self.slot.lock() {
-            Slot::Ended(last) => return self.info_of(rtp_host, last),
-            Slot::Live(m) => Some(m.clone()),
-            Slot::Starting => None,
+            Slot::Released(last) => return self.info_of(rtp_host, last),
+            Slot::Engine(m) => Some(m.clone()),
+            Slot::Reserved => None,
         };
         let snap = match live {
             Some(m) => m.snapshot(),
@@ -177,7 +196,7 @@ impl Registry {
                 spec.mixer_id
             )));
         }
-        let path_field = "video_file_cfg.svr_path_name";
+        let path_field = OUTPUT_PATH_FIELD;
         let rel = &spec.output.rel_path;
         if let Some(other) = map
             .values()
@@ -205,7 +224,7 @@ impl Registry {
             playout_delay_ms: spec.playout_delay.as_millis() as u32,
             stale_timeout_ms: spec.stale_timeout.as_millis() as u32,
             output: spec.output.clone(),
-            slot: Mutex::new(Slot::Starting),
+            slot: Mutex::new(Slot::Reserved),
             current: Mutex::new((spec.sources.clone(), spec.layout.clone())),
             control,
         });

@@ -1,6 +1,6 @@
 //! [`CloudMixerService`]: the `cloudmixer.v1.CloudMixer` gRPC service over the engine.
 //!
-//! Each RPC validates ([`crate::api::validate`]), then calls the engine. `LiveMixer::start`,
+//! Each RPC validates ([`crate::request::validate`]), then calls the engine. `LiveMixer::start`,
 //! `update` and `stop` block, so they run on tokio's blocking pool with the runtime
 //! entered (the engine's sockets run on it); so does the validation of Create and
 //! Update, which decodes placeholder pictures. Create/Update/Destroy of one mixer are
@@ -16,12 +16,12 @@ use tonic::{Request, Response, Status};
 
 use crate::api::config::ServiceConfig;
 use crate::api::registry::{Entry, Registry};
-use crate::api::validate::{self, Canvas, Current};
 use crate::api::{convert, watch as events_watch};
-use crate::events::{unix_ms_now, MixerState};
+use crate::events::unix_ms_now;
 use crate::mixer::{LiveMixer, SourcePorts};
 use crate::model::{MixerError, SourceSpec};
 use crate::proto::{self, cloud_mixer_server::CloudMixer};
+use crate::request::validate::{self, Canvas, Current};
 
 /// The gRPC service. Cheap to clone; clones share the registry.
 #[derive(Clone)]
@@ -60,13 +60,12 @@ impl CloudMixerService {
             .registry
             .all()
             .into_iter()
-            .filter_map(|e| e.live().map(|m| (e, m)))
+            .filter_map(|e| e.engine().map(|m| (e, m)))
             .map(|(e, m)| {
                 tokio::task::spawn_blocking(move || {
-                    let was_running =
-                        !matches!(m.snapshot().state, MixerState::Stopped | MixerState::Error);
+                    let was_running = !m.state().is_final();
                     let out = m.stop();
-                    e.finish(m.snapshot());
+                    e.release(m.snapshot());
                     if was_running {
                         tracing::info!(mixer_id = %e.mixer_id, path = %out.path, duration_ms = out.duration_ms, "mixer stopped");
                     }
@@ -116,13 +115,14 @@ impl CloudMixerService {
         Ok(())
     }
 
-    /// The engine of a running mixer. Errors: FAILED_PRECONDITION if it was stopped,
+    /// The engine of a mixer that started and was not destroyed (its lifecycle decides
+    /// what it still accepts). Errors: FAILED_PRECONDITION if it was destroyed,
     /// NOT_FOUND if its start failed.
     fn started(&self, entry: &Entry) -> Result<Arc<LiveMixer>, Status> {
-        if entry.has_ended() {
+        if entry.is_released() {
             return Err(MixerError::NotRunning.into());
         }
-        entry.live().ok_or_else(|| {
+        entry.engine().ok_or_else(|| {
             Status::not_found(format!(
                 "mixer_id: mixer {:?} did not start",
                 entry.mixer_id
@@ -132,6 +132,7 @@ impl CloudMixerService {
 
     /// Stops `mixer` on the blocking pool, then records its final snapshot in `entry`
     /// and drops the engine handle (releasing its UDP ports).
+    /// Errors: INTERNAL if the stop panicked.
     /// `oper_user_id`: who asked (named in the Stopping/Stopped events); empty = the creator.
     async fn stop_and_finish(
         entry: &Arc<Entry>,
@@ -143,7 +144,7 @@ impl CloudMixerService {
             mixer.snapshot()
         })
         .await?;
-        entry.finish(last);
+        entry.release(last);
         Ok(())
     }
 }
@@ -209,7 +210,7 @@ impl CloudMixer for CloudMixerService {
                 return Err(e);
             }
         };
-        entry.set_live(mixer);
+        entry.set_engine(mixer);
         if self.inner.shutting_down.load(Ordering::SeqCst) {
             let m = self.started(&entry)?;
             Self::stop_and_finish(&entry, m, String::new()).await?;
@@ -270,7 +271,7 @@ impl CloudMixer for CloudMixerService {
         let req = request.into_inner();
         let entry = self.inner.registry.get(&req.mixer_id)?;
         let _guard = entry.lock().await;
-        if !entry.has_ended() {
+        if !entry.is_released() {
             let mixer = self.started(&entry)?;
             tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id, "destroying mixer");
             Self::stop_and_finish(&entry, mixer, req.oper_user_id.clone()).await?;

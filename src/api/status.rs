@@ -1,33 +1,64 @@
 //! Engine errors -> gRPC statuses: the caller's mistakes get caller codes, ours `INTERNAL`.
 //!
-//! | [`MixerError`]      | gRPC code            |
-//! |---------------------|----------------------|
-//! | `InvalidArgument`   | `INVALID_ARGUMENT` (message `"{field}: {message}"`) |
-//! | `PortsExhausted`    | `RESOURCE_EXHAUSTED` |
-//! | `NotRunning`        | `FAILED_PRECONDITION`|
-//! | `Output`, `Internal`| `INTERNAL`           |
+//! The code is [`MixerError::code`], the one map shared with the events'
+//! `StateChanged.error_code` and `OutputInfo.error_code`; this module only adds the
+//! message:
+//!
+//! | [`MixerError`] / cause                     | gRPC code            | message |
+//! |--------------------------------------------|----------------------|---------|
+//! | `InvalidArgument`, [`FieldError`] (validators) | `INVALID_ARGUMENT` | `"{field}: {message}"` |
+//! | `PortsExhausted`                           | `RESOURCE_EXHAUSTED` | `no free UDP ports in ...` |
+//! | `NotRunning`                               | `FAILED_PRECONDITION`| `mixer is not running` |
+//! | `Output`, `StorageFull` (ENOSPC, EDQUOT, EFBIG) | `RESOURCE_EXHAUSTED` | `output {path}: {cause}` |
+//! | `Output`, `PermissionDenied` (EACCES, EPERM, EROFS) | `PERMISSION_DENIED` | `output {path}: {cause}` |
+//! | `Output`, `BadPath` (a parent is a file: ENOTDIR, EEXIST; EISDIR, ENAMETOOLONG) | `INVALID_ARGUMENT` | `video_file_cfg.svr_path_name: output {path}: {cause}` |
+//! | `Output`, `Other`; `Internal`              | `INTERNAL`           | the error's text |
+//!
+//! A permission error is `PERMISSION_DENIED` rather than `FAILED_PRECONDITION`: a
+//! control token grants every RPC or none (a bad token is `UNAUTHENTICATED`, in
+//! [`crate::api::auth`]), so the code can only mean that the daemon's own file-system
+//! rights refused the output, and it says so more directly (the operator fixes the
+//! directory's permissions; the same request then succeeds).
 
-use tonic::Status;
+use tonic::{Code, Status};
 
-use crate::model::MixerError;
+use crate::model::{ErrorCode, FieldError, MixerError, OutputCause, OUTPUT_PATH_FIELD};
+
+/// The tonic form of an engine error code.
+pub fn grpc_code(code: ErrorCode) -> Code {
+    match code {
+        ErrorCode::InvalidArgument => Code::InvalidArgument,
+        ErrorCode::PermissionDenied => Code::PermissionDenied,
+        ErrorCode::ResourceExhausted => Code::ResourceExhausted,
+        ErrorCode::FailedPrecondition => Code::FailedPrecondition,
+        ErrorCode::Internal => Code::Internal,
+    }
+}
 
 impl From<MixerError> for Status {
     fn from(e: MixerError) -> Self {
-        match e {
-            MixerError::InvalidArgument { field, message } => {
-                Status::invalid_argument(format!("{field}: {message}"))
-            }
-            e @ MixerError::PortsExhausted { .. } => Status::resource_exhausted(e.to_string()),
-            e @ MixerError::NotRunning => Status::failed_precondition(e.to_string()),
-            e @ (MixerError::Output { .. } | MixerError::Internal(_)) => {
-                Status::internal(e.to_string())
-            }
-        }
+        let code = grpc_code(e.code());
+        let message = match &e {
+            MixerError::InvalidArgument { field, message } => format!("{field}: {message}"),
+            MixerError::Output {
+                cause: OutputCause::BadPath,
+                ..
+            } => format!("{OUTPUT_PATH_FIELD}: {e}"),
+            _ => e.to_string(),
+        };
+        Status::new(code, message)
+    }
+}
+
+/// A validation error: `INVALID_ARGUMENT` with message `"{field}: {message}"`.
+impl From<FieldError> for Status {
+    fn from(e: FieldError) -> Self {
+        MixerError::from(e).into()
     }
 }
 
 /// The canonical upper-case name of a gRPC code, e.g. `INVALID_ARGUMENT`.
-pub fn code_name(code: tonic::Code) -> &'static str {
+pub fn code_name(code: Code) -> &'static str {
     use tonic::Code::*;
     match code {
         Ok => "OK",
@@ -52,8 +83,6 @@ pub fn code_name(code: tonic::Code) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use tonic::Code;
-
     use super::*;
 
     #[test]
@@ -73,15 +102,54 @@ mod tests {
             Status::from(MixerError::NotRunning).code(),
             Code::FailedPrecondition
         );
-        let out = MixerError::Output {
-            path: "a.mp4".into(),
-            message: "disk full".into(),
-        };
+        let out = MixerError::output("a.mp4", OutputCause::Other, "muxer failed");
         assert_eq!(Status::from(out).code(), Code::Internal);
+        let full = MixerError::from_io("a.mp4", &std::io::Error::from_raw_os_error(28));
+        assert_eq!(Status::from(full).code(), Code::ResourceExhausted);
+        let denied = MixerError::from_errno("a.mp4", Some(13), "create mp4: Permission denied");
+        let s = Status::from(denied);
+        assert_eq!(s.code(), Code::PermissionDenied);
+        assert_eq!(s.message(), "output a.mp4: create mp4: Permission denied");
         assert_eq!(
             Status::from(MixerError::Internal("x".into())).code(),
             Code::Internal
         );
+    }
+
+    #[test]
+    fn a_path_through_a_file_names_the_field() {
+        let e = MixerError::from_io("x.mp4/y.mp4", &std::io::Error::from_raw_os_error(20));
+        let s = Status::from(e);
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert!(
+            s.message()
+                .starts_with("video_file_cfg.svr_path_name: output x.mp4/y.mp4: "),
+            "{}",
+            s.message()
+        );
+    }
+
+    #[test]
+    fn field_errors_keep_their_message() {
+        let s = Status::from(FieldError::new(
+            "video_file_cfg.v_width",
+            "must be even, got 641",
+        ));
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(s.message(), "video_file_cfg.v_width: must be even, got 641");
+    }
+
+    #[test]
+    fn every_engine_code_has_its_grpc_number() {
+        for c in [
+            ErrorCode::InvalidArgument,
+            ErrorCode::PermissionDenied,
+            ErrorCode::ResourceExhausted,
+            ErrorCode::FailedPrecondition,
+            ErrorCode::Internal,
+        ] {
+            assert_eq!(grpc_code(c) as i32, c.as_i32(), "{c:?}");
+        }
     }
 
     #[test]

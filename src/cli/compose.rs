@@ -2,21 +2,22 @@
 //! compositor and encoder ([`crate::mixer::offline::run`]).
 //!
 //! Size, rate, colour and layout go through the same validators as the gRPC API
-//! ([`crate::api::validate`]), so errors read the same (e.g.
-//! `video_file_cfg.v_width: must be even, got 641`).
+//! ([`crate::request::validate`]), so errors read the same (e.g.
+//! `video_file_cfg.v_width: must be even, got 641`). Nothing here imports the gRPC
+//! service (`api/`); errors print as statuses like every CLI error.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use tonic::Status;
 
-use crate::api::config::OutputDefaults;
-use crate::api::convert;
-use crate::api::validate::{self, field, Canvas};
 use crate::cli::args::ComposeArgs;
 use crate::cli::{json, layout_arg, output};
 use crate::mixer::offline::{self, OfflineInput, OfflineJob};
+use crate::model::{MixerError, OutputCause};
 use crate::proto;
+use crate::request::validate::{self, field, Canvas};
+use crate::request::{convert, OutputDefaults};
 
 /// Builds the job from the flags. Errors: INVALID_ARGUMENT naming the field or flag,
 /// ALREADY_EXISTS if `--out` exists and `--force` is not given.
@@ -27,13 +28,10 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
         let f = field::index("input", i);
         field::camid(&f, camid)?;
         if !seen.insert(camid.as_str()) {
-            return Err(field::invalid(f, format!("duplicate camid {camid:?}")));
+            return Err(field::invalid(f, format!("duplicate camid {camid:?}")).into());
         }
         if !path.is_file() {
-            return Err(field::invalid(
-                f,
-                format!("{} is not a file", path.display()),
-            ));
+            return Err(field::invalid(f, format!("{} is not a file", path.display())).into());
         }
         inputs.push(OfflineInput {
             camid: camid.clone(),
@@ -91,10 +89,8 @@ fn out_path(out: &Path, force: bool) -> Result<std::path::PathBuf, Status> {
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("mp4"));
     if !is_mp4 {
-        return Err(field::invalid(
-            "--out",
-            format!("must end in \".mp4\", got {}", out.display()),
-        ));
+        let got = out.display();
+        return Err(field::invalid("--out", format!("must end in \".mp4\", got {got}")).into());
     }
     if out.exists() && !force {
         return Err(Status::already_exists(format!(
@@ -102,7 +98,7 @@ fn out_path(out: &Path, force: bool) -> Result<std::path::PathBuf, Status> {
             out.display()
         )));
     }
-    std::path::absolute(out).map_err(|e| field::invalid("--out", e))
+    std::path::absolute(out).map_err(|e| field::invalid("--out", e).into())
 }
 
 /// `compose`: runs the job on a blocking thread and prints the final output info.
@@ -110,7 +106,8 @@ pub async fn run(a: ComposeArgs) -> Result<(), Status> {
     let job = job(&a)?;
     let info = tokio::task::spawn_blocking(move || offline::run(job))
         .await
-        .map_err(|e| Status::internal(format!("offline mixer failed unexpectedly: {e}")))??;
+        .map_err(|e| Status::internal(format!("offline mixer failed unexpectedly: {e}")))?
+        .map_err(status)?;
     let info = convert::output_info(&info);
     if a.json {
         println!(
@@ -122,4 +119,16 @@ pub async fn run(a: ComposeArgs) -> Result<(), Status> {
         println!("{}", info.abs_path);
     }
     Ok(())
+}
+
+/// An engine error as `compose` reports it: an `--out` that cannot name a file (a parent
+/// is a file, ...) names the flag instead of the API's field.
+fn status(e: MixerError) -> Status {
+    match e {
+        MixerError::Output {
+            cause: OutputCause::BadPath,
+            ..
+        } => Status::invalid_argument(format!("--out: {e}")),
+        e => e.into(),
+    }
 }

@@ -9,9 +9,9 @@ use std::path::Path;
 use tonic::Status;
 
 use crate::api::config::MAX_REQUEST_BYTES;
-use crate::api::validate::layout::default_preset_name;
 use crate::media::still::MAX_STILL_BYTES;
 use crate::proto;
+use crate::request::validate::layout::default_preset_name;
 
 const FLAG: &str = "--placeholder-image";
 

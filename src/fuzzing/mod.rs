@@ -21,8 +21,6 @@ use webrtc::peer_connection::certificate::RTCCertificate;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 
-use crate::api::config::OutputDefaults;
-use crate::api::validate;
 use crate::ingest::depacketize::{FrameAssembler, PayloadFormat, MAX_ACCESS_UNIT_BYTES};
 use crate::ingest::jitter::{JitterBuffer, PushOutcome};
 use crate::ingest::rtcp::{self as rtcp_in, ReceptionStats};
@@ -33,6 +31,8 @@ use crate::layout::preset::Preset;
 use crate::layout::{Layout, Region};
 use crate::model::{SourceSpec, VideoCodec};
 use crate::proto;
+use crate::request::validate;
+use crate::request::OutputDefaults;
 
 mod media;
 mod request;

@@ -31,6 +31,18 @@ impl MediaError {
     pub fn ffmpeg(context: &'static str) -> impl FnOnce(ffmpeg_next::Error) -> MediaError {
         move |source| MediaError::Ffmpeg { context, source }
     }
+
+    /// The OS error number behind the failure (ffmpeg's `AVERROR(errno)`, e.g. ENOSPC
+    /// when a write finds the disk full), if it is one.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            MediaError::Ffmpeg {
+                source: ffmpeg_next::Error::Other { errno },
+                ..
+            } => Some(*errno),
+            _ => None,
+        }
+    }
 }
 
 /// Initializes ffmpeg once per process (idempotent, thread-safe). ffmpeg's own log goes

@@ -77,9 +77,9 @@ impl LiveMixer {
         let rt = tokio::runtime::Handle::try_current()
             .map_err(|_| MixerError::Internal("LiveMixer::start outside a tokio runtime".into()))?;
         let shared = Arc::new(Shared::new(&spec, bus.clone()));
-        shared.set_state(MixerState::Starting, 0, String::new());
+        shared.start();
         let fail = |shared: &Shared, e: MixerError| {
-            shared.set_state(MixerState::Error, error_code(&e), e.to_string());
+            shared.fail_with(&e);
             e
         };
         // Ports first: running out of them must not leave an empty file behind.
@@ -136,6 +136,9 @@ impl LiveMixer {
         for s in slots {
             core.add_slot(s);
         }
+        // Running before the tick thread exists: its end (Stopped or Error) always
+        // follows Running.
+        shared.running();
         let tick = spawn_tick_thread(
             core,
             out,
@@ -146,7 +149,6 @@ impl LiveMixer {
             shared.clone(),
         )
         .map_err(|e| fail(&shared, MixerError::Internal(e.to_string())))?;
-        shared.set_state(MixerState::Running, 0, String::new());
         Ok((
             LiveMixer {
                 shared,
@@ -184,12 +186,14 @@ impl LiveMixer {
         ingest: &Ingest,
     ) -> Result<Vec<SourcePorts>, MixerError> {
         let ports = &ingest.ports;
-        if self.shared.state() != MixerState::Running {
+        // One update at a time, and none while a stop begins (`stop_by` takes the lock
+        // too): an update either completes before the mixer leaves Running or sees it
+        // gone. The sources lock itself is only held briefly so that snapshots never wait
+        // for an update.
+        let _serial = self.update_lock.lock();
+        if !self.shared.state().is_running() {
             return Err(MixerError::NotRunning);
         }
-        // One update at a time; the sources lock itself is only held briefly so that
-        // snapshots never wait for an update.
-        let _serial = self.update_lock.lock();
         let sources = self.sources.lock();
         for (i, c) in update.remove_camids.iter().enumerate() {
             if !sources.iter().any(|s| &s.spec.camid == c) {
@@ -272,10 +276,12 @@ impl LiveMixer {
         if !oper_user_id.is_empty() {
             self.shared.set_oper_user_id(oper_user_id);
         }
-        if self.shared.state() == MixerState::Running {
-            self.shared
-                .set_state(MixerState::Stopping, 0, String::new());
-            let _ = self.ctrl.send(Control::Stop { at: Instant::now() });
+        {
+            // Waits for an update in progress, so that its sources are shut down below.
+            let _serial = self.update_lock.lock();
+            if self.shared.begin_stop() {
+                let _ = self.ctrl.send(Control::Stop { at: Instant::now() });
+            }
         }
         if let Some(t) = self.tick.lock().take() {
             let _ = t.join();
@@ -289,6 +295,11 @@ impl LiveMixer {
         // Dropping the sources closes their sockets: the ports return to the pool.
         drop(sources);
         self.shared.output()
+    }
+
+    /// The mixer's lifecycle state now.
+    pub fn state(&self) -> MixerState {
+        self.shared.state()
     }
 
     /// Current state, output info and per-source counters.
@@ -306,15 +317,5 @@ impl LiveMixer {
             sources,
             layout: self.shared.layout(),
         }
-    }
-}
-
-/// gRPC-style numeric code of an error, for StateChanged.error_code.
-fn error_code(e: &MixerError) -> i32 {
-    match e {
-        MixerError::InvalidArgument { .. } => 3,
-        MixerError::PortsExhausted { .. } => 8,
-        MixerError::NotRunning => 9,
-        MixerError::Output { .. } | MixerError::Internal(_) => 13,
     }
 }

@@ -21,7 +21,7 @@ use crate::events::{EventBus, EventKind, MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::mixer::core::MixCore;
 use crate::mixer::slot::SourceSlot;
-use crate::model::MixerSpec;
+use crate::model::{ErrorCode, Lifecycle, MixerError, MixerSpec};
 use crate::output::EncodedOutput;
 use crate::time::MixerTime;
 
@@ -38,12 +38,14 @@ pub enum Control {
     Stop { at: Instant },
 }
 
-/// State shared by the handle and the tick thread; every state change emits an event.
+/// State shared by the handle and the tick thread. The mixer's [`Lifecycle`] decides
+/// every state change; each one emits StateChanged (under the lifecycle's lock, so
+/// events are in transition order).
 pub struct Shared {
     mixer_id: String,
     oper_user_id: Mutex<String>,
     bus: EventBus,
-    state: Mutex<(MixerState, i32, String)>,
+    lifecycle: Mutex<Lifecycle>,
     output: Mutex<OutputInfo>,
     layout: Mutex<Layout>,
 }
@@ -55,7 +57,7 @@ impl Shared {
             mixer_id: spec.mixer_id.clone(),
             oper_user_id: Mutex::new(spec.oper_user_id.clone()),
             bus,
-            state: Mutex::new((MixerState::Idle, 0, String::new())),
+            lifecycle: Mutex::new(Lifecycle::new()),
             output: Mutex::new(OutputInfo {
                 path: spec.output.rel_path.clone(),
                 abs_path: spec.output.abs_path.display().to_string(),
@@ -69,15 +71,65 @@ impl Shared {
         }
     }
 
-    /// Moves to `state` and emits StateChanged.
-    pub fn set_state(&self, state: MixerState, code: i32, message: String) {
-        *self.state.lock() = (state, code, message.clone());
+    /// Idle -> Starting.
+    pub fn start(&self) {
+        self.change(Lifecycle::start);
+    }
+
+    /// Starting -> Running.
+    pub fn running(&self) {
+        self.change(Lifecycle::running);
+    }
+
+    /// Running -> Stopping if the mixer is Running; false (nothing changes) in any
+    /// other state. Decided under the lifecycle's lock, so a concurrent failure cannot
+    /// slip in between the check and the change.
+    pub fn begin_stop(&self) -> bool {
+        let mut l = self.lifecycle.lock();
+        if !l.state().is_running() || l.stop().is_err() {
+            return false;
+        }
+        self.emit_state(&l);
+        true
+    }
+
+    /// -> Stopped. From Running (the handle went away without a stop: the tick thread
+    /// stops on its own) it passes through Stopping.
+    pub fn stopped(&self) {
+        let mut l = self.lifecycle.lock();
+        if l.state().is_running() && l.stop().is_ok() {
+            self.emit_state(&l);
+        }
+        if l.stopped().is_ok() {
+            self.emit_state(&l);
+        }
+    }
+
+    /// Starting, Running or Stopping -> Error, with `code` and `message`.
+    pub fn fail(&self, code: ErrorCode, message: String) {
+        self.change(|l| l.fail(code, message));
+    }
+
+    /// [`Self::fail`] with the error's code and text.
+    pub fn fail_with(&self, e: &MixerError) {
+        self.fail(e.code(), e.to_string());
+    }
+
+    /// Applies a lifecycle step and emits StateChanged if the lifecycle took it.
+    fn change<E>(&self, step: impl FnOnce(&mut Lifecycle) -> Result<(), E>) {
+        let mut l = self.lifecycle.lock();
+        if step(&mut l).is_ok() {
+            self.emit_state(&l);
+        }
+    }
+
+    fn emit_state(&self, l: &Lifecycle) {
         self.bus.emit(
             &self.mixer_id,
             EventKind::StateChanged {
-                state,
-                error_code: code,
-                error_message: message,
+                state: l.state(),
+                error_code: l.error_code(),
+                error_message: l.error_message().to_owned(),
                 oper_user_id: self.oper_user_id.lock().clone(),
             },
         );
@@ -90,12 +142,13 @@ impl Shared {
 
     /// The current state.
     pub fn state(&self) -> MixerState {
-        self.state.lock().0
+        self.lifecycle.lock().state()
     }
 
     /// State, error code and message.
     pub fn state_full(&self) -> (MixerState, i32, String) {
-        self.state.lock().clone()
+        let l = self.lifecycle.lock();
+        (l.state(), l.error_code(), l.error_message().to_owned())
     }
 
     /// The latest output info.
@@ -140,7 +193,7 @@ pub fn spawn_tick_thread(
             }));
             let failure = match r {
                 Ok(Ok(())) => None,
-                Ok(Err(e)) => Some((e, false)),
+                Ok(Err(e)) => Some((e.code(), e.to_string(), false)),
                 Err(p) => {
                     let what = p
                         .downcast_ref::<&str>()
@@ -153,12 +206,13 @@ pub fn spawn_tick_thread(
                         core.finish(&mut out)
                     }));
                     let finished = matches!(done, Ok(Ok(())));
-                    Some((format!("mixer thread panicked: {what}"), finished))
+                    let msg = format!("mixer thread panicked: {what}");
+                    Some((ErrorCode::Internal, msg, finished))
                 }
             };
             match failure {
-                None => shared.set_state(MixerState::Stopped, 0, String::new()),
-                Some((msg, finished)) => {
+                None => shared.stopped(),
+                Some((code, msg, finished)) => {
                     tracing::error!(mixer = %shared.mixer_id, error = %msg, "mixer failed");
                     let (d, s) = (core.duration_ms(), out.size_bytes());
                     shared.publish_output(|o| {
@@ -170,10 +224,10 @@ pub fn spawn_tick_thread(
                         } else {
                             OutputStatus::Failed
                         };
-                        o.error_code = 13;
+                        o.error_code = code.as_i32();
                         o.error_message = msg.clone();
                     });
-                    shared.set_state(MixerState::Error, 13, msg);
+                    shared.fail(code, msg);
                 }
             }
         })
@@ -189,7 +243,7 @@ fn run(
     fps: u32,
     shared: &Shared,
     panic_at: Option<u64>,
-) -> Result<(), String> {
+) -> Result<(), MixerError> {
     let mut stop_at: Option<MixerTime> = None;
     loop {
         let n = core.frames_out();
@@ -249,7 +303,7 @@ fn run(
                 crate::fault::FAULT_ENV
             );
         }
-        core.tick(out).map_err(|e| e.to_string())?;
+        core.tick(out)?;
         if core.frames_out().is_multiple_of(u64::from(fps)) {
             let (d, s) = (core.duration_ms(), out.size_bytes());
             shared.publish_output(|o| {
@@ -258,7 +312,7 @@ fn run(
             });
         }
     }
-    core.finish(out).map_err(|e| e.to_string())?;
+    core.finish(out)?;
     let (d, s) = (core.duration_ms(), out.size_bytes());
     shared.publish_output(|o| {
         o.duration_ms = d;

@@ -1,6 +1,6 @@
 //! What a mixer is asked to do: sources, output and layout, already validated.
 //!
-//! The gRPC layer ([`crate::api`]) and the offline `compose` turn requests into these
+//! The gRPC layer (`api/`) and the offline `compose` turn requests into these
 //! types after validating every field; the engine trusts them.
 
 use std::path::PathBuf;

@@ -15,7 +15,10 @@
 //! - packets: in their encoder's timebase; each muxer rescales to its streams'.
 //!
 //! Errors: every failure is a [`MixerError::Output`] naming the output's path (relative to
-//! the recordings root) and the cause ([`output_error`]).
+//! the recordings root) and the cause ([`output_error`]), classified from the OS error
+//! behind it ([`OutputFailure`]): a full disk is `RESOURCE_EXHAUSTED`, a permission error
+//! `PERMISSION_DENIED`, a path through an existing file `INVALID_ARGUMENT`, anything else
+//! `INTERNAL` (the map is [`MixerError::code`]).
 
 pub mod encoded;
 pub mod mp4_file;
@@ -26,7 +29,7 @@ pub use encoded::EncodedOutput;
 pub use mp4_file::Mp4FileSink;
 
 use crate::media::MediaError;
-use crate::model::{Medium, MixerError};
+use crate::model::{Medium, MixerError, OutputCause};
 use crate::time::SamplePos;
 
 /// Where the core's pictures and mixed audio go, tick by tick.
@@ -70,15 +73,106 @@ pub trait PacketSink: Send {
     fn size_bytes(&self) -> u64;
 }
 
-/// The [`MixerError::Output`] for output `path` failing with `e`.
-pub fn output_error(path: &str, e: impl std::fmt::Display) -> MixerError {
-    MixerError::Output {
-        path: path.to_owned(),
-        message: e.to_string(),
+/// A failure an output reports: its text, and what caused it if the OS said.
+pub trait OutputFailure: std::fmt::Display {
+    /// The cause, from the OS error number or I/O error kind behind the failure;
+    /// [`OutputCause::Other`] when there is none.
+    fn cause(&self) -> OutputCause {
+        OutputCause::Other
     }
+}
+
+impl OutputFailure for std::io::Error {
+    fn cause(&self) -> OutputCause {
+        OutputCause::from_io_kind(self.kind())
+    }
+}
+
+impl OutputFailure for MediaError {
+    fn cause(&self) -> OutputCause {
+        self.errno()
+            .map_or(OutputCause::Other, OutputCause::from_errno)
+    }
+}
+
+impl OutputFailure for ffmpeg_next::Error {
+    fn cause(&self) -> OutputCause {
+        match self {
+            ffmpeg_next::Error::Other { errno } => OutputCause::from_errno(*errno),
+            _ => OutputCause::Other,
+        }
+    }
+}
+
+impl OutputFailure for &str {}
+
+impl OutputFailure for String {}
+
+/// The [`MixerError::Output`] for output `path` failing with `e`, classified by
+/// [`OutputFailure::cause`].
+pub fn output_error(path: &str, e: impl OutputFailure) -> MixerError {
+    MixerError::output(path, e.cause(), e.to_string())
 }
 
 /// [`output_error`] for an ffmpeg failure.
 pub(crate) fn media_error(path: &str) -> impl FnOnce(MediaError) -> MixerError + '_ {
     move |e| output_error(path, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ErrorCode;
+
+    const ENOSPC: i32 = 28;
+    const EACCES: i32 = 13;
+    const ENOTDIR: i32 = 20;
+
+    #[test]
+    fn ffmpeg_errnos_give_the_cause() {
+        let ff = |errno| MediaError::Ffmpeg {
+            context: "write mp4 packet",
+            source: ffmpeg_next::Error::Other { errno },
+        };
+        let e = media_error("a.mp4")(ff(ENOSPC));
+        assert_eq!(e.code(), ErrorCode::ResourceExhausted);
+        assert!(
+            e.to_string()
+                .starts_with("output a.mp4: write mp4 packet: "),
+            "{e}"
+        );
+        assert_eq!(
+            media_error("a.mp4")(ff(EACCES)).code(),
+            ErrorCode::PermissionDenied
+        );
+        assert_eq!(
+            output_error("a.mp4", ffmpeg_next::Error::Other { errno: ENOTDIR }).code(),
+            ErrorCode::InvalidArgument
+        );
+        let eof = MediaError::Ffmpeg {
+            context: "write mp4 trailer",
+            source: ffmpeg_next::Error::Eof,
+        };
+        assert_eq!(media_error("a.mp4")(eof).code(), ErrorCode::Internal);
+        let missing = MediaError::CodecMissing("libx264".into());
+        assert_eq!(media_error("a.mp4")(missing).code(), ErrorCode::Internal);
+    }
+
+    #[test]
+    fn io_errors_and_texts_give_the_cause() {
+        let full = std::io::Error::from_raw_os_error(ENOSPC);
+        assert_eq!(
+            output_error("a.mp4", full).code(),
+            ErrorCode::ResourceExhausted
+        );
+        let through_a_file = std::io::Error::from_raw_os_error(ENOTDIR);
+        assert_eq!(
+            output_error("a.mp4/b.mp4", through_a_file).code(),
+            ErrorCode::InvalidArgument
+        );
+        assert_eq!(
+            output_error("a.mp4", "packet before the header").code(),
+            ErrorCode::Internal
+        );
+    }
 }

@@ -1,7 +1,5 @@
 //! Update requests.
 
-use tonic::Code;
-
 use super::*;
 
 fn current_sources() -> Vec<SourceSpec> {
@@ -13,12 +11,8 @@ fn update_rejects(r: proto::UpdateCloudMixerContentRequest, prefix: &str) {
     let sources = current_sources();
     let current = current(&sources);
     let e = update_request(&r, current).expect_err("update should be rejected");
-    assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(
-        e.message().starts_with(prefix),
-        "{:?} vs {prefix:?}",
-        e.message()
-    );
+    let message = e.to_string();
+    assert!(message.starts_with(prefix), "{message:?} vs {prefix:?}");
 }
 
 #[test]

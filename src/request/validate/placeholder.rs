@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use tonic::Status;
+use crate::model::FieldError;
 
 use super::field::invalid;
 use crate::model::Rgb;
@@ -31,9 +31,9 @@ impl<'a> Placeholders<'a> {
     }
 
     /// The picture of request field `f` (e.g. `video_file_cfg.layout_config[1].placeholder_image`);
-    /// None for empty `bytes`. Errors: INVALID_ARGUMENT naming `f`, e.g.
+    /// None for empty `bytes`. Errors: a [`FieldError`] naming `f`, e.g.
     /// `...placeholder_image: not a PNG or JPEG image: unknown format`.
-    pub fn decode(&mut self, bytes: &'a [u8], f: &str) -> Result<Option<StillImage>, Status> {
+    pub fn decode(&mut self, bytes: &'a [u8], f: &str) -> Result<Option<StillImage>, FieldError> {
         if bytes.is_empty() {
             return Ok(None);
         }

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use tonic::Status;
+use crate::model::FieldError;
 
 use super::field::{self, invalid};
 use crate::model::{AudioCodec, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec};
@@ -17,12 +17,12 @@ pub const MAX_SOURCES: usize = 64;
 
 /// Validates `list` (request field `prefix`, e.g. `sources` or `add_sources`).
 /// `taken` holds camids already used by the mixer; a camid in `taken` or repeated in
-/// `list` is a duplicate. Errors: INVALID_ARGUMENT naming e.g. `sources[1].camid`.
+/// `list` is a duplicate. Errors: a [`FieldError`] naming e.g. `sources[1].camid`.
 pub fn sources(
     list: &[proto::SourceConfig],
     prefix: &str,
     taken: &[String],
-) -> Result<Vec<SourceSpec>, Status> {
+) -> Result<Vec<SourceSpec>, FieldError> {
     if list.len() + taken.len() > MAX_SOURCES {
         return Err(invalid(
             prefix,
@@ -47,7 +47,7 @@ pub fn sources(
 }
 
 /// One source, its camid already checked.
-fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, Status> {
+fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, FieldError> {
     if s.video.is_none() && s.audio.is_none() {
         return Err(invalid(at, "must have video, audio or both"));
     }
@@ -82,7 +82,7 @@ fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, Status> {
 }
 
 /// The source's transport; WHEP needs an `http://` URL.
-fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, Status> {
+fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, FieldError> {
     let f = field::join(at, "transport");
     match proto::SourceTransport::try_from(s.transport) {
         Ok(proto::SourceTransport::Rtp) => Ok(SourceTransport::Rtp),
@@ -118,7 +118,7 @@ fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, Statu
     }
 }
 
-fn video_codec(v: i32, f: &str) -> Result<VideoCodec, Status> {
+fn video_codec(v: i32, f: &str) -> Result<VideoCodec, FieldError> {
     match proto::VideoCodec::try_from(v) {
         Ok(proto::VideoCodec::Vp8) => Ok(VideoCodec::Vp8),
         Ok(proto::VideoCodec::H264) => Ok(VideoCodec::H264),
@@ -130,7 +130,7 @@ fn video_codec(v: i32, f: &str) -> Result<VideoCodec, Status> {
     }
 }
 
-fn audio_codec(v: i32, f: &str) -> Result<AudioCodec, Status> {
+fn audio_codec(v: i32, f: &str) -> Result<AudioCodec, FieldError> {
     match proto::AudioCodec::try_from(v) {
         Ok(proto::AudioCodec::Opus) => Ok(AudioCodec::Opus),
         Ok(proto::AudioCodec::Unspecified) => Err(invalid(f, "must be set (AUDIO_CODEC_OPUS)")),
@@ -138,7 +138,7 @@ fn audio_codec(v: i32, f: &str) -> Result<AudioCodec, Status> {
     }
 }
 
-fn payload_type(pt: u32, f: &str) -> Result<u8, Status> {
+fn payload_type(pt: u32, f: &str) -> Result<u8, FieldError> {
     match u8::try_from(pt) {
         Ok(pt) if pt <= 127 => Ok(pt),
         _ => Err(invalid(f, format!("must be 0..=127, got {pt}"))),
@@ -147,7 +147,7 @@ fn payload_type(pt: u32, f: &str) -> Result<u8, Status> {
 
 /// Validates `remove` (request field `remove_camids`) against the mixer's `current`
 /// camids. Errors: empty, unknown or repeated camid.
-pub fn removals(remove: &[String], current: &[String]) -> Result<(), Status> {
+pub fn removals(remove: &[String], current: &[String]) -> Result<(), FieldError> {
     let mut seen = HashSet::new();
     for (i, c) in remove.iter().enumerate() {
         let f = field::index("remove_camids", i);

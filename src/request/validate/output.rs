@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tonic::Status;
+use crate::model::FieldError;
 
 use super::field::{self, invalid};
 use crate::model::{
@@ -51,8 +51,8 @@ pub struct Encoding {
 }
 
 /// Validates size, frame rate, bit rates and colour of `cfg` (request field `prefix`,
-/// normally `video_file_cfg`). Errors: INVALID_ARGUMENT naming e.g. `video_file_cfg.v_width`.
-pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Status> {
+/// normally `video_file_cfg`). Errors: a [`FieldError`] naming e.g. `video_file_cfg.v_width`.
+pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, FieldError> {
     let f = |name: &str| field::join(prefix, name);
     let width = dimension(cfg.v_width, MAX_WIDTH, &f("v_width"))?;
     let height = dimension(cfg.v_height, MAX_HEIGHT, &f("v_height"))?;
@@ -84,7 +84,7 @@ pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Sta
     })
 }
 
-fn dimension(v: u32, max: u32, f: &str) -> Result<u32, Status> {
+fn dimension(v: u32, max: u32, f: &str) -> Result<u32, FieldError> {
     if v == 0 {
         return Err(invalid(f, "must be > 0"));
     }
@@ -97,7 +97,7 @@ fn dimension(v: u32, max: u32, f: &str) -> Result<u32, Status> {
     Ok(v)
 }
 
-fn bit_rate(v: u32, default: u32, (lo, hi): (u32, u32), f: &str) -> Result<u32, Status> {
+fn bit_rate(v: u32, default: u32, (lo, hi): (u32, u32), f: &str) -> Result<u32, FieldError> {
     match v {
         0 => Ok(default),
         v if (lo..=hi).contains(&v) => Ok(v),
@@ -109,8 +109,8 @@ fn bit_rate(v: u32, default: u32, (lo, hi): (u32, u32), f: &str) -> Result<u32, 
 }
 
 /// The mixer id: `[A-Za-z0-9._-]{1,64}`; empty generates a UUID v4.
-/// Errors: INVALID_ARGUMENT naming `mixer_id`.
-pub fn mixer_id(id: &str) -> Result<String, Status> {
+/// Errors: a [`FieldError`] naming `mixer_id`.
+pub fn mixer_id(id: &str) -> Result<String, FieldError> {
     if id.is_empty() {
         return Ok(uuid::Uuid::new_v4().to_string());
     }
@@ -133,7 +133,7 @@ pub fn mixer_id(id: &str) -> Result<String, Status> {
 }
 
 /// Playout delay in ms: 0 means [`DEFAULT_PLAYOUT_DELAY_MS`]; at most [`MAX_PLAYOUT_DELAY_MS`].
-pub fn playout_delay_ms(v: u32) -> Result<u32, Status> {
+pub fn playout_delay_ms(v: u32) -> Result<u32, FieldError> {
     match v {
         0 => Ok(DEFAULT_PLAYOUT_DELAY_MS),
         v if v <= MAX_PLAYOUT_DELAY_MS => Ok(v),
@@ -145,8 +145,8 @@ pub fn playout_delay_ms(v: u32) -> Result<u32, Status> {
 }
 
 /// Stale timeout in ms: 0 means [`DEFAULT_STALE_TIMEOUT_MS`]; otherwise within
-/// [`STALE_TIMEOUT_MS_RANGE`]. Errors: INVALID_ARGUMENT naming `stale_timeout_ms`.
-pub fn stale_timeout_ms(v: u32) -> Result<u32, Status> {
+/// [`STALE_TIMEOUT_MS_RANGE`]. Errors: a [`FieldError`] naming `stale_timeout_ms`.
+pub fn stale_timeout_ms(v: u32) -> Result<u32, FieldError> {
     let (lo, hi) = STALE_TIMEOUT_MS_RANGE;
     match v {
         0 => Ok(DEFAULT_STALE_TIMEOUT_MS),
@@ -161,13 +161,13 @@ pub fn stale_timeout_ms(v: u32) -> Result<u32, Status> {
 /// Resolves `svr_path_name` (request field `f`) under `root`: empty means
 /// `<mixer_id>.mp4`. The path must be relative, use `/` as separator, have no empty,
 /// `.` or `..` component (so it cannot leave `root`) and end in `.mp4`.
-/// Returns (relative path, absolute path). Errors: INVALID_ARGUMENT naming `f`.
+/// Returns (relative path, absolute path). Errors: a [`FieldError`] naming `f`.
 pub fn output_path(
     svr_path_name: &str,
     mixer_id: &str,
     root: &Path,
     f: &str,
-) -> Result<(String, PathBuf), Status> {
+) -> Result<(String, PathBuf), FieldError> {
     let rel = if svr_path_name.is_empty() {
         format!("{mixer_id}.mp4")
     } else {
@@ -180,7 +180,7 @@ pub fn output_path(
 
 /// Checks that `rel` is a relative `/`-separated path ending in `.mp4` that cannot
 /// escape the directory it is joined to.
-fn relative_mp4(rel: &str, f: &str) -> Result<(), Status> {
+fn relative_mp4(rel: &str, f: &str) -> Result<(), FieldError> {
     if rel.len() > MAX_PATH_LEN {
         return Err(invalid(
             f,

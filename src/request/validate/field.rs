@@ -1,15 +1,16 @@
-//! Building `INVALID_ARGUMENT` statuses that name the offending request field.
+//! Building [`FieldError`]s that name the offending request field (the API answers them
+//! with `INVALID_ARGUMENT` and the same text).
 //!
 //! Every message reads `<field path>: <what is wrong>`, e.g.
 //! `video_file_cfg.v_width: must be even, got 641` or `sources[1].camid: duplicate "Usr2.-1"`.
 
 use std::fmt::Display;
 
-use tonic::Status;
+use crate::model::FieldError;
 
-/// `INVALID_ARGUMENT` with message `"{field}: {message}"`.
-pub fn invalid(field: impl Display, message: impl Display) -> Status {
-    Status::invalid_argument(format!("{field}: {message}"))
+/// The error of `field`, displayed as `"{field}: {message}"`.
+pub fn invalid(field: impl Display, message: impl Display) -> FieldError {
+    FieldError::new(field, message)
 }
 
 /// Joins a prefix and a field name with a dot; an empty prefix yields `name` alone.
@@ -28,7 +29,7 @@ pub fn index(prefix: &str, index: usize) -> String {
 
 /// Checks a camid-like identifier (a source or region camid): non-empty, at most
 /// [`MAX_CAMID_LEN`] bytes, no control characters.
-pub fn camid(field: &str, value: &str) -> Result<(), Status> {
+pub fn camid(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(invalid(field, "must not be empty"));
     }

@@ -1,9 +1,11 @@
 //! Request validation: proto requests -> engine types ([`MixerSpec`], [`ContentUpdate`]).
 //!
-//! Pure functions (no IO; only the generated mixer id is random). Every error is
-//! `INVALID_ARGUMENT` whose message starts with the request field path, e.g.
-//! `video_file_cfg.layout_config[0].width: must be > 0, got 0`. The rules are listed in
-//! docs/API.md ("Validation rules"); each has a unit test in `tests.rs`.
+//! Pure functions (no IO; only the generated mixer id is random). Every error is a
+//! [`FieldError`]: the request field path and what is wrong, displayed as e.g.
+//! `video_file_cfg.layout_config[0].width: must be > 0, got 0`; the gRPC service answers
+//! it with `INVALID_ARGUMENT` and that text (`api/status.rs`), `compose` prints it.
+//! Nothing here depends on the gRPC layer. The rules are listed in docs/API.md
+//! ("Validation rules"); each has a unit test in `tests/`.
 
 pub mod field;
 pub mod layout;
@@ -16,21 +18,21 @@ mod tests;
 
 use std::time::Duration;
 
-use tonic::Status;
+use crate::model::FieldError;
 
 pub use layout::Canvas;
 
-use crate::api::config::OutputDefaults;
 use crate::model::{ContentUpdate, MixerSpec, OutputSpec, SourceSpec};
 use crate::proto;
+use crate::request::OutputDefaults;
 
 /// Validates a Create request and applies defaults (mixer id, bit rates, colour, path,
 /// playout delay, stale timeout, layout); decodes placeholder pictures (CPU-bound: up to
-/// 4096x4096 pixels each). Errors: INVALID_ARGUMENT naming the field.
+/// 4096x4096 pixels each). Errors: a [`FieldError`] naming the field.
 pub fn create_request(
     req: &proto::CreateCloudMixerRequest,
     defaults: &OutputDefaults,
-) -> Result<MixerSpec, Status> {
+) -> Result<MixerSpec, FieldError> {
     let mixer_id = output::mixer_id(&req.mixer_id)?;
     let sources = source::sources(&req.sources, "sources", &[])?;
     let cfg = req
@@ -105,11 +107,11 @@ pub struct Current<'a> {
 /// Validates an Update request against the mixer's current state. Sources in
 /// `remove_camids` are removed before `add_sources` are added, so one request may
 /// replace a source by removing and re-adding its camid. A preset without camids is
-/// filled with the video sources after the update. Errors: INVALID_ARGUMENT naming the field.
+/// filled with the video sources after the update. Errors: a [`FieldError`] naming the field.
 pub fn update_request(
     req: &proto::UpdateCloudMixerContentRequest,
     current: Current<'_>,
-) -> Result<ContentUpdate, Status> {
+) -> Result<ContentUpdate, FieldError> {
     let current_camids: Vec<String> = current.sources.iter().map(|s| s.camid.clone()).collect();
     source::removals(&req.remove_camids, &current_camids)?;
     let kept: Vec<SourceSpec> = current

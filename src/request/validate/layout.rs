@@ -7,7 +7,7 @@
 //! is filled with the mixer's video sources in order. A region's or preset's
 //! `placeholder_image` is checked and decoded by [`super::placeholder`].
 
-use tonic::Status;
+use crate::model::FieldError;
 
 use super::field::{self, invalid};
 use super::placeholder::Placeholders;
@@ -39,14 +39,14 @@ pub struct Canvas {
 /// The layout requested by `config` / `preset` (request fields `{prefix}layout_config` and
 /// `{prefix}layout_preset`; `prefix` is `"video_file_cfg."` or empty). `video_camids` fill a
 /// preset that names none. None when neither is set.
-/// Errors: INVALID_ARGUMENT naming the field.
+/// Errors: a [`FieldError`] naming the field.
 pub fn requested(
     config: &[proto::LayoutRegion],
     preset: Option<&proto::LayoutPreset>,
     prefix: &str,
     canvas: Canvas,
     video_camids: &[String],
-) -> Result<Option<Layout>, Status> {
+) -> Result<Option<Layout>, FieldError> {
     let config_field = format!("{prefix}layout_config");
     let preset_field = format!("{prefix}layout_preset");
     match (config.is_empty(), preset) {
@@ -61,9 +61,9 @@ pub fn requested(
 }
 
 /// The Create default (see [`DEFAULT_PRESET`]).
-/// Errors: INVALID_ARGUMENT naming `video_file_cfg.layout_preset.name` if the preset
+/// Errors: a [`FieldError`] naming `video_file_cfg.layout_preset.name` if the preset
 /// cannot hold the sources.
-pub fn default_layout(canvas: Canvas, video_camids: &[String]) -> Result<Layout, Status> {
+pub fn default_layout(canvas: Canvas, video_camids: &[String]) -> Result<Layout, FieldError> {
     if video_camids.is_empty() {
         return Ok(Layout::default());
     }
@@ -87,7 +87,11 @@ pub fn default_preset_name(video_sources: usize) -> &'static str {
 }
 
 /// Explicit regions (field `f`, e.g. `video_file_cfg.layout_config`).
-pub fn regions(config: &[proto::LayoutRegion], f: &str, canvas: Canvas) -> Result<Layout, Status> {
+pub fn regions(
+    config: &[proto::LayoutRegion],
+    f: &str,
+    canvas: Canvas,
+) -> Result<Layout, FieldError> {
     if config.len() > MAX_REGIONS {
         return Err(invalid(
             f,
@@ -108,7 +112,7 @@ fn region<'a>(
     at: &str,
     canvas: Canvas,
     images: &mut Placeholders<'a>,
-) -> Result<Region, Status> {
+) -> Result<Region, FieldError> {
     let f = |name: &str| field::join(at, name);
     if r.r#type != proto::ContentType::Video as i32 {
         return Err(invalid(
@@ -153,11 +157,11 @@ fn region<'a>(
     })
 }
 
-fn non_negative(v: i32, f: &str) -> Result<u32, Status> {
+fn non_negative(v: i32, f: &str) -> Result<u32, FieldError> {
     u32::try_from(v).map_err(|_| invalid(f, format!("must be >= 0, got {v}")))
 }
 
-fn positive(v: i32, f: &str) -> Result<u32, Status> {
+fn positive(v: i32, f: &str) -> Result<u32, FieldError> {
     match u32::try_from(v) {
         Ok(v) if v > 0 => Ok(v),
         _ => Err(invalid(f, format!("must be > 0, got {v}"))),
@@ -171,7 +175,7 @@ fn from_preset(
     f: &str,
     canvas: Canvas,
     video_camids: &[String],
-) -> Result<Layout, Status> {
+) -> Result<Layout, FieldError> {
     let name_field = field::join(f, "name");
     if p.name.is_empty() {
         return Err(invalid(
