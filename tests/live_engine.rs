@@ -13,7 +13,8 @@ use cloudmixer::ingest::ports::PortPool;
 use cloudmixer::layout::{Layout, Region};
 use cloudmixer::mixer::LiveMixer;
 use cloudmixer::model::{
-    AudioCodec, ContentUpdate, MixerSpec, OutputSpec, Rgb, RtpStreamSpec, SourceSpec, VideoCodec,
+    AudioCodec, ContentUpdate, Encoding, MixerSpec, OutputSpec, Rgb, RtpStreamSpec, SourceSpec,
+    VideoCodec,
 };
 use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
 use common::sender::{Codec, SenderSpec};
@@ -70,12 +71,14 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
         output: OutputSpec {
             rel_path: "live.mp4".into(),
             abs_path: out.clone(),
-            width: 1280,
-            height: 720,
-            fps: 15,
-            video_bps: 1_000_000,
-            audio_bps: 64_000,
-            background: Rgb::default(),
+            encoding: Encoding {
+                width: 1280,
+                height: 720,
+                fps: 15,
+                video_bps: 1_000_000,
+                audio_bps: 64_000,
+                background: Rgb::default(),
+            },
             encoder_threads: 1,
             x264_preset: "veryfast".into(),
         },

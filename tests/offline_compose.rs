@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use cloudmixer::layout::{Layout, Region};
 use cloudmixer::mixer::offline::{run, OfflineInput, OfflineJob};
-use cloudmixer::model::{OutputSpec, Rgb};
+use cloudmixer::model::{Encoding, OutputSpec, Rgb};
 use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
 use common::spec;
 
@@ -93,12 +93,14 @@ fn side_by_side_from_files_has_both_pictures_and_both_tones() {
         output: OutputSpec {
             rel_path: "out.mp4".into(),
             abs_path: out.clone(),
-            width: 1280,
-            height: 720,
-            fps: 15,
-            video_bps: 1_000_000,
-            audio_bps: 64_000,
-            background: Rgb::default(),
+            encoding: Encoding {
+                width: 1280,
+                height: 720,
+                fps: 15,
+                video_bps: 1_000_000,
+                audio_bps: 64_000,
+                background: Rgb::default(),
+            },
             encoder_threads: 1,
             x264_preset: "veryfast".into(),
         },

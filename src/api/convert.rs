@@ -133,14 +133,14 @@ pub fn layout_regions(layout: &Layout) -> Vec<proto::LayoutRegion> {
 pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg {
     proto::VideoFileCfg {
         svr_path_name: out.rel_path.clone(),
-        v_width: out.width,
-        v_height: out.height,
-        v_fps: out.fps,
-        v_bps: out.video_bps,
-        background_color: out.background.to_hex(),
+        v_width: out.encoding.width,
+        v_height: out.encoding.height,
+        v_fps: out.encoding.fps,
+        v_bps: out.encoding.video_bps,
+        background_color: out.encoding.background.to_hex(),
         layout_config: layout_regions(layout),
         layout_preset: None,
-        a_bps: out.audio_bps,
+        a_bps: out.encoding.audio_bps,
     }
 }
 

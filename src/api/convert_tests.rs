@@ -6,21 +6,23 @@ use super::*;
 use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Region;
 use crate::mixer::{SourcePorts, SourceStats};
-use crate::model::Rgb;
+use crate::model::{Encoding, Rgb};
 
 fn out_spec() -> OutputSpec {
     OutputSpec {
         rel_path: "a/b.mp4".into(),
         abs_path: PathBuf::from("/rec/a/b.mp4"),
-        width: 1280,
-        height: 720,
-        fps: 15,
-        video_bps: 1_500_000,
-        audio_bps: 64_000,
-        background: Rgb {
-            r: 0x12,
-            g: 0x34,
-            b: 0x56,
+        encoding: Encoding {
+            width: 1280,
+            height: 720,
+            fps: 15,
+            video_bps: 1_500_000,
+            audio_bps: 64_000,
+            background: Rgb {
+                r: 0x12,
+                g: 0x34,
+                b: 0x56,
+            },
         },
         encoder_threads: 0,
         x264_preset: "veryfast".into(),
@@ -185,11 +187,11 @@ fn effective_cfg_round_trips_through_validation() {
     let cfg = video_file_cfg(&out_spec(), &layout());
     let enc = crate::request::validate::output::encoding(&cfg, "video_file_cfg").unwrap();
     assert_eq!((enc.width, enc.height, enc.fps), (1280, 720, 15));
-    assert_eq!(enc.background, out_spec().background);
+    assert_eq!(enc.background, out_spec().encoding.background);
     let canvas = crate::request::validate::Canvas {
         width: 1280,
         height: 720,
-        background: out_spec().background,
+        background: out_spec().encoding.background,
     };
     let l = crate::request::validate::layout::regions(&cfg.layout_config, "x", canvas).unwrap();
     assert_eq!(l, layout());

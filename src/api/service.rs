@@ -233,9 +233,9 @@ impl CloudMixer for CloudMixerService {
         let mixer = self.started(&entry)?;
         let sources = entry.sources();
         let canvas = Canvas {
-            width: entry.output.width,
-            height: entry.output.height,
-            background: entry.output.background,
+            width: entry.output.encoding.width,
+            height: entry.output.encoding.height,
+            background: entry.output.encoding.background,
         };
         // On the blocking pool: placeholder pictures are decoded here.
         let (update, req) = {

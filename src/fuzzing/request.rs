@@ -110,12 +110,17 @@ pub fn validate_create_request(data: &[u8]) -> bool {
         return false;
     };
     let out = &spec.output;
-    assert!(out.width > 0 && out.height > 0 && out.width % 2 == 0 && out.height % 2 == 0);
+    assert!(
+        out.encoding.width > 0
+            && out.encoding.height > 0
+            && out.encoding.width % 2 == 0
+            && out.encoding.height % 2 == 0
+    );
     assert!(out.abs_path.starts_with(&defaults.recordings_root));
     assert!(out.rel_path.to_ascii_lowercase().ends_with(".mp4"));
     assert!(!spec.mixer_id.is_empty());
     check_sources(&spec.sources);
-    check_request_layout(&spec.layout, out.width, out.height);
+    check_request_layout(&spec.layout, out.encoding.width, out.encoding.height);
     true
 }
 

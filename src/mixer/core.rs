@@ -22,30 +22,9 @@ use crate::compose::{Compositor, SourceFrame};
 use crate::layout::Layout;
 use crate::media::encode::AAC_FRAME_SAMPLES;
 use crate::mixer::slot::SourceSlot;
-use crate::model::{MixerError, OutputSpec, Rgb};
+use crate::model::{Encoding, MixerError};
 use crate::output::MediaSink;
 use crate::time::{rescale_floor, MixerTime, SamplePos, MILLIS};
-
-/// The output canvas: size in pixels (even), frame rate and background colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CanvasSpec {
-    pub width: u32,
-    pub height: u32,
-    /// Output frames per second (constant frame rate).
-    pub fps: u32,
-    pub background: Rgb,
-}
-
-impl From<&OutputSpec> for CanvasSpec {
-    fn from(o: &OutputSpec) -> Self {
-        Self {
-            width: o.width,
-            height: o.height,
-            fps: o.fps,
-            background: o.background,
-        }
-    }
-}
 
 /// See the module docs.
 pub struct MixCore {
@@ -62,9 +41,9 @@ pub struct MixCore {
 }
 
 impl MixCore {
-    /// A core for `canvas` showing `layout`, whose audio starts at sample `audio_start`
+    /// A core for the canvas, frame rate and background of `canvas` showing `layout`, whose audio starts at sample `audio_start`
     /// (the sink's [`MediaSink::audio_start`]). Allocates the canvas; opens nothing.
-    pub fn new(canvas: CanvasSpec, layout: Layout, audio_start: SamplePos) -> Self {
+    pub fn new(canvas: &Encoding, layout: Layout, audio_start: SamplePos) -> Self {
         Self {
             fps: canvas.fps,
             compositor: Compositor::new(canvas.width, canvas.height, canvas.background),

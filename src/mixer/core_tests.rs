@@ -5,7 +5,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::frame;
 
 use super::*;
-use crate::model::Region;
+use crate::model::{Region, Rgb};
 use crate::time::{MixerTime, SamplePos};
 
 /// Records what the core hands over: per picture, the luma at the centre of each region
@@ -74,13 +74,15 @@ fn core(stale_ms: u64) -> (MixCore, SourceSlot, SourceSlot) {
     let layout = Layout {
         regions: vec![region("a", 0), region("b", W / 2)],
     };
-    let canvas = CanvasSpec {
+    let canvas = Encoding {
         width: W,
         height: H,
         fps: FPS,
+        video_bps: 0,
+        audio_bps: 0,
         background: Rgb { r: 0, g: 0, b: 0 },
     };
-    let mut core = MixCore::new(canvas, layout, AUDIO_START);
+    let mut core = MixCore::new(&canvas, layout, AUDIO_START);
     let stale = std::time::Duration::from_millis(stale_ms);
     let (a, b) = (SourceSlot::new("a", stale), SourceSlot::new("b", stale));
     core.add_slot(a.clone());

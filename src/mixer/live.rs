@@ -20,7 +20,7 @@ use crate::events::{EventBus, MixerState, OutputInfo};
 use crate::ingest::ports::PortPool;
 pub use crate::ingest::Ingest;
 use crate::media::encode::Latency;
-use crate::mixer::core::{CanvasSpec, MixCore};
+use crate::mixer::core::MixCore;
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
@@ -98,7 +98,7 @@ impl LiveMixer {
             Err(e) => return Err(fail(&shared, e)),
         };
         let mut core = MixCore::new(
-            CanvasSpec::from(&spec.output),
+            &spec.output.encoding,
             spec.layout.clone(),
             out.audio_start(),
         );
@@ -145,7 +145,7 @@ impl LiveMixer {
             ctrl_rx,
             epoch,
             delay,
-            spec.output.fps,
+            spec.output.encoding.fps,
             shared.clone(),
         )
         .map_err(|e| fail(&shared, MixerError::Internal(e.to_string())))?;

@@ -60,13 +60,10 @@ pub struct SourceSpec {
     pub transport: SourceTransport,
 }
 
-/// Output file and encoder settings (Cloudroom videoFileCfg minus the layout).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputSpec {
-    /// Path relative to the recordings root, as the user gave it.
-    pub rel_path: String,
-    /// Absolute path where the MP4 is written; parent directories are created.
-    pub abs_path: PathBuf,
+/// The picture and sound of an output (Cloudroom videoFileCfg's `vWidth`, `vHeight`,
+/// `vFps`, `vBps`, `aBps`, background), defaults applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding {
     /// Canvas width, even, pixels.
     pub width: u32,
     /// Canvas height, even, pixels.
@@ -79,6 +76,17 @@ pub struct OutputSpec {
     pub audio_bps: u32,
     /// Canvas and bar colour.
     pub background: Rgb,
+}
+
+/// Output file and encoder settings (Cloudroom videoFileCfg minus the layout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// Path relative to the recordings root, as the user gave it.
+    pub rel_path: String,
+    /// Absolute path where the MP4 is written; parent directories are created.
+    pub abs_path: PathBuf,
+    /// Canvas, frame rate, bit rates.
+    pub encoding: Encoding,
     /// libx264 threads; 0 = let x264 choose.
     pub encoder_threads: u32,
     /// libx264 preset, e.g. "veryfast".

@@ -41,17 +41,18 @@ impl EncodedOutput {
             .unwrap_or_else(|| spec.rel_path.clone());
         let global_header = sinks.iter().any(|s| s.needs_global_header());
         let venc = VideoEncoder::open(&VideoEncoderConfig {
-            width: spec.width,
-            height: spec.height,
-            fps: spec.fps,
-            bit_rate: spec.video_bps,
+            width: spec.encoding.width,
+            height: spec.encoding.height,
+            fps: spec.encoding.fps,
+            bit_rate: spec.encoding.video_bps,
             preset: spec.x264_preset.clone(),
             threads: spec.encoder_threads,
             global_header,
             latency,
         })
         .map_err(media_error(&name))?;
-        let aenc = AudioEncoder::open(spec.audio_bps, global_header).map_err(media_error(&name))?;
+        let aenc = AudioEncoder::open(spec.encoding.audio_bps, global_header)
+            .map_err(media_error(&name))?;
         let video = StreamInfo {
             parameters: venc.parameters(),
             time_base: venc.time_base(),

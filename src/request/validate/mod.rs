@@ -22,7 +22,7 @@ use crate::model::FieldError;
 
 pub use layout::Canvas;
 
-use crate::model::{ContentUpdate, MixerSpec, OutputSpec, SourceSpec};
+use crate::model::{ContentUpdate, Encoding, MixerSpec, OutputSpec, SourceSpec};
 use crate::proto;
 use crate::request::OutputDefaults;
 
@@ -77,7 +77,7 @@ pub fn create_request(
 
 /// The engine's [`OutputSpec`] from validated encoding settings and paths.
 pub fn output_spec(
-    enc: &output::Encoding,
+    enc: &Encoding,
     rel_path: String,
     abs_path: std::path::PathBuf,
     defaults: &OutputDefaults,
@@ -85,12 +85,7 @@ pub fn output_spec(
     OutputSpec {
         rel_path,
         abs_path,
-        width: enc.width,
-        height: enc.height,
-        fps: enc.fps,
-        video_bps: enc.video_bps,
-        audio_bps: enc.audio_bps,
-        background: enc.background,
+        encoding: *enc,
         encoder_threads: defaults.encoder_threads,
         x264_preset: defaults.x264_preset.clone(),
     }

@@ -10,7 +10,8 @@ use crate::model::FieldError;
 
 use super::field::{self, invalid};
 use crate::model::{
-    Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS, DEFAULT_VIDEO_BPS,
+    Encoding, Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS,
+    DEFAULT_VIDEO_BPS,
 };
 use crate::proto;
 
@@ -32,23 +33,6 @@ pub const STALE_TIMEOUT_MS_RANGE: (u32, u32) = (100, 60_000);
 pub const MAX_MIXER_ID_LEN: usize = 64;
 /// Longest `svr_path_name`, bytes.
 pub const MAX_PATH_LEN: usize = 1024;
-
-/// The encoder settings of a `video_file_cfg`, defaults applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Encoding {
-    /// Canvas width, even, pixels.
-    pub width: u32,
-    /// Canvas height, even, pixels.
-    pub height: u32,
-    /// Frames per second.
-    pub fps: u32,
-    /// H.264 bit rate, bit/s.
-    pub video_bps: u32,
-    /// AAC bit rate, bit/s.
-    pub audio_bps: u32,
-    /// Canvas colour.
-    pub background: Rgb,
-}
 
 /// Validates size, frame rate, bit rates and colour of `cfg` (request field `prefix`,
 /// normally `video_file_cfg`). Errors: a [`FieldError`] naming e.g. `video_file_cfg.v_width`.

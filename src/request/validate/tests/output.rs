@@ -15,9 +15,9 @@ fn accepts_cloudroom_example_and_applies_defaults() {
         s.output.abs_path,
         PathBuf::from("/rec/2021-09-24/meeting.mp4")
     );
-    assert_eq!(s.output.video_bps, DEFAULT_VIDEO_BPS);
-    assert_eq!(s.output.audio_bps, DEFAULT_AUDIO_BPS);
-    assert_eq!(s.output.background, Rgb::default());
+    assert_eq!(s.output.encoding.video_bps, DEFAULT_VIDEO_BPS);
+    assert_eq!(s.output.encoding.audio_bps, DEFAULT_AUDIO_BPS);
+    assert_eq!(s.output.encoding.background, Rgb::default());
     assert_eq!(s.output.x264_preset, "veryfast");
     assert_eq!(
         s.playout_delay.as_millis(),
@@ -81,7 +81,7 @@ fn bit_rates_default_and_range() {
     cfg(&mut r).a_bps = 96_000;
     let s = create_request(&r, &defaults()).unwrap();
     assert_eq!(
-        (s.output.video_bps, s.output.audio_bps),
+        (s.output.encoding.video_bps, s.output.encoding.audio_bps),
         (2_000_000, 96_000)
     );
     let mut r = req();
@@ -98,7 +98,7 @@ fn background_color_hex() {
     cfg(&mut r).background_color = "#FF8000".into();
     let s = create_request(&r, &defaults()).unwrap();
     assert_eq!(
-        s.output.background,
+        s.output.encoding.background,
         Rgb {
             r: 255,
             g: 128,
