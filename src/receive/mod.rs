@@ -69,6 +69,10 @@ pub mod source_sync;
 mod stream;
 pub mod timeline;
 
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
