@@ -224,7 +224,8 @@ impl Sim {
         self.now = self.now.max(t);
     }
 
-    fn drain(&mut self) {
+    /// Drains every output at the current time (what the shell does after each wake-up).
+    pub fn drain(&mut self) {
         while let Some(o) = self.rx.poll_output(self.now) {
             let t = self.us(self.now);
             self.out.push((t, o));

@@ -490,3 +490,23 @@ fn receiver_reports_every_second_to_the_feedback_address() {
         }
     }
 }
+
+/// The mixer's keyframe wish (a layout change made the source visible) is a PLI at the
+/// next poll if the last request is 500 ms old; a wish inside the interval is dropped,
+/// not queued (the mixer asks again on its next change).
+#[test]
+fn a_keyframe_wish_of_the_mixer_respects_the_interval() {
+    let pkts = capture(Capture::FfmpegVp8);
+    let inputs = paced(&pkts, Medium::Video, VIDEO_RTP_RATE, 0, 10 * MS);
+    let (early, late): (Vec<At>, Vec<At>) = inputs.into_iter().partition(|a| a.us < 1_000 * MS);
+    let mut sim = Sim::new(&spec(Some(VideoCodec::Vp8), false), true);
+    sim.run(early, 1_000 * MS);
+    sim.rx.request_keyframe();
+    sim.drain();
+    sim.run(vec![], 1_200 * MS);
+    sim.rx.request_keyframe();
+    sim.drain();
+    sim.run(late, 3_000 * MS);
+    let want = vec![(10 * MS, RtcpKind::Pli), (1_000 * MS, RtcpKind::Pli)];
+    assert_eq!(sim.keyframe_requests(), want);
+}
