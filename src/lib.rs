@@ -23,5 +23,6 @@ pub mod mixer;
 pub mod model;
 pub mod output;
 pub mod proto;
+pub mod receive;
 pub mod request;
 pub mod time;

@@ -31,10 +31,10 @@ pub fn rtp_packet(data: &[u8]) -> bool {
 }
 
 /// Jitter buffer wait used when the input's wait byte is 255: the daemon's value
-/// (`mixer::source_worker::REORDER_WAIT`).
+/// (`receive::REORDER_WAIT`).
 const PRODUCTION_WAIT: Duration = Duration::from_millis(60);
 /// Capacity used when the input's capacity byte is 255: the daemon's value
-/// (`mixer::source_worker::JITTER_CAPACITY`).
+/// (`receive::JITTER_CAPACITY`).
 const PRODUCTION_CAPACITY: usize = 1024;
 
 /// Input layout of [`jitter_and_assemble`], built by [`encode_stream`]:

@@ -1,4 +1,4 @@
-//! The audio end of a source's stream path: Opus access units (one RTP packet each, RFC
+//! The audio end of a source's stream (the shell side of [`crate::receive`]): Opus access units (one RTP packet each, RFC
 //! 7587) in, 48 kHz PCM placed on the source's [`crate::audio::SampleRing`] out, with
 //! lost packets concealed.
 //!
@@ -48,18 +48,20 @@ impl AudioStage {
         }
     }
 
-    /// Decodes one Opus packet with RTP timestamp `rtp_ts` (48 kHz) at mixer time `t_us`
-    /// (µs) after `lost_before` packets were declared lost, concealing them first, and
-    /// writes the PCM into `slot`'s ring. Decoder errors count in `packets_dropped`.
+    /// Decodes one Opus packet with RTP timestamp `rtp_ts` (48 kHz) at mixer time `t`
+    /// after `lost_before` packets were declared lost, concealing them first, and writes
+    /// the PCM into `slot`'s ring. Decoder errors count in `packets_dropped`.
     pub fn decode(
         &mut self,
         data: &[u8],
         rtp_ts: u32,
-        t_us: i64,
+        t: MixerTime,
         lost_before: u64,
         slot: &SourceSlot,
         counters: &SourceCounters,
     ) {
+        // The decoder stamps its blocks with plain µs.
+        let t_us = t.as_micros();
         if (1..=MAX_CONCEALED_PACKETS).contains(&lost_before) {
             self.conceal(data, rtp_ts, t_us, lost_before, counters);
         }
@@ -156,7 +158,8 @@ mod tests {
                 continue;
             }
             let t_us = rescale_floor(i64::from(ts.wrapping_sub(pk[0].0)), AUDIO_RATE, MICROS);
-            stage.decode(data, *ts, t_us + 100_000, lost, &slot, &counters);
+            let t = MixerTime::from_micros(t_us + 100_000);
+            stage.decode(data, *ts, t, lost, &slot, &counters);
             lost = 0;
         }
         let (mut l, mut r) = (vec![0.0; 60_000], vec![0.0; 60_000]);

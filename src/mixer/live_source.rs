@@ -14,7 +14,6 @@ use crate::ingest::udp::{spawn_receiver, Medium, INGEST_QUEUE_CAPACITY};
 use crate::ingest::webrtc::whip::WhipRegistration;
 use crate::ingest::webrtc::{whep, MediaSink, PeerLink, SourceEvents, SourceRtc};
 use crate::ingest::Ingest;
-use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::slot::SourceSlot;
 use crate::mixer::source_worker::SourceWorker;
 use crate::mixer::stream_path::FeedbackSink;
@@ -22,6 +21,7 @@ use crate::mixer::{SourcePorts, SourceStats};
 use crate::model::SourceCounters;
 use crate::model::SourceTransport;
 use crate::model::{MixerError, SourceSpec};
+use crate::receive::shared_clock::SharedClock;
 
 /// One source of a live mixer: its sockets or peer connections, counters and worker.
 pub(super) struct LiveSource {

@@ -10,14 +10,14 @@ pub mod frame_queue;
 pub mod live;
 mod live_source;
 pub mod offline;
-pub mod shared_clock;
 pub mod slot;
-pub mod source_sync;
 pub mod source_worker;
 pub mod stats;
 pub mod stream_path;
 pub mod tick;
-pub mod timeline;
 
+/// Moved to [`crate::receive::shared_clock`] (pure, part of the receive path); re-exported
+/// here for the mixer's callers.
+pub use crate::receive::shared_clock;
 pub use live::LiveMixer;
 pub use stats::{MixerSnapshot, SourcePorts, SourceStats};

@@ -1,10 +1,13 @@
-//! A live source's worker thread: datagrams in, pictures and PCM onto the timeline out.
+//! A live source's worker thread: the IO shell around the source's receive state machine
+//! ([`SourceReceiver`], [`crate::receive`]).
 //!
-//! Each datagram goes to the source's video or audio [`StreamPath`] (RTP: parse, check
-//! payload type and SSRC, jitter buffer; RTCP: sender reports). Then every path releases
-//! what is due through the depacketizer and decoder onto the source's [`SourceSlot`],
-//! and sends due RTCP feedback. Anything malformed is counted in `packets_dropped` and
-//! skipped; nothing a sender does can end the thread.
+//! The loop: wait for a datagram at most until the receiver's `poll_timeout` (and at most
+//! [`IDLE_WAIT`], to notice the stop flag and the mixer's keyframe wishes), hand every
+//! queued datagram to `handle_input`, then drain `poll_output`: access units go to the
+//! stream's decoder and onto the source's [`SourceSlot`], RTCP goes out through the
+//! stream's [`FeedbackSink`], an SSRC change resets the stream's decoder state. Anything
+//! malformed is counted in `packets_dropped` and skipped; nothing a sender does can end
+//! the thread.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,31 +15,34 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
-use crate::ingest::rtp_packet;
-use crate::ingest::udp::{Datagram, Medium};
+use crate::ingest::udp::Datagram;
 use crate::media::MediaError;
-use crate::mixer::shared_clock::ClockMember;
 use crate::mixer::slot::SourceSlot;
-use crate::mixer::source_sync::SourceSync;
-use crate::mixer::stream_path::{FeedbackSink, StreamPath};
-use crate::model::SourceCounters;
-use crate::model::SourceSpec;
+use crate::mixer::stream_path::{FeedbackSink, StreamDecoder};
+use crate::model::{Medium, SourceCounters, SourceSpec};
+use crate::receive::shared_clock::ClockMember;
+use crate::receive::{Event, Output, ReceiverConfig, SourceReceiver};
 
-/// Longest sleep of the worker without input, so it notices deadlines, feedback and
-/// shutdown.
+/// Longest sleep of the worker without input, so it notices the stop flag and keyframe
+/// wishes.
 const IDLE_WAIT: Duration = Duration::from_millis(20);
 /// Interval of the worker's timing line in the log (`RUST_LOG=cloudmixer=debug`).
 const TIMING_LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The decoder and feedback sink of one stream.
+struct StreamShell {
+    decoder: StreamDecoder,
+    sink: FeedbackSink,
+}
 
 /// The worker of one source; run it on its own thread with [`SourceWorker::run`].
 pub struct SourceWorker {
     rx: Receiver<Datagram>,
     counters: Arc<SourceCounters>,
     slot: SourceSlot,
-    epoch: Instant,
-    sync: SourceSync,
-    video: Option<StreamPath>,
-    audio: Option<StreamPath>,
+    receiver: SourceReceiver,
+    video: Option<StreamShell>,
+    audio: Option<StreamShell>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
     camid: String,
     last_timing_log: Instant,
@@ -54,24 +60,30 @@ impl SourceWorker {
         epoch: Instant,
         sinks: (FeedbackSink, FeedbackSink),
     ) -> Result<Self, MediaError> {
-        let our_ssrc: u32 = rand::random();
         let (vs, as_) = sinks;
+        let config = ReceiverConfig {
+            epoch,
+            our_ssrc: rand::random(),
+            // Over WebRTC the interceptors send receiver reports.
+            send_receiver_reports: !vs.is_peer() && !as_.is_peer(),
+        };
         Ok(Self {
             rx,
+            receiver: SourceReceiver::new(spec, config, counters.clone()),
             counters,
             slot,
-            epoch,
-            sync: SourceSync::default(),
             video: spec
                 .video
                 .as_ref()
-                .map(|v| StreamPath::video(v, vs, our_ssrc))
-                .transpose()?,
+                .map(|v| StreamDecoder::video(v.codec))
+                .transpose()?
+                .map(|decoder| StreamShell { decoder, sink: vs }),
             audio: spec
                 .audio
                 .as_ref()
-                .map(|a| StreamPath::audio(a, as_, our_ssrc))
-                .transpose()?,
+                .map(|a| StreamDecoder::audio(a.codec))
+                .transpose()?
+                .map(|decoder| StreamShell { decoder, sink: as_ }),
             stop: None,
             camid: spec.camid.clone(),
             last_timing_log: epoch,
@@ -79,9 +91,9 @@ impl SourceWorker {
     }
 
     /// Lines this source up with the mixer's other sources whose sender clocks agree
-    /// ([`crate::mixer::shared_clock`]).
+    /// ([`crate::receive::shared_clock`]).
     pub fn with_clock(mut self, member: ClockMember) -> Self {
-        self.sync.clock = Some(member);
+        self.receiver = self.receiver.with_clock(member);
         self
     }
 
@@ -99,76 +111,82 @@ impl SourceWorker {
                 return;
             }
             let now = Instant::now();
-            let wait = [&self.video, &self.audio]
-                .into_iter()
-                .flatten()
-                .filter_map(StreamPath::next_deadline)
-                .min()
-                .map_or(IDLE_WAIT, |d| {
-                    d.saturating_duration_since(now).min(IDLE_WAIT)
-                });
+            let wait = self.receiver.poll_timeout().map_or(IDLE_WAIT, |d| {
+                d.saturating_duration_since(now).min(IDLE_WAIT)
+            });
             match self.rx.recv_timeout(wait) {
                 Ok(d) => {
-                    self.on_datagram(d);
+                    self.receiver.handle_input(d.into());
                     while let Ok(d) = self.rx.try_recv() {
-                        self.on_datagram(d);
+                        self.receiver.handle_input(d.into());
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
-            self.drain(Instant::now());
+            if self.slot.keyframe_wanted.swap(false, Ordering::Relaxed) {
+                self.receiver.request_keyframe();
+            }
+            let now = Instant::now();
+            while let Some(out) = self.receiver.poll_output(now) {
+                self.on_output(out);
+            }
+            self.log_timing(now);
         }
     }
 
-    fn dropped(&self) {
-        self.counters
-            .packets_dropped
-            .fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn on_datagram(&mut self, d: Datagram) {
-        let path = match d.medium {
+    fn stream(&mut self, medium: Medium) -> Option<&mut StreamShell> {
+        match medium {
             Medium::Video => self.video.as_mut(),
             Medium::Audio => self.audio.as_mut(),
-        };
-        let Some(path) = path else {
-            return self.dropped();
-        };
-        let kept = if d.rtcp {
-            path.on_rtcp(&d.data, d.from, d.arrival)
-        } else {
-            match rtp_packet::parse_bytes(d.data) {
-                Ok(pkt) => path.on_rtp(pkt, d.from, d.arrival),
-                Err(_) => false,
-            }
-        };
-        if !kept {
-            self.dropped();
         }
     }
 
-    fn drain(&mut self, now: Instant) {
-        let force = self.slot.keyframe_wanted.swap(false, Ordering::Relaxed);
-        for path in [self.video.as_mut(), self.audio.as_mut()]
-            .into_iter()
-            .flatten()
-        {
-            path.drain(now, self.epoch, &mut self.sync, &self.slot, &self.counters);
-            path.feedback(now, force, &self.counters);
+    fn on_output(&mut self, out: Output) {
+        match out {
+            Output::AccessUnit(unit) => {
+                let s = match unit.medium {
+                    Medium::Video => self.video.as_mut(),
+                    Medium::Audio => self.audio.as_mut(),
+                };
+                if let Some(s) = s {
+                    s.decoder.decode(&unit, &self.slot, &self.counters);
+                }
+            }
+            Output::Transmit(t) => {
+                let sent = self
+                    .stream(t.medium)
+                    .is_some_and(|s| s.sink.send(t.to, &t.data));
+                if sent && t.kind.is_keyframe_request() {
+                    SourceCounters::inc(&self.counters.keyframe_requests);
+                }
+            }
+            Output::Event(Event::SsrcChanged { medium, .. }) => {
+                if let Some(s) = self.stream(medium) {
+                    s.decoder.reset();
+                }
+            }
+            Output::Event(Event::KeyframeWanted { medium }) => {
+                tracing::debug!(camid = %self.camid, ?medium, "loss broke a frame; waiting for a keyframe");
+            }
         }
-        if now.duration_since(self.last_timing_log) >= TIMING_LOG_INTERVAL {
-            self.last_timing_log = now;
-            let (video_us, audio_us) = self.sync.offsets();
-            tracing::debug!(
-                camid = %self.camid,
-                ?video_us,
-                ?audio_us,
-                adjustments = self.sync.adjustments(),
-                lost = self.counters.packets_lost.load(Ordering::Relaxed),
-                audio_late = self.counters.audio_samples_late.load(Ordering::Relaxed),
-                "timing: stream offsets (mixer - sender NTP time)"
-            );
+    }
+
+    fn log_timing(&mut self, now: Instant) {
+        if now.duration_since(self.last_timing_log) < TIMING_LOG_INTERVAL {
+            return;
         }
+        self.last_timing_log = now;
+        let sync = self.receiver.sync();
+        let (video_us, audio_us) = sync.offsets_us();
+        tracing::debug!(
+            camid = %self.camid,
+            ?video_us,
+            ?audio_us,
+            adjustments = sync.adjustments(),
+            lost = self.counters.packets_lost.load(Ordering::Relaxed),
+            audio_late = self.counters.audio_samples_late.load(Ordering::Relaxed),
+            "timing: stream offsets (mixer - sender NTP time)"
+        );
     }
 }

@@ -20,45 +20,47 @@
 //! docs/MEDIA-TIMING.md, but with a sender whose audio lags its video by more than the
 //! 40 ms slew threshold this toggling happens.)
 
-use crate::ingest::udp::Medium;
-use crate::mixer::shared_clock::ClockMember;
-use crate::mixer::timeline::{TransitEstimator, RESYNC_US};
+use crate::model::Medium;
+use crate::receive::shared_clock::ClockMember;
+use crate::receive::timeline::{TransitEstimator, RESYNC_US};
+use crate::time::MixerTime;
 
 /// See the module docs.
 #[derive(Debug, Default)]
 pub struct SourceSync {
     video: TransitEstimator,
     audio: TransitEstimator,
-    /// Membership in the mixer's [`crate::mixer::shared_clock::SharedClock`], if any.
+    /// Membership in the mixer's [`crate::receive::shared_clock::SharedClock`], if any.
     pub clock: Option<ClockMember>,
 }
 
 impl SourceSync {
-    /// Mixer time (µs) of NTP time `ntp_us` (µs) of an access unit of `medium` that
-    /// arrived at `arrival_us` (µs of mixer time): NTP time + the source's offset, the
+    /// Mixer time of NTP time `ntp_us` (µs since 1900 on the sender's clock) of an access
+    /// unit of `medium` that arrived at `arrival`: NTP time + the source's offset, the
     /// largest of its streams' offsets, or the mixer's common offset when the source
-    /// shares a clock with others ([`crate::mixer::shared_clock`]).
-    pub fn map(&mut self, medium: Medium, ntp_us: i64, arrival_us: i64) -> i64 {
+    /// shares a clock with others ([`crate::receive::shared_clock`]).
+    pub fn map(&mut self, medium: Medium, ntp_us: i64, arrival: MixerTime) -> MixerTime {
         let (this, other) = match medium {
             Medium::Video => (&mut self.video, &self.audio),
             Medium::Audio => (&mut self.audio, &self.video),
         };
-        let own = this.map(ntp_us, arrival_us) - ntp_us;
+        let own_us = this.map(ntp_us, arrival).as_micros() - ntp_us;
         // The other stream's offset unless it is from another era (a sender restart
         // that this stream has re-anchored to and the other has not seen yet).
-        let source = other
-            .offset()
-            .filter(|o| (o - own).abs() <= RESYNC_US)
-            .map_or(own, |o| o.max(own));
-        match &self.clock {
-            Some(c) => ntp_us + c.offset(source),
-            None => ntp_us + source,
-        }
+        let source_us = other
+            .offset_us()
+            .filter(|o| (o - own_us).abs() <= RESYNC_US)
+            .map_or(own_us, |o| o.max(own_us));
+        let offset_us = match &self.clock {
+            Some(c) => c.offset_us(source_us),
+            None => source_us,
+        };
+        MixerTime::from_micros(ntp_us + offset_us)
     }
 
-    /// The stream offsets learnt so far, µs: (video, audio).
-    pub fn offsets(&self) -> (Option<i64>, Option<i64>) {
-        (self.video.offset(), self.audio.offset())
+    /// The stream offsets learnt so far (mixer time − NTP time), µs: (video, audio).
+    pub fn offsets_us(&self) -> (Option<i64>, Option<i64>) {
+        (self.video.offset_us(), self.audio.offset_us())
     }
 
     /// Times either stream's offset moved up or re-anchored.
@@ -71,6 +73,10 @@ impl SourceSync {
 mod tests {
     use super::*;
 
+    fn at(us: i64) -> MixerTime {
+        MixerTime::from_micros(us)
+    }
+
     /// Video 10 ms and audio 90 ms from capture to arrival; video pauses for 3 s (lost
     /// keyframes) and comes back. The audio's mapping must not move.
     #[test]
@@ -81,9 +87,9 @@ mod tests {
             let t = i * 20_000;
             let video_paused = (100..250).contains(&i);
             if !video_paused {
-                s.map(Medium::Video, t, t + 10_000);
+                s.map(Medium::Video, t, at(t + 10_000));
             }
-            audio_mapped.push(s.map(Medium::Audio, t, t + 90_000) - t);
+            audio_mapped.push(s.map(Medium::Audio, t, at(t + 90_000)).as_micros() - t);
         }
         // From the first audio packet on, audio maps with its own (larger) offset.
         assert!(
@@ -97,7 +103,10 @@ mod tests {
         );
         assert_eq!(s.adjustments(), 0);
         // And video maps with the same offset as audio.
-        assert_eq!(s.map(Medium::Video, 10_000_000, 10_010_000), 10_090_000);
+        assert_eq!(
+            s.map(Medium::Video, 10_000_000, at(10_010_000)),
+            at(10_090_000)
+        );
     }
 
     #[test]
@@ -107,11 +116,15 @@ mod tests {
         let mut t = TransitEstimator::default();
         let mut levels = std::collections::BTreeSet::new();
         for i in 0..500i64 {
-            let at = i * 20_000;
+            let at_us = i * 20_000;
             if !(100..250).contains(&i) {
-                t.map(at, at + 10_000);
+                t.map(at_us, MixerTime::from_micros(at_us + 10_000));
             }
-            levels.insert(t.map(at, at + 90_000) - at);
+            levels.insert(
+                t.map(at_us, MixerTime::from_micros(at_us + 90_000))
+                    .as_micros()
+                    - at_us,
+            );
         }
         assert_eq!(levels.into_iter().collect::<Vec<_>>(), vec![10_000, 90_000]);
     }

@@ -1,4 +1,5 @@
-//! Mapping a source's media timestamps onto the mixer's timeline (µs since Running).
+//! Mapping a source's media timestamps onto the mixer's timeline ([`MixerTime`], µs since
+//! Running).
 //!
 //! A stream's timestamp clock (RTP time, or the sender's NTP time once RTCP sender
 //! reports map it) runs at a known rate but has an unknown offset to the mixer's clock.
@@ -16,7 +17,7 @@
 //! [`ArrivalMapper`] applies this to one RTP stream before any sender report (RFC 3550
 //! §5.1 timestamps, 32-bit unwrapped).
 
-use crate::time::{rescale_floor, RtpTimestampUnwrapper, MICROS};
+use crate::time::{rescale_floor, MixerTime, RtpTimestampUnwrapper, MICROS};
 
 /// Disagreement that re-anchors a stream at once: 1 s.
 pub const RESYNC_US: i64 = 1_000_000;
@@ -25,38 +26,42 @@ pub const WINDOW_US: i64 = 1_000_000;
 /// How far above the offset a whole window's transits must stay before it moves: 40 ms.
 pub const SLEW_US: i64 = 40_000;
 
-/// See the module docs. Sans-IO: every call passes the arrival time in.
+/// See the module docs. Sans-IO: every call passes the arrival time in. Media times and
+/// offsets are plain µs (`i64`): a media time is on the sender's clock, not the mixer's.
 #[derive(Debug, Clone, Default)]
 pub struct TransitEstimator {
-    offset: Option<i64>,
-    window_start: i64,
-    window_min: i64,
+    /// Mixer time − media time, µs.
+    offset_us: Option<i64>,
+    window_start: MixerTime,
+    /// Smallest transit (µs) of the current window.
+    window_min_us: i64,
     /// Times the offset moved up (late stream) or re-anchored.
     pub adjustments: u64,
 }
 
 impl TransitEstimator {
-    /// Mixer time (µs) of media time `media_us` that arrived at `arrival_us`.
-    pub fn map(&mut self, media_us: i64, arrival_us: i64) -> i64 {
-        let transit = arrival_us - media_us;
-        let off = match self.offset {
+    /// Mixer time of media time `media_us` (µs on the sender's clock) that arrived at
+    /// `arrival`.
+    pub fn map(&mut self, media_us: i64, arrival: MixerTime) -> MixerTime {
+        let transit = arrival.as_micros() - media_us;
+        let off = match self.offset_us {
             None => {
-                self.window_start = arrival_us;
-                self.window_min = transit;
+                self.window_start = arrival;
+                self.window_min_us = transit;
                 transit
             }
             Some(off) if (transit - off).abs() > RESYNC_US => {
                 self.adjustments += 1;
-                self.window_start = arrival_us;
-                self.window_min = transit;
+                self.window_start = arrival;
+                self.window_min_us = transit;
                 transit
             }
             Some(off) => {
-                self.window_min = self.window_min.min(transit);
-                if arrival_us - self.window_start >= WINDOW_US {
-                    let m = self.window_min;
-                    self.window_start = arrival_us;
-                    self.window_min = transit;
+                self.window_min_us = self.window_min_us.min(transit);
+                if arrival.micros_since(self.window_start) >= WINDOW_US {
+                    let m = self.window_min_us;
+                    self.window_start = arrival;
+                    self.window_min_us = transit;
                     if m > off + SLEW_US {
                         self.adjustments += 1;
                         m
@@ -68,13 +73,13 @@ impl TransitEstimator {
                 }
             }
         };
-        self.offset = Some(off);
-        media_us + off
+        self.offset_us = Some(off);
+        MixerTime::from_micros(media_us + off)
     }
 
     /// The learnt offset (mixer time − media time), µs.
-    pub fn offset(&self) -> Option<i64> {
-        self.offset
+    pub fn offset_us(&self) -> Option<i64> {
+        self.offset_us
     }
 
     /// Forgets everything.
@@ -103,13 +108,13 @@ impl ArrivalMapper {
         }
     }
 
-    /// Mixer time (µs) of an access unit with RTP timestamp `ts` that arrived at
-    /// `arrival_us` (µs on the mixer timeline).
-    pub fn map(&mut self, ts: u32, arrival_us: i64) -> i64 {
+    /// Mixer time of an access unit with RTP timestamp `ts` (ticks of the stream's clock)
+    /// that arrived at `arrival`.
+    pub fn map(&mut self, ts: u32, arrival: MixerTime) -> MixerTime {
         let ext = self.unwrap.unwrap(ts);
         let first = *self.first.get_or_insert(ext);
         let media_us = rescale_floor(ext - first, self.rate, MICROS);
-        self.transit.map(media_us, arrival_us)
+        self.transit.map(media_us, arrival)
     }
 
     /// Times the mapping moved (late stream or re-anchor).
@@ -129,30 +134,34 @@ impl ArrivalMapper {
 mod tests {
     use super::*;
 
+    fn at(us: i64) -> MixerTime {
+        MixerTime::from_micros(us)
+    }
+
     #[test]
     fn follows_rtp_time_from_the_first_arrival() {
         let mut m = ArrivalMapper::new(90_000);
-        assert_eq!(m.map(1000, 500_000), 500_000);
+        assert_eq!(m.map(1000, at(500_000)).as_micros(), 500_000);
         // 3000 ticks = 33 333 µs later in RTP time, whatever the jittery arrival.
-        assert_eq!(m.map(4000, 560_000), 533_333);
+        assert_eq!(m.map(4000, at(560_000)).as_micros(), 533_333);
     }
 
     #[test]
     fn an_early_packet_moves_the_mapping_earlier() {
         let mut m = ArrivalMapper::new(90_000);
-        assert_eq!(m.map(0, 100_000), 100_000);
+        assert_eq!(m.map(0, at(100_000)).as_micros(), 100_000);
         // The first packet had been delayed 20 ms more than this one.
-        assert_eq!(m.map(9000, 180_000), 180_000);
-        assert_eq!(m.map(18_000, 290_000), 280_000);
+        assert_eq!(m.map(9000, at(180_000)).as_micros(), 180_000);
+        assert_eq!(m.map(18_000, at(290_000)).as_micros(), 280_000);
     }
 
     #[test]
     fn unwraps_and_resyncs() {
         let mut m = ArrivalMapper::new(90_000);
-        m.map(u32::MAX - 899, 0);
-        assert_eq!(m.map(100, 11_111), 11_111);
+        m.map(u32::MAX - 899, at(0));
+        assert_eq!(m.map(100, at(11_111)).as_micros(), 11_111);
         // A jump of 10 s in RTP time arriving 40 ms later: re-anchor.
-        assert_eq!(m.map(900_100, 51_111), 51_111);
+        assert_eq!(m.map(900_100, at(51_111)).as_micros(), 51_111);
         assert_eq!(m.adjustments(), 1);
     }
 
@@ -165,7 +174,7 @@ mod tests {
         for i in 0..1500i64 {
             let media = i * 20_000;
             let arrival = media * 101 / 100 + 5_000;
-            let mapped = t.map(media, arrival);
+            let mapped = t.map(media, at(arrival)).as_micros();
             worst_late = worst_late.max(arrival - mapped);
         }
         // Never later than the slew threshold plus two windows of drift (10 ms each: the
@@ -182,7 +191,7 @@ mod tests {
             let media = i * 20_000;
             // Up to 30 ms of jitter, minimum transit 5 ms reached every 10 packets.
             let jitter = if i % 10 == 0 { 0 } else { (i * 7919) % 30_000 };
-            let mapped = t.map(media, media + 5_000 + jitter);
+            let mapped = t.map(media, at(media + 5_000 + jitter)).as_micros();
             assert_eq!(mapped, media + 5_000);
         }
         assert_eq!(t.adjustments, 0);

@@ -23,7 +23,8 @@ use parking_lot::Mutex;
 /// disagreement of unsynchronized clocks (usually seconds).
 pub const SHARED_CLOCK_SPAN_US: i64 = 100_000;
 
-/// The offsets of one mixer's sources.
+/// The offsets of one mixer's sources (µs; offsets stay plain `i64` µs: they are
+/// differences between two clocks, not points on the mixer's timeline).
 #[derive(Debug, Default)]
 pub struct SharedClock {
     offsets: Mutex<Vec<(u64, i64)>>,
@@ -48,14 +49,15 @@ pub struct ClockMember {
 }
 
 impl ClockMember {
-    /// Records this source's own offset (µs) and returns the offset to map with.
-    pub fn offset(&self, own: i64) -> i64 {
+    /// Records this source's own offset (mixer time − sender NTP time, µs) and returns
+    /// the offset to map with (µs).
+    pub fn offset_us(&self, own_us: i64) -> i64 {
         let mut v = self.group.offsets.lock();
         match v.iter_mut().find(|(k, _)| *k == self.key) {
-            Some(e) => e.1 = own,
-            None => v.push((self.key, own)),
+            Some(e) => e.1 = own_us,
+            None => v.push((self.key, own_us)),
         }
-        common_offset(own, v.iter().map(|(_, o)| *o))
+        common_offset(own_us, v.iter().map(|(_, o)| *o))
     }
 }
 
@@ -87,10 +89,10 @@ mod tests {
     fn members_see_each_other_until_dropped() {
         let g = Arc::new(SharedClock::default());
         let (a, b) = (g.join(), g.join());
-        assert_eq!(a.offset(10_000), 10_000);
-        assert_eq!(b.offset(29_000), 29_000);
-        assert_eq!(a.offset(10_000), 29_000);
+        assert_eq!(a.offset_us(10_000), 10_000);
+        assert_eq!(b.offset_us(29_000), 29_000);
+        assert_eq!(a.offset_us(10_000), 29_000);
         drop(b);
-        assert_eq!(a.offset(10_000), 10_000);
+        assert_eq!(a.offset_us(10_000), 10_000);
     }
 }
