@@ -131,7 +131,8 @@ fn model_is_the_bottom_and_lower_stages_do_not_import_the_mixer() {
     let model: Vec<&String> = g["model"].iter().filter(|d| *d != "time").collect();
     assert!(model.is_empty(), "model imports {model:?}");
     for lower in [
-        "ingest", "media", "compose", "layout", "audio", "output", "time", "events",
+        "ingest", "media", "compose", "layout", "audio", "output", "request", "receive", "time",
+        "events",
     ] {
         let bad: Vec<&String> = g
             .get(lower)
