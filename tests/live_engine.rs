@@ -13,8 +13,7 @@ use cloudmixer::ingest::ports::PortPool;
 use cloudmixer::layout::{Layout, Region};
 use cloudmixer::mixer::LiveMixer;
 use cloudmixer::model::{
-    AudioCodec, ContentUpdate, Encoding, MixerSpec, OutputSpec, Rgb, RtpStreamSpec, SourceSpec,
-    VideoCodec,
+    AudioCodec, ContentUpdate, MixerSpec, RtpStreamSpec, SourceSpec, VideoCodec,
 };
 use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
 use common::sender::{Codec, SenderSpec};
@@ -68,20 +67,7 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
             source("A", VideoCodec::Vp8, 96),
             source("B", VideoCodec::H264, 102),
         ],
-        output: OutputSpec {
-            rel_path: "live.mp4".into(),
-            abs_path: out.clone(),
-            encoding: Encoding {
-                width: 1280,
-                height: 720,
-                fps: 15,
-                video_bps: 1_000_000,
-                audio_bps: 64_000,
-                background: Rgb::default(),
-            },
-            encoder_threads: 1,
-            x264_preset: "veryfast".into(),
-        },
+        output: spec::engine_output("live.mp4", &out),
         layout: Layout {
             regions: vec![
                 region("A", 0, 180, 640, 360, None),

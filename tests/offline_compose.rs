@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use cloudmixer::layout::{Layout, Region};
 use cloudmixer::mixer::offline::{run, OfflineInput, OfflineJob};
-use cloudmixer::model::{Encoding, OutputSpec, Rgb};
 use common::media::{audio_between, check_colours, check_tones, frame_at, probe};
 use common::spec;
 
@@ -90,20 +89,7 @@ fn side_by_side_from_files_has_both_pictures_and_both_tones() {
                 region("Usr2.-1", 640, 180, 640, 360),
             ],
         },
-        output: OutputSpec {
-            rel_path: "out.mp4".into(),
-            abs_path: out.clone(),
-            encoding: Encoding {
-                width: 1280,
-                height: 720,
-                fps: 15,
-                video_bps: 1_000_000,
-                audio_bps: 64_000,
-                background: Rgb::default(),
-            },
-            encoder_threads: 1,
-            x264_preset: "veryfast".into(),
-        },
+        output: spec::engine_output("out.mp4", &out),
         max_duration_ms: None,
     })
     .expect("offline job runs");

@@ -133,3 +133,23 @@ pub const PIP_POINTS: &[ColourAt] = &[
         rgb: BLUE,
     },
 ];
+
+/// The engine's output for `rel_path` at `abs_path`: 1280x720 @ 15 fps, 1 Mbit/s H.264,
+/// 64 kbit/s AAC, black background, one x264 thread, veryfast (for engine-level tests
+/// that bypass the gRPC validation).
+pub fn engine_output(rel_path: &str, abs_path: &std::path::Path) -> cloudmixer::model::OutputSpec {
+    cloudmixer::model::OutputSpec {
+        rel_path: rel_path.into(),
+        abs_path: abs_path.to_owned(),
+        encoding: cloudmixer::model::Encoding {
+            width: 1280,
+            height: 720,
+            fps: 15,
+            video_bps: 1_000_000,
+            audio_bps: 64_000,
+            background: cloudmixer::model::Rgb::default(),
+        },
+        encoder_threads: 1,
+        x264_preset: "veryfast".into(),
+    }
+}
