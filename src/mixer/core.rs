@@ -86,6 +86,11 @@ impl MixCore {
         self.slots.retain(|s| s.camid != camid);
     }
 
+    /// Output pictures per second.
+    pub fn fps(&self) -> u32 {
+        self.fps
+    }
+
     /// Pictures written so far.
     pub fn frames_out(&self) -> u64 {
         self.frames_out

@@ -139,16 +139,8 @@ impl LiveMixer {
         // Running before the tick thread exists: its end (Stopped or Error) always
         // follows Running.
         shared.running();
-        let tick = spawn_tick_thread(
-            core,
-            out,
-            ctrl_rx,
-            epoch,
-            delay,
-            spec.output.encoding.fps,
-            shared.clone(),
-        )
-        .map_err(|e| fail(&shared, MixerError::Internal(e.to_string())))?;
+        let tick = spawn_tick_thread(core, out, ctrl_rx, epoch, delay, shared.clone())
+            .map_err(|e| fail(&shared, MixerError::Internal(e.to_string())))?;
         Ok((
             LiveMixer {
                 shared,

@@ -179,7 +179,6 @@ pub fn spawn_tick_thread(
     ctrl: Receiver<Control>,
     epoch: Instant,
     delay: Duration,
-    fps: u32,
     shared: Arc<Shared>,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new()
@@ -187,9 +186,7 @@ pub fn spawn_tick_thread(
         .spawn(move || {
             let panic_at = crate::fault::tick_panic_at(&shared.mixer_id);
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run(
-                    &mut core, &mut out, &ctrl, epoch, delay, fps, &shared, panic_at,
-                )
+                run(&mut core, &mut out, &ctrl, epoch, delay, &shared, panic_at)
             }));
             let failure = match r {
                 Ok(Ok(())) => None,
@@ -233,14 +230,12 @@ pub fn spawn_tick_thread(
         })
 }
 
-#[allow(clippy::too_many_arguments)]
 fn run(
     core: &mut MixCore,
     out: &mut EncodedOutput,
     ctrl: &Receiver<Control>,
     epoch: Instant,
     delay: Duration,
-    fps: u32,
     shared: &Shared,
     panic_at: Option<u64>,
 ) -> Result<(), MixerError> {
@@ -304,7 +299,7 @@ fn run(
             );
         }
         core.tick(out)?;
-        if core.frames_out().is_multiple_of(u64::from(fps)) {
+        if core.frames_out().is_multiple_of(u64::from(core.fps())) {
             let (d, s) = (core.duration_ms(), out.size_bytes());
             shared.publish_output(|o| {
                 o.duration_ms = d;

@@ -1,5 +1,5 @@
 //! Live per-source counters, written lock-free by the ingest and decode threads and
-//! read by snapshots ([`crate::mixer::stats`]) and metrics.
+//! read by the mixer's snapshots (`mixer::stats`) and metrics.
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 

@@ -1,6 +1,6 @@
 //! Outputs: what the mixing core's composite pictures and mixed audio become.
 //!
-//! The core ([`crate::mixer::core::MixCore`]) decides *what* is shown and heard at each
+//! The mixing core (`mixer::core::MixCore`) decides *what* is shown and heard at each
 //! output instant and hands the result to a [`MediaSink`]: raw pictures and PCM on the
 //! output timeline. [`EncodedOutput`] is the sink that encodes them once (libx264, AAC)
 //! and fans the packets out to any number of [`PacketSink`]s (muxers): today the
@@ -95,18 +95,7 @@ impl OutputFailure for MediaError {
     }
 }
 
-impl OutputFailure for ffmpeg_next::Error {
-    fn cause(&self) -> OutputCause {
-        match self {
-            ffmpeg_next::Error::Other { errno } => OutputCause::from_errno(*errno),
-            _ => OutputCause::Other,
-        }
-    }
-}
-
 impl OutputFailure for &str {}
-
-impl OutputFailure for String {}
 
 /// The [`MixerError::Output`] for output `path` failing with `e`, classified by
 /// [`OutputFailure::cause`].
@@ -146,7 +135,7 @@ mod tests {
             ErrorCode::PermissionDenied
         );
         assert_eq!(
-            output_error("a.mp4", ffmpeg_next::Error::Other { errno: ENOTDIR }).code(),
+            media_error("a.mp4")(ff(ENOTDIR)).code(),
             ErrorCode::InvalidArgument
         );
         let eof = MediaError::Ffmpeg {

@@ -4,7 +4,7 @@
 //! A peer connection is only a transport: every remote track's RTP packets become
 //! [`Datagram`]s on the source's ingest channel, exactly as UDP datagrams do, so they
 //! go through the same jitter buffer, depacketizer and decoder
-//! ([`crate::mixer::stream_path`]). The negotiated payload type is mapped to the
+//! (the stream path of `mixer/`). The negotiated payload type is mapped to the
 //! source's configured one before the hand-off. The remote's RTCP (sender reports) is
 //! forwarded too, for A/V sync. Feedback (PLI/FIR) goes back over the peer connection
 //! through a [`PeerLink`]; NACK and receiver reports are sent by the `webrtc` crate's
