@@ -2,12 +2,15 @@
 //!
 //! Mixer threads emit with [`EventBus::emit`] (non-blocking, callable from any thread);
 //! the gRPC `WatchEvents` stream and tests subscribe. The bus is a
-//! `tokio::sync::broadcast` channel of [`EVENT_BUS_CAPACITY`] events: a watcher that falls
-//! further behind than that loses the oldest events and is told how many it lost
-//! (`RecvError::Lagged`); emitters never block.
+//! `tokio::sync::broadcast` channel of [`EVENT_BUS_CAPACITY`] events, stored once for all
+//! watchers: a watcher that falls further behind than that loses the oldest events and is
+//! told how many it lost (`RecvError::Lagged`; `WatchEvents` then ends the stream with
+//! that status); emitters never block. `seq` is assigned and the event sent under one
+//! lock, so every watcher sees `seq` strictly increasing.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::broadcast;
@@ -58,6 +61,10 @@ pub enum SourceConnectionState {
     Disconnected,
     /// WHEP: trying again after a failure, with backoff.
     Reconnecting,
+    /// Any source (RTP too): its worker thread ended on a bug (a panic, caught): the
+    /// source is no longer received or decoded and shows its placeholder; the other
+    /// sources and the mixer go on. Final: no later state replaces it.
+    Failed,
 }
 
 /// What happened.
@@ -96,7 +103,8 @@ pub struct MixerEvent {
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<MixerEvent>,
-    seq: Arc<AtomicU64>,
+    /// The last `seq` sent; held while sending so that sends happen in `seq` order.
+    seq: Arc<Mutex<u64>>,
 }
 
 impl Default for EventBus {
@@ -111,15 +119,17 @@ impl EventBus {
         let (tx, _) = broadcast::channel(EVENT_BUS_CAPACITY);
         Self {
             tx,
-            seq: Arc::new(AtomicU64::new(0)),
+            seq: Arc::new(Mutex::new(0)),
         }
     }
 
-    /// Emits an event; never blocks. With no watcher the event is dropped.
+    /// Emits an event with the next `seq`; never waits for watchers (the lock is held
+    /// only to number and enqueue). With no watcher the event is dropped.
     pub fn emit(&self, mixer_id: &str, kind: EventKind) {
-        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut seq = self.seq.lock();
+        *seq += 1;
         let _ = self.tx.send(MixerEvent {
-            seq,
+            seq: *seq,
             unix_ms: unix_ms_now(),
             mixer_id: mixer_id.to_owned(),
             kind,

@@ -76,6 +76,7 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
         },
         playout_delay: Duration::from_millis(200),
         stale_timeout: Duration::from_millis(2_000),
+        max_picture_pixels: cloudmixer::media::picture_size::DEFAULT_MAX_PICTURE_PIXELS,
     };
     let (mixer, ports) = LiveMixer::start(spec, &pool, bus.clone()).expect("mixer starts");
     let mut a = SenderSpec::solid(

@@ -9,8 +9,11 @@
 //! service. Tokens are compared in constant time (`subtle`), each against every known
 //! token, and are never logged: [`TokenSet`]'s `Debug` shows only how many there are.
 //!
-//! A daemon whose `--listen` address is not loopback refuses to start without tokens
-//! ([`require_for_listen`]); a loopback-only daemon may run without.
+//! Besides static tokens, the daemon can verify HS256 JWTs with an expiry
+//! ([`crate::api::jwt`]; [`ServerAuth`] accepts either), and the TLS layer can require
+//! client certificates (mutual TLS, `cli/tls.rs`). A daemon whose `--listen` address is
+//! not loopback refuses to start with none of the three ([`require_for_listen`]); a
+//! loopback-only daemon may run without.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +21,8 @@ use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
+
+use crate::api::jwt::{self, JwtKey};
 
 /// Shortest token accepted, bytes: 16 (guessing must not be practical).
 pub const MIN_TOKEN_LEN: usize = 16;
@@ -138,44 +143,84 @@ impl TokenSet {
         hit.into()
     }
 
-    /// Checks the `authorization` metadata of a call.
+    /// Checks the `authorization` metadata of a call against the static tokens.
     /// Errors: UNAUTHENTICATED, saying whether the token was missing or not accepted.
     pub fn check(&self, metadata: &MetadataMap) -> Result<(), Status> {
-        let Some(value) = metadata.get("authorization") else {
-            return Err(Status::unauthenticated(
-                "missing credentials: send \"authorization: Bearer <token>\" \
-                 (cloudmixer CLI: set CLOUDMIXER_TOKEN)",
-            ));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
-        match token {
-            Some(t) if self.contains(t.as_bytes()) => Ok(()),
-            Some(_) => Err(Status::unauthenticated("bearer token not accepted")),
-            None => Err(Status::unauthenticated(
-                "authorization must use the Bearer scheme",
-            )),
+        let token = bearer(metadata)?;
+        if self.contains(token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Status::unauthenticated("bearer token not accepted"))
         }
     }
 }
 
-/// The server-side interceptor: every call must pass [`TokenSet::check`] (no tokens:
-/// every call passes).
+/// The token of `authorization: Bearer <token>` (scheme case-insensitive, RFC 7235 §2.1).
+/// Errors: UNAUTHENTICATED, saying whether credentials were missing or used another
+/// scheme. The message never contains the header's value.
+pub fn bearer(metadata: &MetadataMap) -> Result<&str, Status> {
+    let Some(value) = metadata.get("authorization") else {
+        return Err(Status::unauthenticated(
+            "missing credentials: send \"authorization: Bearer <token>\" \
+             (cloudmixer CLI: set CLOUDMIXER_TOKEN)",
+        ));
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
+        })
+        .ok_or_else(|| Status::unauthenticated("authorization must use the Bearer scheme"))
+}
+
+/// How the control API authenticates calls: static tokens ([`TokenSet`]) and/or HS256
+/// JWTs ([`JwtKey`]); mutual TLS, when configured, is enforced by the TLS layer before a
+/// call gets here. Also the server-side interceptor: every call must pass
+/// [`ServerAuth::check`] (nothing configured: every call passes).
 #[derive(Clone, Debug, Default)]
-pub struct ServerAuth(pub TokenSet);
+pub struct ServerAuth {
+    /// Static tokens.
+    pub tokens: TokenSet,
+    /// The HS256 secret JWTs are verified with.
+    pub jwt: Option<JwtKey>,
+}
+
+impl ServerAuth {
+    /// Neither tokens nor a JWT secret: calls are not checked.
+    pub fn is_open(&self) -> bool {
+        self.tokens.is_empty() && self.jwt.is_none()
+    }
+
+    /// Accepts a call whose bearer token is one of the static tokens or a JWT that
+    /// verifies with the secret.
+    /// Errors: UNAUTHENTICATED (missing, other scheme, unknown token, expired or invalid
+    /// JWT; the message says which, never the token).
+    pub fn check(&self, metadata: &MetadataMap) -> Result<(), Status> {
+        let token = bearer(metadata)?;
+        if self.tokens.contains(token.as_bytes()) {
+            return Ok(());
+        }
+        match &self.jwt {
+            Some(key) if jwt::looks_like_jwt(token) => match key.verify(token) {
+                Ok(claims) => {
+                    tracing::debug!(sub = ?claims.sub, "JWT accepted");
+                    Ok(())
+                }
+                Err(e) => Err(Status::unauthenticated(e.to_string())),
+            },
+            _ => Err(Status::unauthenticated("bearer token not accepted")),
+        }
+    }
+}
 
 impl tonic::service::Interceptor for ServerAuth {
     fn call(&mut self, req: Request<()>) -> Result<Request<()>, Status> {
-        if self.0.is_empty() {
+        if self.is_open() {
             return Ok(req);
         }
-        self.0.check(req.metadata())?;
+        self.check(req.metadata())?;
         Ok(req)
     }
 }
@@ -221,18 +266,21 @@ impl tonic::service::Interceptor for ClientAuth {
     }
 }
 
-/// Refuses a `listen` address that is not loopback when `tokens` is empty: the control
+/// Refuses a `listen` address that is not loopback when no caller authentication is
+/// configured (`auth` open and no client CA for mutual TLS, `mtls` false): the control
 /// API must not be reachable from other hosts without credentials.
-/// Errors: a message saying how to configure tokens.
-pub fn require_for_listen(listen: SocketAddr, tokens: &TokenSet) -> Result<(), String> {
-    if listen.ip().is_loopback() || !tokens.is_empty() {
+/// Errors: a message saying how to configure authentication.
+pub fn require_for_listen(listen: SocketAddr, auth: &ServerAuth, mtls: bool) -> Result<(), String> {
+    if listen.ip().is_loopback() || !auth.is_open() || mtls {
         return Ok(());
     }
     Err(format!(
-        "--listen {listen} is reachable from other hosts, and no API token is configured: \
-         give tokens with --auth-tokens-file FILE (one per line) or CLOUDMIXER_AUTH_TOKENS \
-         (comma-separated), {MIN_TOKEN_LEN}..={MAX_TOKEN_LEN} visible ASCII characters each \
-         (e.g. `openssl rand -hex 32`), or listen on a loopback address"
+        "--listen {listen} is reachable from other hosts, and no caller authentication is \
+         configured: give tokens with --auth-tokens-file FILE (one per line) or \
+         CLOUDMIXER_AUTH_TOKENS (comma-separated), {MIN_TOKEN_LEN}..={MAX_TOKEN_LEN} visible \
+         ASCII characters each (e.g. `openssl rand -hex 32`); or a JWT secret with \
+         --auth-jwt-secret-file FILE; or client certificates with --tls-client-ca FILE \
+         (mutual TLS); or listen on a loopback address"
     ))
 }
 

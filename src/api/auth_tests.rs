@@ -77,7 +77,10 @@ fn the_interceptors_pass_a_token_from_client_to_server() {
     use tonic::service::Interceptor;
     let mut client = ClientAuth::new(Some(A)).unwrap();
     let req = client.call(Request::new(())).unwrap();
-    let mut server = ServerAuth(TokenSet::parse(A, false, "f").unwrap());
+    let mut server = ServerAuth {
+        tokens: TokenSet::parse(A, false, "f").unwrap(),
+        jwt: None,
+    };
     assert!(server.call(req).is_ok());
     let mut none = ClientAuth::new(None).unwrap();
     let req = none.call(Request::new(())).unwrap();
@@ -87,15 +90,50 @@ fn the_interceptors_pass_a_token_from_client_to_server() {
 }
 
 #[test]
-fn a_non_loopback_listen_needs_tokens() {
-    let none = TokenSet::default();
-    let some = TokenSet::parse(A, false, "f").unwrap();
-    assert!(require_for_listen("127.0.0.1:50051".parse().unwrap(), &none).is_ok());
-    assert!(require_for_listen("[::1]:50051".parse().unwrap(), &none).is_ok());
-    let e = require_for_listen("0.0.0.0:50051".parse().unwrap(), &none).unwrap_err();
+fn a_non_loopback_listen_needs_tokens_a_jwt_secret_or_mtls() {
+    let none = ServerAuth::default();
+    let some = ServerAuth {
+        tokens: TokenSet::parse(A, false, "f").unwrap(),
+        jwt: None,
+    };
+    let jwt = ServerAuth {
+        tokens: TokenSet::default(),
+        jwt: Some(JwtKey::from_secret(JWT_SECRET).unwrap()),
+    };
+    let any: std::net::SocketAddr = "0.0.0.0:50051".parse().unwrap();
+    assert!(require_for_listen("127.0.0.1:50051".parse().unwrap(), &none, false).is_ok());
+    assert!(require_for_listen("[::1]:50051".parse().unwrap(), &none, false).is_ok());
+    let e = require_for_listen(any, &none, false).unwrap_err();
     assert!(
-        e.contains("--auth-tokens-file") && e.contains("CLOUDMIXER_AUTH_TOKENS"),
+        e.contains("--auth-tokens-file")
+            && e.contains("CLOUDMIXER_AUTH_TOKENS")
+            && e.contains("--auth-jwt-secret-file")
+            && e.contains("--tls-client-ca"),
         "{e}"
     );
-    assert!(require_for_listen("0.0.0.0:50051".parse().unwrap(), &some).is_ok());
+    assert!(require_for_listen(any, &some, false).is_ok());
+    assert!(require_for_listen(any, &jwt, false).is_ok());
+    assert!(require_for_listen(any, &none, true).is_ok());
+}
+
+const JWT_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+#[test]
+fn server_auth_takes_a_static_token_or_a_valid_jwt() {
+    let key = JwtKey::from_secret(JWT_SECRET).unwrap();
+    let auth = ServerAuth {
+        tokens: TokenSet::parse(A, false, "f").unwrap(),
+        jwt: Some(key.clone()),
+    };
+    let now = jsonwebtoken::get_current_timestamp();
+    assert!(auth.check(&meta(&format!("Bearer {A}"))).is_ok());
+    let t = key.mint(Some("ctl"), now, 60).unwrap();
+    assert!(auth.check(&meta(&format!("bearer {t}"))).is_ok());
+    let old = key.mint(Some("ctl"), now - 7200, 60).unwrap();
+    let e = auth.check(&meta(&format!("Bearer {old}"))).unwrap_err();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    assert!(e.message().contains("expired"), "{}", e.message());
+    assert!(!e.message().contains(&old));
+    let e = auth.check(&meta(&format!("Bearer {B}"))).unwrap_err();
+    assert_eq!(e.message(), "bearer token not accepted");
 }

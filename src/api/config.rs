@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::api::registry::{Limits, Retention};
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
@@ -24,6 +25,13 @@ pub struct ServiceConfig {
     pub whip: Option<WhipServer>,
     /// WebRTC settings of WHIP and WHEP sources.
     pub rtc: RtcSettings,
+    /// How long ended mixers stay listed.
+    pub retention: Retention,
+    /// Admission: CPU budget and mixer count.
+    pub limits: Limits,
+    /// How long a `WatchEvents` client with a full buffer may go without reading before
+    /// it is cut off ([`crate::api::watch`]).
+    pub watch_stall: Duration,
 }
 
 impl ServiceConfig {

@@ -54,6 +54,7 @@ pub fn connection_state(s: Option<SourceConnectionState>) -> proto::SourceConnec
         Some(SourceConnectionState::Connected) => proto::SourceConnectionState::Connected,
         Some(SourceConnectionState::Disconnected) => proto::SourceConnectionState::Disconnected,
         Some(SourceConnectionState::Reconnecting) => proto::SourceConnectionState::Reconnecting,
+        Some(SourceConnectionState::Failed) => proto::SourceConnectionState::Failed,
     }
 }
 
@@ -89,6 +90,7 @@ pub fn source_stats(s: &mixer::SourceStats, rtp_host: IpAddr) -> proto::SourceSt
         rtcp_packets: s.rtcp_packets,
         audio_samples_late: s.audio_samples_late,
         audio_frames_concealed: s.audio_frames_concealed,
+        pictures_oversized: s.pictures_oversized,
         video_frames_decoded: s.video_frames_decoded,
         audio_frames_decoded: s.audio_frames_decoded,
         width: s.width,

@@ -9,9 +9,11 @@
 // `tonic::Status` (176 bytes) is the error type of the generated service trait.
 #![allow(clippy::result_large_err)]
 
+pub mod admission;
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod jwt;
 pub mod registry;
 pub mod service;
 pub mod status;

@@ -2,8 +2,11 @@
 //!
 //! A Create first *reserves* its id (and output path) under the registry lock, so two
 //! concurrent Creates of the same id or file cannot both win, then starts the engine
-//! outside the lock. A mixer whose start failed is removed again; a stopped mixer stays
-//! listed until the daemon exits.
+//! outside the lock. A mixer whose start failed is removed again; a stopped (released)
+//! mixer stays listed, holding only its final snapshot (no engine, no pictures), until
+//! it is evicted by the [`Retention`] rule: older than `max_age` since it ended, or beyond
+//! the `max_count` most recently ended. Its history belongs to the recording files and
+//! the events, not to the daemon's memory.
 //!
 //! The registry keeps no lifecycle of its own: an entry holds nothing (starting), the
 //! engine handle, or the engine's final snapshot, and its state is the engine's
@@ -12,11 +15,13 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::sync::OwnedMutexGuard;
 use tonic::Status;
 
+use crate::api::admission;
 use crate::api::convert::{self, InfoParts};
 use crate::events::{MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
@@ -43,6 +48,10 @@ pub struct Entry {
     current: Mutex<(Vec<SourceSpec>, Layout)>,
     /// Serializes Create (while starting), Update and Destroy of this mixer.
     control: Arc<tokio::sync::Mutex<()>>,
+    /// When [`Entry::release`] was called.
+    ended_at: Mutex<Option<Instant>>,
+    /// Estimated cost admitted for it, millicores ([`admission::estimate`]).
+    pub cost_mc: u64,
 }
 
 /// What an entry holds of its engine: which resources exist, not a second lifecycle.
@@ -90,10 +99,14 @@ impl Entry {
 
     /// After `stop()`: keeps the final snapshot (its state is final) and drops the
     /// engine handle (which releases its ports once no other clone of the handle
-    /// remains).
-    pub fn release(&self, last: MixerSnapshot) {
+    /// remains). An ended mixer keeps no decoded picture: the placeholders of its
+    /// layouts are dropped (Get never returned their bytes).
+    pub fn release(&self, mut last: MixerSnapshot) {
         debug_assert!(last.state.is_final(), "released in {:?}", last.state);
+        drop_placeholders(&mut last.layout);
+        drop_placeholders(&mut self.current.lock().1);
         *self.slot.lock() = Slot::Released(Box::new(last));
+        *self.ended_at.lock() = Some(Instant::now());
     }
 
     /// Waits for exclusive control (no concurrent start, update or stop).
@@ -173,23 +186,135 @@ impl Entry {
     }
 }
 
+/// How long the registry keeps ended (released) mixers: `serve
+/// --ended-mixer-retention-secs` and `--max-ended-mixers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// An ended mixer is forgotten this long after it ended.
+    pub max_age: Duration,
+    /// At most this many ended mixers are kept (the most recently ended).
+    pub max_count: usize,
+}
+
+/// Default [`Retention::max_age`]: one hour.
+pub const DEFAULT_ENDED_RETENTION: Duration = Duration::from_secs(3600);
+/// Default [`Retention::max_count`].
+pub const DEFAULT_MAX_ENDED_MIXERS: usize = 1000;
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            max_age: DEFAULT_ENDED_RETENTION,
+            max_count: DEFAULT_MAX_ENDED_MIXERS,
+        }
+    }
+}
+
+/// How many mixers the daemon runs at once: `serve --cpu-budget-millicores` and
+/// `--max-mixers` ([`crate::api::admission`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Sum of the estimated costs of the mixers not yet ended, millicores.
+    pub cpu_budget_mc: u64,
+    /// Mixers not yet ended.
+    pub max_mixers: usize,
+}
+
+/// Default [`Limits::max_mixers`].
+pub const DEFAULT_MAX_MIXERS: usize = 64;
+
+impl Default for Limits {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self {
+            cpu_budget_mc: admission::default_budget(cores),
+            max_mixers: DEFAULT_MAX_MIXERS,
+        }
+    }
+}
+
+/// What admission has taken: mixers not yet ended and the sum of their costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Load {
+    /// Mixers not yet ended (reserved, starting, running, stopping, or failed but not
+    /// destroyed).
+    pub mixers: usize,
+    /// Sum of their estimated costs, millicores.
+    pub admitted_mc: u64,
+    /// The budget, millicores.
+    pub budget_mc: u64,
+}
+
 /// Mixers by id, sorted.
 #[derive(Default)]
 pub struct Registry {
     map: Mutex<BTreeMap<String, Arc<Entry>>>,
+    retention: Retention,
+    limits: Limits,
 }
 
 impl Registry {
-    /// Reserves `spec.mixer_id` and its output file; returns the entry with its control
-    /// lock held (release it when the start has finished).
+    /// An empty registry that admits by `limits` and keeps ended mixers by `retention`.
+    pub fn new(retention: Retention, limits: Limits) -> Self {
+        Self {
+            map: Mutex::default(),
+            retention,
+            limits,
+        }
+    }
+
+    /// The admitted load now.
+    pub fn load(&self) -> Load {
+        let map = self.map.lock();
+        load_of(&map, self.limits)
+    }
+
+    /// Forgets the ended mixers the retention rule no longer keeps, at `now`; returns how
+    /// many. Called by [`Registry::reserve`] and [`Registry::all`].
+    pub fn evict(&self, now: Instant) -> usize {
+        let mut map = self.map.lock();
+        let mut ended: Vec<(Instant, String)> = map
+            .values()
+            .filter_map(|e| Some(((*e.ended_at.lock())?, e.mixer_id.clone())))
+            .collect();
+        ended.sort();
+        let excess = ended.len().saturating_sub(self.retention.max_count);
+        let mut n = 0;
+        for (i, (at, id)) in ended.iter().enumerate() {
+            if i < excess || now.saturating_duration_since(*at) > self.retention.max_age {
+                map.remove(id);
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::debug!(evicted = n, "forgot ended mixers");
+        }
+        n
+    }
+
+    /// Reserves `spec.mixer_id` and its output file for a mixer of estimated `cost_mc`
+    /// millicores; returns the entry with its control lock held (release it when the
+    /// start has finished).
     /// Errors: ALREADY_EXISTS if the id is taken, another mixer writes the same file, or
-    /// the file already exists on disk (recordings are never overwritten).
+    /// the file already exists on disk (recordings are never overwritten);
+    /// RESOURCE_EXHAUSTED if admission refuses it (budget or mixer count, named).
     pub fn reserve(
         &self,
         spec: &MixerSpec,
         created_unix_ms: i64,
+        cost_mc: u64,
     ) -> Result<(Arc<Entry>, OwnedMutexGuard<()>), Status> {
+        self.evict(Instant::now());
         let mut map = self.map.lock();
+        let load = load_of(&map, self.limits);
+        admission::admit(
+            cost_mc,
+            load.admitted_mc,
+            load.mixers,
+            self.limits.cpu_budget_mc,
+            self.limits.max_mixers,
+        )
+        .map_err(|r| Status::resource_exhausted(r.to_string()))?;
         if map.contains_key(&spec.mixer_id) {
             return Err(Status::already_exists(format!(
                 "mixer_id: {:?} already exists",
@@ -227,6 +352,8 @@ impl Registry {
             slot: Mutex::new(Slot::Reserved),
             current: Mutex::new((spec.sources.clone(), spec.layout.clone())),
             control,
+            ended_at: Mutex::new(None),
+            cost_mc,
         });
         map.insert(spec.mixer_id.clone(), entry.clone());
         Ok((entry, guard))
@@ -246,8 +373,27 @@ impl Registry {
             .ok_or_else(|| Status::not_found(format!("mixer_id: no mixer {mixer_id:?}")))
     }
 
-    /// Every mixer, sorted by id.
+    /// Every mixer, sorted by id (after evicting what the retention rule drops).
     pub fn all(&self) -> Vec<Arc<Entry>> {
+        self.evict(Instant::now());
         self.map.lock().values().cloned().collect()
+    }
+}
+
+/// Mixers not yet released in `map` and the sum of their costs.
+fn load_of(map: &BTreeMap<String, Arc<Entry>>, limits: Limits) -> Load {
+    let live = map.values().filter(|e| !e.is_released());
+    let (mixers, admitted_mc) = live.fold((0, 0), |(n, c), e| (n + 1, c + e.cost_mc));
+    Load {
+        mixers,
+        admitted_mc,
+        budget_mc: limits.cpu_budget_mc,
+    }
+}
+
+/// Forgets the placeholder pictures of `layout`'s regions.
+fn drop_placeholders(layout: &mut Layout) {
+    for r in &mut layout.regions {
+        r.placeholder = None;
     }
 }

@@ -14,8 +14,9 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
+use crate::api::admission;
 use crate::api::config::ServiceConfig;
-use crate::api::registry::{Entry, Registry};
+use crate::api::registry::{Entry, Load, Registry};
 use crate::api::{convert, watch as events_watch};
 use crate::events::unix_ms_now;
 use crate::mixer::{LiveMixer, SourcePorts};
@@ -40,10 +41,11 @@ impl CloudMixerService {
     /// A service with no mixers. `cfg.output.recordings_root` must be absolute.
     pub fn new(cfg: ServiceConfig) -> Self {
         let (closed, _) = watch::channel(false);
+        let registry = Registry::new(cfg.retention, cfg.limits);
         Self {
             inner: Arc::new(Inner {
                 cfg,
-                registry: Registry::default(),
+                registry,
                 shutting_down: AtomicBool::new(false),
                 closed,
             }),
@@ -102,6 +104,12 @@ impl CloudMixerService {
     async fn info(&self, entry: Arc<Entry>) -> Result<proto::MixerInfo, Status> {
         let host = self.rtp_host();
         blocking("mixer snapshot", move || entry.info(host)).await
+    }
+
+    /// What admission has taken now: mixers not yet ended, their summed estimated cost
+    /// and the budget (for metrics and health; [`crate::api::admission`]).
+    pub fn load(&self) -> Load {
+        self.inner.registry.load()
     }
 
     fn rtp_host(&self) -> IpAddr {
@@ -193,10 +201,11 @@ impl CloudMixer for CloudMixerService {
             validate::create_request(&req, &defaults)
         })
         .await??;
-        let (entry, _guard) = self.inner.registry.reserve(&spec, unix_ms_now())?;
+        let cost = admission::estimate(&spec);
+        let (entry, _guard) = self.inner.registry.reserve(&spec, unix_ms_now(), cost)?;
         let id = spec.mixer_id.clone();
         let sources = spec.sources.clone();
-        tracing::info!(mixer_id = %id, path = %spec.output.rel_path, sources = sources.len(), "creating mixer");
+        tracing::info!(mixer_id = %id, path = %spec.output.rel_path, sources = sources.len(), cost_millicores = cost, "creating mixer");
         let (ingest, bus) = (cfg.ingest(), cfg.bus.clone());
         let started = blocking("mixer start", move || {
             LiveMixer::start_with(spec, &ingest, bus)
@@ -317,6 +326,7 @@ impl CloudMixer for CloudMixerService {
             &self.inner.cfg.bus,
             mixer_id,
             closed,
+            self.inner.cfg.watch_stall,
         )))
     }
 }

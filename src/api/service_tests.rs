@@ -15,12 +15,16 @@ fn service(root: &std::path::Path) -> CloudMixerService {
             recordings_root: root.to_path_buf(),
             x264_preset: "veryfast".into(),
             encoder_threads: 0,
+            max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
         },
         ports: PortPool::default_loopback(),
         bus: EventBus::new(),
         shutdown_timeout: Duration::from_secs(1),
         whip: None,
         rtc: Default::default(),
+        retention: Default::default(),
+        limits: Default::default(),
+        watch_stall: crate::api::watch::DEFAULT_WATCH_STALL,
     })
 }
 
@@ -105,15 +109,15 @@ async fn reservation_rejects_duplicate_id_and_path() {
     let s = service(dir.path());
     let d = &s.inner.cfg.output;
     let spec = validate::create_request(&create_req("a.mp4"), d).unwrap();
-    let (_e, _g) = s.inner.registry.reserve(&spec, 1).unwrap();
-    let Err(e) = s.inner.registry.reserve(&spec, 2) else {
+    let (_e, _g) = s.inner.registry.reserve(&spec, 1, 0).unwrap();
+    let Err(e) = s.inner.registry.reserve(&spec, 2, 0) else {
         panic!("duplicate id reserved")
     };
     assert_eq!(e.code(), Code::AlreadyExists);
     let mut other = create_req("a.mp4");
     other.mixer_id = "m2".into();
     let spec2 = validate::create_request(&other, d).unwrap();
-    let Err(e) = s.inner.registry.reserve(&spec2, 3) else {
+    let Err(e) = s.inner.registry.reserve(&spec2, 3, 0) else {
         panic!("duplicate path reserved")
     };
     assert_eq!(e.code(), Code::AlreadyExists);

@@ -28,6 +28,7 @@ use crate::model::{ErrorCode, FieldError, MixerError, OutputCause, OUTPUT_PATH_F
 pub fn grpc_code(code: ErrorCode) -> Code {
     match code {
         ErrorCode::InvalidArgument => Code::InvalidArgument,
+        ErrorCode::DeadlineExceeded => Code::DeadlineExceeded,
         ErrorCode::PermissionDenied => Code::PermissionDenied,
         ErrorCode::ResourceExhausted => Code::ResourceExhausted,
         ErrorCode::FailedPrecondition => Code::FailedPrecondition,
@@ -143,6 +144,7 @@ mod tests {
     fn every_engine_code_has_its_grpc_number() {
         for c in [
             ErrorCode::InvalidArgument,
+            ErrorCode::DeadlineExceeded,
             ErrorCode::PermissionDenied,
             ErrorCode::ResourceExhausted,
             ErrorCode::FailedPrecondition,

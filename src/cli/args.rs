@@ -31,6 +31,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the daemon: gRPC API, health and reflection services, the mixers.
+    /// A flag given twice takes its last value.
+    #[command(args_override_self = true)]
     Serve(ServeArgs),
     /// Create and start a mixer; prints the UDP ports to send each source's RTP to.
     Create(CreateArgs),
@@ -46,6 +48,9 @@ pub enum Command {
     Events(EventsArgs),
     /// Mix media files offline (no daemon) into one MP4, as fast as the CPU allows.
     Compose(ComposeArgs),
+    /// Print an HS256 JWT for the control API, signed with the daemon's JWT secret:
+    /// `export CLOUDMIXER_TOKEN=$(cloudmixer token --secret-file jwt.key --ttl-secs 600)`.
+    Token(TokenArgs),
 }
 
 /// Log line format.
@@ -102,6 +107,47 @@ pub struct ServeArgs {
     /// libx264 threads per mixer; 0 = let x264 choose.
     #[arg(long, env = "CLOUDMIXER_ENCODER_THREADS", default_value_t = 0)]
     pub encoder_threads: u32,
+    /// Largest picture a source may send, pixels (width x height; default 3840x2160 =
+    /// 8294400). A video access unit claiming more (VP8 keyframe header, H.264 SPS) is
+    /// refused before decoding and counted in the source's `pictures_oversized`; the
+    /// decoder is capped the same way. Bounds memory: a few bytes of RTP can claim a
+    /// 16000x16000 picture.
+    #[arg(long, env = "CLOUDMIXER_MAX_PICTURE_PIXELS", default_value_t = crate::model::DEFAULT_MAX_PICTURE_PIXELS,
+          value_parser = clap::value_parser!(u64).range(4096..=(16384 * 16384)))]
+    pub max_picture_pixels: u64,
+    /// Seconds an ended (destroyed or failed and destroyed) mixer stays in `list` and
+    /// `get` before the daemon forgets it; its file and events remain.
+    #[arg(
+        long,
+        env = "CLOUDMIXER_ENDED_MIXER_RETENTION_SECS",
+        default_value_t = 3600
+    )]
+    pub ended_mixer_retention_secs: u64,
+    /// Most ended mixers kept for `list` and `get` (the most recently ended); older ones
+    /// are forgotten first.
+    #[arg(long, env = "CLOUDMIXER_MAX_ENDED_MIXERS", default_value_t = 1000)]
+    pub max_ended_mixers: usize,
+    /// Seconds an `events` (WatchEvents) client whose 256-event buffer is full may go
+    /// without reading before the daemon ends its stream with RESOURCE_EXHAUSTED; a client
+    /// more than 4096 events behind is ended at once with DATA_LOSS. Reconnect and
+    /// resynchronize with `get`.
+    #[arg(long, env = "CLOUDMIXER_WATCH_STALL_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub watch_stall_timeout_secs: u64,
+    /// CPU budget for mixers, millicores (1000 = one core): a Create is refused with
+    /// RESOURCE_EXHAUSTED when its estimated cost (output size, fps and x264 preset;
+    /// sources and their tiles; audio: see docs/OPERATIONS.md) does not fit beside the
+    /// mixers already running. Default: 80 % of the machine's cores.
+    #[arg(
+        long,
+        env = "CLOUDMIXER_CPU_BUDGET_MILLICORES",
+        value_name = "MILLICORES"
+    )]
+    pub cpu_budget_millicores: Option<u64>,
+    /// Most mixers not yet ended (running, starting, or failed and not destroyed).
+    #[arg(long, env = "CLOUDMIXER_MAX_MIXERS", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub max_mixers: u32,
     /// On SIGINT/SIGTERM, seconds to wait for mixers to finalize their files.
     #[arg(long, env = "CLOUDMIXER_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
@@ -125,6 +171,45 @@ pub struct ServeArgs {
     /// accepts every caller, and refuses to start unless --listen is a loopback address.
     #[arg(long, env = "CLOUDMIXER_AUTH_TOKENS_FILE", value_name = "FILE")]
     pub auth_tokens_file: Option<PathBuf>,
+    /// File holding an HS256 secret (at least 32 bytes; surrounding white space
+    /// trimmed): calls may then also send a JWT signed with it whose `exp` has not passed
+    /// (30 s clock skew allowed), as `authorization: Bearer <jwt>`. Mint one with
+    /// `cloudmixer token --secret-file FILE`.
+    #[arg(long, env = "CLOUDMIXER_AUTH_JWT_SECRET_FILE", value_name = "FILE")]
+    pub auth_jwt_secret_file: Option<PathBuf>,
+    /// PEM certificate chain of the gRPC server: with --tls-key, the control API speaks
+    /// TLS (clients use https:// and --tls-ca). Unset: plain HTTP/2.
+    #[arg(
+        long,
+        env = "CLOUDMIXER_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "CLOUDMIXER_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s): every client must present a certificate chaining to one of
+    /// them (mutual TLS), checked in the handshake. Needs --tls-cert. Counts as caller
+    /// authentication for a non-loopback --listen; bearer tokens, if configured, are
+    /// still required on top.
+    #[arg(
+        long,
+        env = "CLOUDMIXER_TLS_CLIENT_CA",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_client_ca: Option<PathBuf>,
+    /// TOML file of settings with the same keys as these flags (`recordings-dir =
+    /// "/var/lib/cloudmixer"`, `rtp-ports = "40000-40999"`, `webrtc-loopback = true`).
+    /// Precedence: flags, then CLOUDMIXER_* variables, then the file, then the defaults.
+    #[arg(long, env = "CLOUDMIXER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Flags shared by the client subcommands.
@@ -144,6 +229,43 @@ pub struct ClientArgs {
     /// has --auth-tokens-file). Environment only, so it does not show in the process list.
     #[arg(skip = std::env::var("CLOUDMIXER_TOKEN").ok())]
     pub token: Option<String>,
+    /// PEM CA certificate(s) to verify an https:// --server with (default: the system's
+    /// roots are not loaded; give the CA that signed the daemon's --tls-cert).
+    #[arg(long, env = "CLOUDMIXER_TLS_CA", value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// PEM client certificate chain, for a daemon with --tls-client-ca (mutual TLS).
+    #[arg(
+        long,
+        env = "CLOUDMIXER_CLIENT_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "CLOUDMIXER_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Name the daemon's certificate must be issued for; default: the host of --server.
+    #[arg(long, env = "CLOUDMIXER_TLS_DOMAIN", value_name = "NAME")]
+    pub tls_domain: Option<String>,
+}
+
+/// `token` flags.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The daemon's --auth-jwt-secret-file.
+    #[arg(long, env = "CLOUDMIXER_AUTH_JWT_SECRET_FILE", value_name = "FILE")]
+    pub secret_file: PathBuf,
+    /// Lifetime, seconds (1..=2592000, 30 days).
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_secs: u64,
+    /// Who the token is for (the `sub` claim).
+    #[arg(long, value_name = "NAME")]
+    pub sub: Option<String>,
 }
 
 /// How a layout is given on the command line.

@@ -7,7 +7,7 @@ use tonic::{Request, Status};
 
 use crate::api::auth::ClientAuth;
 use crate::cli::args::{ClientArgs, CreateArgs, DestroyArgs, EventsArgs, GetArgs, UpdateArgs};
-use crate::cli::{json, layout_arg, output};
+use crate::cli::{json, layout_arg, output, tls};
 use crate::proto::{self, cloud_mixer_client::CloudMixerClient};
 
 type Client = CloudMixerClient<InterceptedService<Channel, ClientAuth>>;
@@ -24,12 +24,25 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     s
 }
 
-/// Connects to `--server`, sending CLOUDMIXER_TOKEN (if set) with every call.
-/// Errors: INVALID_ARGUMENT (bad URL or token), UNAVAILABLE.
+/// Connects to `--server` (`https://`: TLS with `--tls-ca`, and `--tls-cert/--tls-key`
+/// for mutual TLS), sending CLOUDMIXER_TOKEN (if set) with every call.
+/// Errors: INVALID_ARGUMENT (bad URL, token or TLS files), UNAVAILABLE.
 async fn connect(a: &ClientArgs) -> Result<Client, Status> {
     let auth = ClientAuth::new(a.token.as_deref())?;
-    let ep = Endpoint::from_shared(a.server.clone())
+    let mut ep = Endpoint::from_shared(a.server.clone())
         .map_err(|e| Status::invalid_argument(format!("--server {:?}: {e}", a.server)))?;
+    let files = tls::ClientTlsFiles {
+        ca: a.tls_ca.as_deref(),
+        cert: a.tls_cert.as_deref(),
+        key: a.tls_key.as_deref(),
+        domain: a.tls_domain.as_deref(),
+    };
+    let https = a.server.starts_with("https://");
+    if let Some(cfg) = tls::client_config(https, &files).map_err(Status::invalid_argument)? {
+        ep = ep
+            .tls_config(cfg)
+            .map_err(|e| Status::invalid_argument(format!("TLS: {}", error_chain(&e))))?;
+    }
     let ch = ep.connect().await.map_err(|e| {
         Status::unavailable(format!(
             "cannot connect to {}: {}",

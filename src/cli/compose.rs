@@ -73,6 +73,7 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
         recordings_root: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
         x264_preset: a.x264_preset.clone(),
         encoder_threads: a.encoder_threads,
+        max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
     };
     let rel = a.out.display().to_string();
     Ok(OfflineJob {

@@ -79,6 +79,7 @@ fn source_stats(s: &proto::SourceStats) -> Value {
         "audioBytes": s.audio_bytes,
         "packetsLost": s.packets_lost,
         "packetsDropped": s.packets_dropped,
+        "picturesOversized": s.pictures_oversized,
         "keyframeRequests": s.keyframe_requests,
         "rtcpPackets": s.rtcp_packets,
         "videoFramesDecoded": s.video_frames_decoded,

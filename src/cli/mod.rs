@@ -11,16 +11,18 @@
 pub mod args;
 pub mod client;
 pub mod compose;
+pub mod config_file;
 pub mod json;
 pub mod layout_arg;
 pub mod output;
 pub mod parse;
 pub mod placeholder_arg;
 pub mod serve;
+pub mod tls;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use tonic::Status;
 
 use crate::api::status::code_name;
@@ -28,7 +30,10 @@ use args::{Cli, Command};
 
 /// Entry point of the `cloudmixer` binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_with_config_file() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,6 +53,40 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The command line, with `serve --config FILE`'s settings applied ([`config_file`]).
+/// Usage errors are printed by clap (exit status 2); a config file error is printed as
+/// `error: INVALID_ARGUMENT: ...` with exit status 2.
+fn parse_with_config_file() -> Result<Cli, ExitCode> {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = match Cli::command().try_get_matches_from(argv.clone()) {
+        Ok(m) => m,
+        Err(e) => e.exit(),
+    };
+    let full = match config_file::apply(argv.clone(), &matches) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{}", error_line(&Status::invalid_argument(e)));
+            return Err(ExitCode::from(2));
+        }
+    };
+    let from_file: Vec<String> = full[argv.len()..]
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match Cli::try_parse_from(full) {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            if !from_file.is_empty() {
+                eprintln!(
+                    "(settings from --config, given as: {})",
+                    from_file.join(" ")
+                );
+            }
+            e.exit()
+        }
+    }
+}
+
 /// `error: <GRPC_CODE>: <message>`.
 pub fn error_line(s: &Status) -> String {
     format!("error: {}: {}", code_name(s.code()), s.message())
@@ -63,7 +102,24 @@ async fn run(command: Command) -> Result<(), Status> {
         Command::List(a) => client::list(a).await,
         Command::Events(a) => client::events(a).await,
         Command::Compose(a) => compose::run(a).await,
+        Command::Token(a) => mint_token(a),
     }
+}
+
+/// `token`: prints an HS256 JWT signed with the secret file's key.
+/// Errors: INVALID_ARGUMENT (unreadable or short secret, ttl out of range).
+fn mint_token(a: args::TokenArgs) -> Result<(), Status> {
+    let key =
+        crate::api::jwt::JwtKey::from_file(&a.secret_file).map_err(Status::invalid_argument)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| Status::internal("the system clock is before 1970"))?
+        .as_secs();
+    let token = key
+        .mint(a.sub.as_deref(), now, a.ttl_secs)
+        .map_err(|e| Status::invalid_argument(format!("--ttl-secs: {e}")))?;
+    println!("{token}");
+    Ok(())
 }
 
 #[cfg(test)]

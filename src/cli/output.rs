@@ -197,7 +197,7 @@ pub fn mixer_info(m: &proto::MixerInfo, fallback_host: &str) -> String {
         let _ = writeln!(s, "source    {}", ports_line(&ports, fallback_host));
         let _ = writeln!(
             s,
-            "          video {} pkt {} B {} frames {}x{}  audio {} pkt {} B {} frames  lost {} dropped {}  PLI/FIR {} RTCP {}  last packet {}",
+            "          video {} pkt {} B {} frames {}x{}  audio {} pkt {} B {} frames  lost {} dropped {} oversized {}  PLI/FIR {} RTCP {}  last packet {}",
             src.video_packets,
             src.video_bytes,
             src.video_frames_decoded,
@@ -208,6 +208,7 @@ pub fn mixer_info(m: &proto::MixerInfo, fallback_host: &str) -> String {
             src.audio_frames_decoded,
             src.packets_lost,
             src.packets_dropped,
+            src.pictures_oversized,
             src.keyframe_requests,
             src.rtcp_packets,
             unix_ms(src.last_packet_unix_ms)

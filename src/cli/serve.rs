@@ -1,7 +1,9 @@
 //! `serve`: the daemon. gRPC CloudMixer + server reflection (v1 and v1alpha) + health,
-//! graceful shutdown on SIGINT/SIGTERM. With API tokens configured, CloudMixer and
-//! reflection calls need `authorization: Bearer <token>` ([`crate::api::auth`]); a
-//! non-loopback `--listen` without tokens refuses to start.
+//! graceful shutdown on SIGINT/SIGTERM. With API tokens or a JWT secret configured,
+//! CloudMixer and reflection calls need `authorization: Bearer <token>`
+//! ([`crate::api::auth`]); with `--tls-cert` the API speaks TLS, and with
+//! `--tls-client-ca` every client needs a certificate (mutual TLS, [`tls`]); a
+//! non-loopback `--listen` with none of tokens, JWT secret or mutual TLS refuses to start.
 //!
 //! Shutdown order: refuse new mixers, stop every mixer (each finalizes its file, at most
 //! `--shutdown-timeout-secs`), end the event streams, let tonic finish in-flight calls
@@ -13,16 +15,19 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::server::{Router, TcpIncoming};
-use tonic::transport::Server;
+use tonic::transport::{Server, ServerTlsConfig};
 use tonic::Status;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use crate::api::auth::{self, ServerAuth, TokenSet};
 use crate::api::config::{OutputDefaults, ServiceConfig, MAX_REQUEST_BYTES};
+use crate::api::jwt::JwtKey;
+use crate::api::registry::{Limits, Retention};
 use crate::api::CloudMixerService;
 use crate::cli::args::{LogFormat, ServeArgs};
 use crate::cli::client::error_chain;
+use crate::cli::tls;
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
@@ -60,14 +65,34 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
     let env_tokens = std::env::var("CLOUDMIXER_AUTH_TOKENS").ok();
     let tokens = TokenSet::load(a.auth_tokens_file.as_deref(), env_tokens.as_deref())
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
-    auth::require_for_listen(a.listen, &tokens).map_err(Status::failed_precondition)?;
-    if tokens.is_empty() {
+    let jwt = match &a.auth_jwt_secret_file {
+        Some(f) => Some(
+            JwtKey::from_file(f)
+                .map_err(|e| Status::invalid_argument(format!("--auth-jwt-secret-file: {e}")))?,
+        ),
+        None => None,
+    };
+    let auth = ServerAuth { tokens, jwt };
+    let tls = tls::server_config(&tls::ServerTlsFiles {
+        cert: a.tls_cert.as_deref(),
+        key: a.tls_key.as_deref(),
+        client_ca: a.tls_client_ca.as_deref(),
+    })
+    .map_err(Status::invalid_argument)?;
+    let mtls = a.tls_client_ca.is_some();
+    auth::require_for_listen(a.listen, &auth, mtls).map_err(Status::failed_precondition)?;
+    if auth.is_open() && !mtls {
         tracing::warn!(
-            "no API tokens: the control API accepts every caller on {}",
+            "no caller authentication: the control API accepts every caller on {}",
             a.listen
         );
     } else {
-        tracing::info!(tokens = tokens.len(), "control API requires a bearer token");
+        tracing::info!(
+            tokens = auth.tokens.len(),
+            jwt = auth.jwt.is_some(),
+            mtls,
+            "control API requires credentials"
+        );
     }
     let whip = match a.whip_listen {
         None => None,
@@ -83,6 +108,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             recordings_root: root.clone(),
             x264_preset: a.x264_preset.clone(),
             encoder_threads: a.encoder_threads,
+            max_picture_pixels: a.max_picture_pixels,
         },
         ports: PortPool::new(a.rtp_bind, a.rtp_ports.0, a.rtp_ports.1),
         bus: EventBus::new(),
@@ -91,8 +117,20 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         rtc: RtcSettings {
             include_loopback: a.webrtc_loopback,
         },
+        retention: Retention {
+            max_age: Duration::from_secs(a.ended_mixer_retention_secs),
+            max_count: a.max_ended_mixers,
+        },
+        watch_stall: Duration::from_secs(a.watch_stall_timeout_secs),
+        limits: Limits {
+            cpu_budget_mc: a.cpu_budget_millicores.unwrap_or_else(|| {
+                let cores = std::thread::available_parallelism().map_or(1, usize::from);
+                crate::api::admission::default_budget(cores)
+            }),
+            max_mixers: a.max_mixers as usize,
+        },
     });
-    let (router, mut health) = services(service.clone(), tokens).await?;
+    let (router, mut health) = services(service.clone(), auth, tls).await?;
 
     let listener = TcpListener::bind(a.listen)
         .await
@@ -159,11 +197,15 @@ fn report_listening(whip: Option<std::net::SocketAddr>, grpc: std::net::SocketAd
 /// and "" SERVING) and reflection v1 + v1alpha over the CloudMixer and health descriptors. Returns the health reporter
 /// so that shutdown can report NOT_SERVING.
 ///
-/// `tokens`: the API tokens every CloudMixer and reflection call must carry ([`auth`];
-/// empty: none needed). Health stays open.
+/// `auth`: what every CloudMixer and reflection call must carry ([`auth`]; nothing
+/// configured: no credentials needed). Health stays open. `tls`: the server's TLS (and
+/// mutual TLS) configuration; None: plain HTTP/2.
+/// Errors: INTERNAL (reflection descriptors), INVALID_ARGUMENT (the TLS configuration is
+/// refused by rustls, e.g. a key that does not match its certificate).
 pub async fn services(
     service: CloudMixerService,
-    tokens: TokenSet,
+    auth: ServerAuth,
+    tls: Option<ServerTlsConfig>,
 ) -> Result<(Router, HealthReporter), Status> {
     let reflection_err =
         |e: tonic_reflection::server::Error| Status::internal(format!("reflection: {e}"));
@@ -182,9 +224,14 @@ pub async fn services(
         .set_serving::<CloudMixerServer<CloudMixerService>>()
         .await;
     health.set_service_status("", ServingStatus::Serving).await;
-    let auth = ServerAuth(tokens);
     let mixer = CloudMixerServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES);
-    let router = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(cfg) = tls {
+        builder = builder
+            .tls_config(cfg)
+            .map_err(|e| Status::invalid_argument(format!("TLS: {}", error_chain(&e))))?;
+    }
+    let router = builder
         .add_service(InterceptedService::new(mixer, auth.clone()))
         .add_service(health_service)
         .add_service(InterceptedService::new(reflection_v1, auth.clone()))

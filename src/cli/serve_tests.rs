@@ -19,14 +19,18 @@ async fn serves_health_and_reflection() {
             recordings_root: dir.path().to_path_buf(),
             x264_preset: "veryfast".into(),
             encoder_threads: 0,
+            max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
         },
         ports: PortPool::default_loopback(),
         bus: EventBus::new(),
         shutdown_timeout: Duration::from_secs(1),
         whip: None,
         rtc: Default::default(),
+        retention: Default::default(),
+        limits: Default::default(),
+        watch_stall: crate::api::watch::DEFAULT_WATCH_STALL,
     });
-    let (router, _health) = services(service, Default::default()).await.unwrap();
+    let (router, _health) = services(service, Default::default(), None).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let incoming = TcpIncoming::from_listener(listener, true, None).unwrap();

@@ -36,10 +36,12 @@ use crate::request::OutputDefaults;
 
 mod media;
 mod request;
+mod shell;
 mod webrtc_sdp;
 
 pub use media::*;
 pub use request::*;
+pub use shell::*;
 pub use webrtc_sdp::*;
 
 /// A harness: arbitrary bytes in, whether they were accepted out; panics on a bug.
@@ -56,4 +58,6 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("rtcp_packet", rtcp_packet),
     ("whip_offer", whip_offer),
     ("sdp_negotiate", sdp_negotiate),
+    ("config_file", config_file),
+    ("auth_header", auth_header),
 ];

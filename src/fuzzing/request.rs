@@ -93,6 +93,7 @@ fn defaults() -> OutputDefaults {
         recordings_root: "/nonexistent/recordings".into(),
         x264_preset: "veryfast".to_owned(),
         encoder_threads: 0,
+        max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
     }
 }
 

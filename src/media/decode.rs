@@ -21,8 +21,10 @@ pub struct VideoDecoder {
 }
 
 impl VideoDecoder {
-    /// A decoder for an RTP payload format (VP8 frames or H.264 Annex B access units).
-    pub fn new(codec: VideoCodec) -> Result<Self, MediaError> {
+    /// A decoder for an RTP payload format (VP8 frames or H.264 Annex B access units)
+    /// that refuses pictures above `max_pixels` (width x height; ffmpeg's `max_pixels`
+    /// option: the decoder fails the access unit instead of allocating its buffers).
+    pub fn new(codec: VideoCodec, max_pixels: u64) -> Result<Self, MediaError> {
         let id = match codec {
             VideoCodec::Vp8 => Id::VP8,
             VideoCodec::H264 => Id::H264,
@@ -30,6 +32,11 @@ impl VideoDecoder {
         let c = ff::decoder::find(id).ok_or_else(|| MediaError::CodecMissing(format!("{id:?}")))?;
         let mut ctx = codec::Context::new_with_codec(c);
         ctx.set_threading(codec::threading::Config::count(1));
+        // SAFETY: `ctx` owns a valid, not yet opened AVCodecContext; `max_pixels` is a
+        // plain int64 field read when the decoder sets its dimensions.
+        unsafe {
+            (*ctx.as_mut_ptr()).max_pixels = i64::try_from(max_pixels).unwrap_or(i64::MAX);
+        }
         let dec = ctx
             .decoder()
             .video()

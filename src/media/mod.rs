@@ -9,6 +9,7 @@ pub mod decode;
 pub mod demux;
 pub mod encode;
 pub mod mux;
+pub mod picture_size;
 pub mod still;
 
 /// A failure inside ffmpeg, with what we were doing.

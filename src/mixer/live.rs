@@ -48,6 +48,7 @@ pub struct LiveMixer {
     mixer_id: String,
     /// The stale timeout of every source (`MixerSpec::stale_timeout`).
     stale_after: Duration,
+    max_picture_pixels: u64,
 }
 
 impl LiveMixer {
@@ -107,6 +108,7 @@ impl LiveMixer {
         let mut live = Vec::new();
         let mut slots = Vec::new();
         let stale_after = spec.stale_timeout;
+        let max_picture_pixels = spec.max_picture_pixels;
         let ctx = SourceCtx {
             rt: &rt,
             epoch,
@@ -115,6 +117,7 @@ impl LiveMixer {
             bus: &bus,
             mixer_id: &spec.mixer_id,
             stale_after,
+            max_picture_pixels,
         };
         for (s, pair) in spec.sources.iter().zip(sockets) {
             match spawn_source(&ctx, s, pair) {
@@ -155,6 +158,7 @@ impl LiveMixer {
                 mixer_id: spec.mixer_id.clone(),
                 bus,
                 stale_after,
+                max_picture_pixels,
             },
             out_ports,
         ))
@@ -220,6 +224,7 @@ impl LiveMixer {
             bus: &self.bus,
             mixer_id: &self.mixer_id,
             stale_after: self.stale_after,
+            max_picture_pixels: self.max_picture_pixels,
         };
         let mut added = Vec::new();
         let mut slots = Vec::new();
@@ -238,7 +243,19 @@ impl LiveMixer {
                 done: done_tx,
             })
             .map_err(|_| MixerError::NotRunning)?;
-        let _ = done_rx.recv_timeout(UPDATE_TIMEOUT);
+        let confirmed = match done_rx.recv_timeout(UPDATE_TIMEOUT) {
+            Ok(()) => true,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => false,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                // The tick thread ended without applying it: nothing changed.
+                for mut a in added {
+                    a.shutdown();
+                }
+                return Err(MixerError::NotRunning);
+            }
+        };
+        // Applied, or queued behind a late tick thread that applies it when it catches
+        // up: either way the sources change as asked.
         let removed: Vec<LiveSource> = {
             let mut sources = self.sources.lock();
             let (gone, kept) = std::mem::take(&mut *sources)
@@ -250,6 +267,16 @@ impl LiveMixer {
         };
         for mut r in removed {
             r.shutdown();
+        }
+        if !confirmed {
+            tracing::warn!(
+                mixer_id = %self.mixer_id,
+                waited_ms = UPDATE_TIMEOUT.as_millis() as u64,
+                "update not confirmed by the tick thread in time; it stays queued"
+            );
+            return Err(MixerError::UpdatePending {
+                waited_ms: UPDATE_TIMEOUT.as_millis() as u64,
+            });
         }
         Ok(added_ports)
     }

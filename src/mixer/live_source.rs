@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::bounded;
 use tokio::sync::watch;
 
-use crate::events::EventBus;
+use crate::events::{EventBus, SourceConnectionState};
 use crate::ingest::ports::{PortPool, RtpSocketPair};
 use crate::ingest::udp::{spawn_receiver, Medium, INGEST_QUEUE_CAPACITY};
 use crate::ingest::webrtc::whip::WhipRegistration;
@@ -30,7 +30,8 @@ pub(super) struct LiveSource {
     counters: Arc<SourceCounters>,
     stop: watch::Sender<bool>,
     worker: Option<JoinHandle<()>>,
-    events: Option<SourceEvents>,
+    /// Connection (WebRTC) and failure events; the last one shows in Get.
+    events: SourceEvents,
     // Held so the ports stay bound (the WHIP endpoint registered) until the source is
     // removed.
     _sockets: Vec<RtpSocketPair>,
@@ -47,7 +48,7 @@ impl LiveSource {
             self.spec.audio.map(|a| a.codec),
         );
         s.transport = self.spec.transport.name().to_owned();
-        s.connection = self.events.as_ref().and_then(SourceEvents::last);
+        s.connection = self.events.last();
         s
     }
 
@@ -98,6 +99,8 @@ pub(super) struct SourceCtx<'a> {
     pub(super) mixer_id: &'a str,
     /// The mixer's stale timeout (see [`SourceSlot::new`]).
     pub(super) stale_after: Duration,
+    /// Largest picture a source may send, pixels ([`crate::media::picture_size`]).
+    pub(super) max_picture_pixels: u64,
 }
 
 /// Starts the receive tasks (UDP sockets, WHIP endpoint or WHEP client) and the worker
@@ -143,11 +146,11 @@ pub(super) fn spawn_source(
             }
         }
     }
-    let mut events = None;
+    let events = SourceEvents::new(ctx.bus.clone(), ctx.mixer_id, &spec.camid);
     let mut whip = None;
     if spec.transport != SourceTransport::Rtp {
         let link = PeerLink::new(rt.clone());
-        let ev = SourceEvents::new(ctx.bus.clone(), ctx.mixer_id, &spec.camid);
+        let ev = events.clone();
         let rtc = SourceRtc {
             spec: spec.clone(),
             sink: MediaSink {
@@ -175,20 +178,30 @@ pub(super) fn spawn_source(
                 whep::spawn(rtc, url.clone(), bearer_token.clone(), stop_rx.clone());
             }
         }
-        events = Some(ev);
     }
     drop(tx);
-    let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), ctx.epoch, sinks)
+    let limits = (ctx.epoch, ctx.max_picture_pixels);
+    let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), limits, sinks)
         .map(|w| w.with_clock(ctx.clock.join()))
         .map_err(|e| internal(&e))?
         .with_stop(stop_rx);
     let camid = spec.camid.clone();
+    let failed = events.clone();
     let handle = std::thread::Builder::new()
         .name(format!("src-{}", spec.camid))
         .spawn(move || {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
-            if r.is_err() {
-                tracing::error!(%camid, "source worker panicked; the source shows its placeholder");
+            if let Err(payload) = r {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                tracing::error!(%camid, panic = %what.escape_debug(), "source worker panicked; the source shows its placeholder");
+                failed.emit(
+                    SourceConnectionState::Failed,
+                    format!("source worker failed: {what}"),
+                );
             }
         })
         .map_err(|e| internal(&e))?;

@@ -46,18 +46,23 @@ pub struct SourceWorker {
     stop: Option<tokio::sync::watch::Receiver<bool>>,
     camid: String,
     last_timing_log: Instant,
+    /// Access units handed to the decoders so far.
+    units: u64,
+    /// Test fault: panic at this access unit ([`crate::fault::source_panic_at`]).
+    panic_at: Option<u64>,
 }
 
 impl SourceWorker {
-    /// A worker for `spec`; `epoch` is the mixer's time 0. `sinks` take the (video,
-    /// audio) streams' RTCP feedback (UDP sockets or a peer connection).
+    /// A worker for `spec`; `epoch` is the mixer's time 0, `max_picture_pixels` the
+    /// largest picture the source may send. `sinks` take the (video, audio) streams' RTCP
+    /// feedback (UDP sockets or a peer connection).
     /// Errors: a decoder cannot be opened.
     pub fn new(
         spec: &SourceSpec,
         rx: Receiver<Datagram>,
         counters: Arc<SourceCounters>,
         slot: SourceSlot,
-        epoch: Instant,
+        (epoch, max_picture_pixels): (Instant, u64),
         sinks: (FeedbackSink, FeedbackSink),
     ) -> Result<Self, MediaError> {
         let (vs, as_) = sinks;
@@ -75,7 +80,7 @@ impl SourceWorker {
             video: spec
                 .video
                 .as_ref()
-                .map(|v| StreamDecoder::video(v.codec))
+                .map(|v| StreamDecoder::video(v.codec, max_picture_pixels))
                 .transpose()?
                 .map(|decoder| StreamShell { decoder, sink: vs }),
             audio: spec
@@ -87,6 +92,8 @@ impl SourceWorker {
             stop: None,
             camid: spec.camid.clone(),
             last_timing_log: epoch,
+            units: 0,
+            panic_at: crate::fault::source_panic_at(&spec.camid),
         })
     }
 
@@ -145,6 +152,14 @@ impl SourceWorker {
     fn on_output(&mut self, out: Output) {
         match out {
             Output::AccessUnit(unit) => {
+                self.units += 1;
+                if self.panic_at == Some(self.units) {
+                    panic!(
+                        "injected fault at access unit {} ({})",
+                        self.units,
+                        crate::fault::FAULT_ENV
+                    );
+                }
                 let s = match unit.medium {
                     Medium::Video => self.video.as_mut(),
                     Medium::Audio => self.audio.as_mut(),

@@ -50,6 +50,7 @@ pub struct SourceStats {
     /// Lost audio packets replaced by Opus packet loss concealment (20 ms frames, counted
     /// in `audio_frames_decoded` too).
     pub audio_frames_concealed: u64,
+    pub pictures_oversized: u64,
     /// Last decoded picture size, pixels; 0 before the first.
     pub width: u32,
     pub height: u32,
@@ -86,6 +87,7 @@ impl SourceStats {
             rtcp_packets: l(&c.rtcp_packets),
             audio_samples_late: l(&c.audio_samples_late),
             audio_frames_concealed: l(&c.audio_frames_concealed),
+            pictures_oversized: l(&c.pictures_oversized),
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             last_packet_unix_ms: c.last_packet_unix_ms.load(Ordering::Relaxed),

@@ -14,7 +14,7 @@ use ffmpeg_next::frame;
 
 use crate::ingest::webrtc::PeerLink;
 use crate::media::decode::{AudioDecoder, VideoDecoder};
-use crate::media::MediaError;
+use crate::media::{picture_size, MediaError};
 use crate::mixer::audio_stage::AudioStage;
 use crate::mixer::slot::SourceSlot;
 use crate::model::{AudioCodec, SourceCounters, VideoCodec};
@@ -47,18 +47,32 @@ impl FeedbackSink {
     }
 }
 
+/// A video stream's decoder, its picture buffer and its picture size limit.
+pub struct VideoStream {
+    dec: VideoDecoder,
+    pics: Vec<frame::Video>,
+    codec: VideoCodec,
+    max_pixels: u64,
+}
+
 /// The decoder of one stream, writing onto the source's slot.
 pub enum StreamDecoder {
     /// Video: decoded pictures go to the slot's frame queue.
-    Video(VideoDecoder, Vec<frame::Video>),
+    Video(Box<VideoStream>),
     /// Audio: decoded, concealed and placed PCM goes to the slot's ring.
     Audio(Box<AudioStage>),
 }
 
 impl StreamDecoder {
-    /// A video decoder for `codec`. Errors: it cannot be opened.
-    pub fn video(codec: VideoCodec) -> Result<Self, MediaError> {
-        Ok(Self::Video(VideoDecoder::new(codec)?, Vec::new()))
+    /// A video decoder for `codec` refusing pictures above `max_pixels` (width x
+    /// height). Errors: it cannot be opened.
+    pub fn video(codec: VideoCodec, max_pixels: u64) -> Result<Self, MediaError> {
+        Ok(Self::Video(Box::new(VideoStream {
+            dec: VideoDecoder::new(codec, max_pixels)?,
+            pics: Vec::new(),
+            codec,
+            max_pixels,
+        })))
     }
 
     /// An audio stage for `codec`. Errors: the decoder cannot be opened.
@@ -71,7 +85,25 @@ impl StreamDecoder {
     /// Decodes one access unit onto `slot`. Decoder errors count in `packets_dropped`.
     pub fn decode(&mut self, unit: &TimedUnit, slot: &SourceSlot, counters: &SourceCounters) {
         match self {
-            StreamDecoder::Video(dec, pics) => {
+            StreamDecoder::Video(v) => {
+                let VideoStream {
+                    dec,
+                    pics,
+                    codec,
+                    max_pixels,
+                } = &mut **v;
+                if let Some(size) = picture_size::claimed(*codec, &unit.data) {
+                    if picture_size::exceeds(size, *max_pixels) {
+                        SourceCounters::inc(&counters.pictures_oversized);
+                        tracing::debug!(
+                            width = size.0,
+                            height = size.1,
+                            max_pixels = *max_pixels,
+                            "picture above the limit refused"
+                        );
+                        return;
+                    }
+                }
                 let t_us = unit.mixer_time.as_micros();
                 if dec.decode(&unit.data, t_us, pics).is_err() {
                     SourceCounters::inc(&counters.packets_dropped);

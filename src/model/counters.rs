@@ -18,6 +18,9 @@ pub struct SourceCounters {
     pub rtcp_packets: AtomicU64,
     pub audio_samples_late: AtomicU64,
     pub audio_frames_concealed: AtomicU64,
+    /// Video access units refused before decoding because they claimed a picture above
+    /// the daemon's `max_picture_pixels` (`media::picture_size`).
+    pub pictures_oversized: AtomicU64,
     pub width: AtomicU32,
     pub height: AtomicU32,
     pub last_packet_unix_ms: AtomicI64,

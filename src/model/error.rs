@@ -54,6 +54,8 @@ impl std::error::Error for FieldError {}
 pub enum ErrorCode {
     /// 3: the request is wrong (names the field).
     InvalidArgument = 3,
+    /// 4: the mixer did not confirm a change in time (overloaded tick thread).
+    DeadlineExceeded = 4,
     /// 7: the daemon may not write the output (file system permissions, read-only).
     PermissionDenied = 7,
     /// 8: UDP ports or disk space used up.
@@ -136,6 +138,10 @@ pub enum MixerError {
         cause: OutputCause,
         message: String,
     },
+    /// The tick thread did not confirm an update within `waited_ms` (it is behind):
+    /// the update stays queued and applies when the thread catches up.
+    #[error("the mixer did not apply the update within {waited_ms} ms (its tick thread is behind); the update stays queued and applies when it catches up: check GetCloudMixer")]
+    UpdatePending { waited_ms: u64 },
     /// Our fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -178,6 +184,7 @@ impl MixerError {
             Self::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             Self::PortsExhausted { .. } => ErrorCode::ResourceExhausted,
             Self::NotRunning => ErrorCode::FailedPrecondition,
+            Self::UpdatePending { .. } => ErrorCode::DeadlineExceeded,
             Self::Output { cause, .. } => cause.code(),
             Self::Internal(_) => ErrorCode::Internal,
         }

@@ -98,6 +98,9 @@ pub const DEFAULT_PLAYOUT_DELAY_MS: u32 = 200;
 /// Default stale timeout, ms: a source picture older than this shows the region's
 /// placeholder.
 pub const DEFAULT_STALE_TIMEOUT_MS: u32 = 2_000;
+
+/// Default largest picture a source may send, pixels: 3840x2160 (8 294 400).
+pub const DEFAULT_MAX_PICTURE_PIXELS: u64 = 3840 * 2160;
 /// [`DEFAULT_STALE_TIMEOUT_MS`] as a [`Duration`].
 pub const DEFAULT_STALE_TIMEOUT: Duration = Duration::from_millis(DEFAULT_STALE_TIMEOUT_MS as u64);
 /// Default H.264 bit rate, bit/s.
@@ -117,6 +120,9 @@ pub struct MixerSpec {
     pub playout_delay: Duration,
     /// A source picture older than this shows the region's placeholder (whole ms).
     pub stale_timeout: Duration,
+    /// Largest picture a source may send, pixels (width x height); larger access units
+    /// are refused before decoding and counted (`SourceCounters::pictures_oversized`).
+    pub max_picture_pixels: u64,
 }
 
 /// A change applied atomically at the next output frame boundary.

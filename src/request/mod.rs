@@ -19,4 +19,6 @@ pub struct OutputDefaults {
     pub x264_preset: String,
     /// libx264 threads per mixer; 0 = let x264 choose.
     pub encoder_threads: u32,
+    /// Largest picture a source may send, pixels (`serve --max-picture-pixels`).
+    pub max_picture_pixels: u64,
 }

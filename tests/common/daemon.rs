@@ -134,6 +134,23 @@ impl Daemon {
         std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The daemon's resident set size, bytes (`VmRSS` of /proc/PID/status).
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/PID/status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status");
+        kb * 1024
+    }
+
     /// true while the process is alive.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -198,6 +215,11 @@ fn serve_command(recordings: &Path, first: u16, last: u16) -> Command {
         .arg(recordings)
         .arg("--rtp-ports")
         .arg(format!("{first}-{last}"))
+        // Tests run several mixers at once on whatever machine runs them; admission
+        // control has its own test (tests/e2e_admission.rs), which passes its budget
+        // after these (a later flag overrides an earlier one).
+        .arg("--cpu-budget-millicores")
+        .arg("1000000")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1");
     c

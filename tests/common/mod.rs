@@ -35,6 +35,21 @@ pub fn wait_for<T>(limit: Duration, step: Duration, mut f: impl FnMut() -> Optio
 /// Runs a command to completion with a time limit; returns its stdout.
 /// Panics with stderr if it fails, cannot start or overruns (then it is killed).
 pub fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> Vec<u8> {
+    let desc = format!("{cmd:?}");
+    let out = output_bounded(cmd, limit);
+    assert!(
+        out.status.success(),
+        "{desc} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Runs a command to completion with a time limit (stdin closed) and returns its exit
+/// status, stdout and stderr, whatever the status. Panics if it cannot start or overruns
+/// (then it is killed).
+pub fn output_bounded(cmd: &mut std::process::Command, limit: Duration) -> std::process::Output {
     use std::io::Read;
     use std::process::Stdio;
     let desc = format!("{cmd:?}");
@@ -65,12 +80,9 @@ pub fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> Vec<u8> 
         let _ = child.wait();
         panic!("{desc} did not finish within {limit:?}");
     };
-    let stdout = out_t.join().expect("stdout reader thread");
-    let stderr = err_t.join().expect("stderr reader thread");
-    assert!(
-        status.success(),
-        "{desc} failed ({status}): {}",
-        String::from_utf8_lossy(&stderr)
-    );
-    stdout
+    std::process::Output {
+        status,
+        stdout: out_t.join().expect("stdout reader thread"),
+        stderr: err_t.join().expect("stderr reader thread"),
+    }
 }

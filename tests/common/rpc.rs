@@ -131,3 +131,24 @@ impl MixerClock {
         (stopping - self.running_unix_ms) as f64 / 1000.0
     }
 }
+
+/// Polls GetCloudMixer every 100 ms until `pred` holds for the mixer's first source or
+/// `limit` passes; that source's statistics, or None.
+pub async fn wait_first_source(
+    c: &mut Client,
+    mixer_id: &str,
+    limit: std::time::Duration,
+    pred: impl Fn(&SourceStats) -> bool,
+) -> Option<SourceStats> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let s = sources(c, mixer_id).await.into_iter().next()?;
+        if pred(&s) {
+            return Some(s);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -28,11 +28,12 @@ impl SourceEvents {
         }
     }
 
-    /// Emits `state` with `reason` unless it is the state last emitted.
+    /// Emits `state` with `reason` unless it is the state last emitted, or the source
+    /// has failed ([`SourceConnectionState::Failed`] is final).
     pub fn emit(&self, state: SourceConnectionState, reason: impl Into<String>) {
         {
             let mut last = self.last.lock();
-            if *last == Some(state) {
+            if *last == Some(state) || *last == Some(SourceConnectionState::Failed) {
                 return;
             }
             *last = Some(state);

@@ -72,6 +72,7 @@ pub fn create_request(
         layout,
         playout_delay: Duration::from_millis(u64::from(playout_delay_ms)),
         stale_timeout: Duration::from_millis(u64::from(stale_timeout_ms)),
+        max_picture_pixels: defaults.max_picture_pixels,
     })
 }
 

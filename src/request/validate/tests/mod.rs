@@ -13,6 +13,7 @@ pub(super) fn defaults() -> OutputDefaults {
         recordings_root: PathBuf::from("/rec"),
         x264_preset: "veryfast".into(),
         encoder_threads: 0,
+        max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
     }
 }
 
