@@ -21,6 +21,19 @@ pub struct SourceCounters {
     /// Video access units refused before decoding because they claimed a picture above
     /// the daemon's `max_picture_pixels` (`media::picture_size`).
     pub pictures_oversized: AtomicU64,
+    /// Datagrams dropped because they did not parse as RTP/RTCP (RFC 3550 section 5/6)
+    /// or their payload did not depacketize.
+    pub drops_parse_error: AtomicU64,
+    /// RTP packets dropped because their payload type or SSRC did not match the
+    /// source's configuration (or the SSRC it latched to).
+    pub drops_pt_ssrc_mismatch: AtomicU64,
+    /// Datagrams dropped because they came from an address other than the one the
+    /// stream latched to (symmetric RTP).
+    pub drops_foreign_address: AtomicU64,
+    /// Datagrams dropped because the ingest queue was full.
+    pub drops_queue_full: AtomicU64,
+    /// Access units the decoder refused.
+    pub drops_decode_error: AtomicU64,
     pub width: AtomicU32,
     pub height: AtomicU32,
     pub last_packet_unix_ms: AtomicI64,
