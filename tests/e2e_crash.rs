@@ -1,6 +1,10 @@
 //! Crash safety and shutdown of the daemon, with a real ffmpeg publisher:
 //! - `kill -9` while recording leaves a playable file that holds the recording up to its
 //!   last complete fragment, minus what the encoder still buffered (see [`MAX_LOSS_S`]);
+//!   the restarted daemon lists it as INTERRUPTED with the file's playable duration (as
+//!   ffprobe measures it), refuses a Create of the same path without touching the file,
+//!   keeps listing it after another restart, and does not list a mixer that was
+//!   destroyed before the crash;
 //! - SIGTERM with three running mixers finalizes all three files, emits Stopping, the
 //!   final OutputInfoChanged and Stopped for each, and exits 0.
 
@@ -11,7 +15,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use cloudmixer::proto::{
-    mixer_event::Event, MixerEvent, MixerState, OutputStatus, VideoCodec, WatchEventsRequest,
+    mixer_event::Event, ListCloudMixersRequest, MixerEvent, MixerInfo, MixerState, OutputStatus,
+    VideoCodec, WatchEventsRequest,
 };
 use common::daemon::Daemon;
 use common::media::{check_colours, frame_at, probe, ColourAt, RED};
@@ -75,6 +80,15 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
         p.audio_rtp_port as u16,
     )
     .start();
+    // A mixer that ends before the crash: its journal record is gone, it is not reported.
+    let done = spec::create_request(
+        "done",
+        vec![spec::source("A", Some((VideoCodec::Vp8, 96)), false)],
+        vec![spec::region("A", 0, 0, 320, 240)],
+        "crash/done.mp4",
+    );
+    rpc::create(&mut c, done).await;
+    rpc::destroy(&mut c, "done").await;
     // Paces the recording: 6 s of media before the crash.
     tokio::time::sleep(Duration::from_secs(6)).await;
     d.signal("KILL");
@@ -117,6 +131,60 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
         }],
     )
     .unwrap();
+
+    // The restarted daemon reports it, with what the file plays.
+    let bytes = std::fs::read(&file).expect("read the crashed file");
+    d.crash_and_restart();
+    let mut c = d.client().await;
+    let listed = list(&mut c).await;
+    let ids: Vec<&str> = listed.iter().map(|m| m.mixer_id.as_str()).collect();
+    assert_eq!(ids, ["crash"], "only the interrupted mixer is listed");
+    let m = &listed[0];
+    assert_eq!(m.state, MixerState::Interrupted as i32, "{m:?}");
+    let out = m.output.as_ref().expect("output info");
+    assert_eq!(out.path, "crash/k9.mp4");
+    assert_eq!(out.size_bytes, bytes.len() as u64);
+    let reported_s = out.duration_ms as f64 / 1000.0;
+    eprintln!(
+        "after the restart: INTERRUPTED, {reported_s:.3} s playable (ffprobe: {:.3} s)",
+        pr.duration_s
+    );
+    assert!(
+        (reported_s - pr.duration_s).abs() <= SLACK_S,
+        "reported {reported_s:.3} s playable, ffprobe says {:.3} s",
+        pr.duration_s
+    );
+    // Never overwritten: a Create of the same path is refused and the bytes stay.
+    let again = spec::create_request(
+        "again",
+        vec![spec::source("A", Some((VideoCodec::Vp8, 96)), true)],
+        vec![spec::region("A", 0, 0, 1280, 720)],
+        "crash/k9.mp4",
+    );
+    let e = c.create_cloud_mixer(again).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::AlreadyExists, "{e:?}");
+    assert!(
+        std::fs::read(&file).expect("read again") == bytes,
+        "the file changed"
+    );
+    // Still reported after another restart, as it was found the first time.
+    d.crash_and_restart();
+    let mut c = d.client().await;
+    let listed = list(&mut c).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].state, MixerState::Interrupted as i32);
+    assert_eq!(
+        listed[0].output.as_ref().map(|o| o.duration_ms),
+        Some(out.duration_ms)
+    );
+}
+
+async fn list(c: &mut rpc::Client) -> Vec<MixerInfo> {
+    c.list_cloud_mixers(ListCloudMixersRequest::default())
+        .await
+        .expect("List")
+        .into_inner()
+        .mixers
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::api::journal::Journal;
 use crate::api::registry::{Limits, Retention};
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
@@ -32,6 +33,9 @@ pub struct ServiceConfig {
     /// How long a `WatchEvents` client with a full buffer may go without reading before
     /// it is cut off ([`crate::api::watch`]).
     pub watch_stall: Duration,
+    /// The recording journal (`serve --state-dir`): None keeps no journal, so a restart
+    /// cannot report interrupted recordings ([`crate::api::journal`]).
+    pub journal: Option<Journal>,
 }
 
 impl ServiceConfig {

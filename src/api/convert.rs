@@ -21,6 +21,7 @@ pub fn mixer_state(s: MixerState) -> proto::MixerState {
         MixerState::Stopping => proto::MixerState::Stopping,
         MixerState::Stopped => proto::MixerState::Stopped,
         MixerState::Error => proto::MixerState::Error,
+        MixerState::Interrupted => proto::MixerState::Interrupted,
     }
 }
 

@@ -132,7 +132,9 @@ fn states_and_statuses_map_one_to_one() {
         (MixerState::Stopping, proto::MixerState::Stopping),
         (MixerState::Stopped, proto::MixerState::Stopped),
         (MixerState::Error, proto::MixerState::Error),
+        (MixerState::Interrupted, proto::MixerState::Interrupted),
     ];
+    assert_eq!(pairs.len(), MixerState::ALL.len());
     for (e, p) in pairs {
         assert_eq!(mixer_state(e), p);
     }

@@ -5,6 +5,8 @@
 //! [`crate::model::FieldError`] naming the request field) -> the engine
 //! ([`crate::mixer::LiveMixer`]); answers and events flow back through [`convert`].
 //! Validation and engine errors become gRPC statuses in [`status`], the one map.
+//! Admission ([`admission`]) decides whether a Create fits; the recording [`journal`]
+//! lets a restart report recordings an earlier process left unfinished.
 
 // `tonic::Status` (176 bytes) is the error type of the generated service trait.
 #![allow(clippy::result_large_err)]
@@ -13,7 +15,9 @@ pub mod admission;
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod journal;
 pub mod jwt;
+pub mod recovery;
 pub mod registry;
 pub mod service;
 pub mod status;

@@ -23,6 +23,7 @@ use tonic::Status;
 
 use crate::api::admission;
 use crate::api::convert::{self, InfoParts};
+use crate::api::journal::Marker;
 use crate::events::{MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::mixer::{LiveMixer, MixerSnapshot, SourceStats};
@@ -52,6 +53,8 @@ pub struct Entry {
     ended_at: Mutex<Option<Instant>>,
     /// Estimated cost admitted for it, millicores ([`admission::estimate`]).
     pub cost_mc: u64,
+    /// Its record in the recording journal while its file is open.
+    journal: Mutex<Option<Marker>>,
 }
 
 /// What an entry holds of its engine: which resources exist, not a second lifecycle.
@@ -107,6 +110,16 @@ impl Entry {
         drop_placeholders(&mut self.current.lock().1);
         *self.slot.lock() = Slot::Released(Box::new(last));
         *self.ended_at.lock() = Some(Instant::now());
+    }
+
+    /// Keeps the journal record of its open file.
+    pub fn set_journal(&self, marker: Marker) {
+        *self.journal.lock() = Some(marker);
+    }
+
+    /// Takes the journal record (to end it once the file is final).
+    pub fn take_journal(&self) -> Option<Marker> {
+        self.journal.lock().take()
     }
 
     /// Waits for exclusive control (no concurrent start, update or stop).
@@ -354,9 +367,44 @@ impl Registry {
             control,
             ended_at: Mutex::new(None),
             cost_mc,
+            journal: Mutex::new(None),
         });
         map.insert(spec.mixer_id.clone(), entry.clone());
         Ok((entry, guard))
+    }
+
+    /// Lists a recording an earlier daemon process left unfinished (found in the
+    /// recording journal at startup): ended, in `last.state` (Interrupted), with no
+    /// engine and no sources. Its output path stays taken. A mixer of the same id
+    /// already listed wins (the older recording is only logged).
+    pub fn insert_ended(
+        &self,
+        mixer_id: &str,
+        oper_user_id: &str,
+        created_unix_ms: i64,
+        output: OutputSpec,
+        last: MixerSnapshot,
+    ) -> bool {
+        let mut map = self.map.lock();
+        if map.contains_key(mixer_id) {
+            return false;
+        }
+        let entry = Arc::new(Entry {
+            mixer_id: mixer_id.to_owned(),
+            oper_user_id: oper_user_id.to_owned(),
+            created_unix_ms,
+            playout_delay_ms: 0,
+            stale_timeout_ms: 0,
+            output,
+            slot: Mutex::new(Slot::Released(Box::new(last))),
+            current: Mutex::new((Vec::new(), Layout::default())),
+            control: Arc::new(tokio::sync::Mutex::new(())),
+            ended_at: Mutex::new(Some(Instant::now())),
+            cost_mc: 0,
+            journal: Mutex::new(None),
+        });
+        map.insert(mixer_id.to_owned(), entry);
+        true
     }
 
     /// Forgets a mixer (after its start failed).

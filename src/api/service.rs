@@ -16,8 +16,9 @@ use tonic::{Request, Response, Status};
 
 use crate::api::admission;
 use crate::api::config::ServiceConfig;
+use crate::api::journal::{Journal, Record};
 use crate::api::registry::{Entry, Load, Registry};
-use crate::api::{convert, watch as events_watch};
+use crate::api::{convert, recovery, watch as events_watch};
 use crate::events::unix_ms_now;
 use crate::mixer::{LiveMixer, SourcePorts};
 use crate::model::{MixerError, SourceSpec};
@@ -64,10 +65,12 @@ impl CloudMixerService {
             .into_iter()
             .filter_map(|e| e.engine().map(|m| (e, m)))
             .map(|(e, m)| {
+                let journal = self.inner.cfg.journal.clone();
                 tokio::task::spawn_blocking(move || {
                     let was_running = !m.state().is_final();
                     let out = m.stop();
                     e.release(m.snapshot());
+                    end_journal(journal.as_ref(), &e);
                     if was_running {
                         tracing::info!(mixer_id = %e.mixer_id, path = %out.path, duration_ms = out.duration_ms, "mixer stopped");
                     }
@@ -104,6 +107,24 @@ impl CloudMixerService {
     async fn info(&self, entry: Arc<Entry>) -> Result<proto::MixerInfo, Status> {
         let host = self.rtp_host();
         blocking("mixer snapshot", move || entry.info(host)).await
+    }
+
+    /// Lists and announces the recordings an earlier daemon process left unfinished
+    /// (the recording journal; [`crate::api::recovery`]); call once at startup, before
+    /// serving. Returns how many were listed (0 without a journal).
+    pub fn recover_interrupted(&self) -> usize {
+        let Some(journal) = &self.inner.cfg.journal else {
+            return 0;
+        };
+        let retention = self.inner.cfg.retention.max_age.as_millis();
+        recovery::recover(
+            journal,
+            &self.inner.registry,
+            &self.inner.cfg.bus,
+            &self.inner.cfg.output.recordings_root,
+            unix_ms_now(),
+            i64::try_from(retention).unwrap_or(i64::MAX),
+        )
     }
 
     /// What admission has taken now: mixers not yet ended, their summed estimated cost
@@ -143,6 +164,7 @@ impl CloudMixerService {
     /// Errors: INTERNAL if the stop panicked.
     /// `oper_user_id`: who asked (named in the Stopping/Stopped events); empty = the creator.
     async fn stop_and_finish(
+        &self,
         entry: &Arc<Entry>,
         mixer: Arc<LiveMixer>,
         oper_user_id: String,
@@ -153,7 +175,45 @@ impl CloudMixerService {
         })
         .await?;
         entry.release(last);
+        end_journal(self.inner.cfg.journal.as_ref(), entry);
         Ok(())
+    }
+
+    /// Writes the journal record of a reserved mixer (before its file is created), so
+    /// that a crash from now on leaves a trace. A journal that cannot be written fails
+    /// the Create (UNAVAILABLE): a recording that a crash would silently lose is not
+    /// started.
+    fn begin_journal(&self, entry: &Entry) -> Result<(), Status> {
+        let Some(journal) = &self.inner.cfg.journal else {
+            return Ok(());
+        };
+        let enc = &entry.output.encoding;
+        let record = Record {
+            mixer_id: entry.mixer_id.clone(),
+            oper_user_id: entry.oper_user_id.clone(),
+            rel_path: entry.output.rel_path.clone(),
+            created_unix_ms: entry.created_unix_ms,
+            width: enc.width,
+            height: enc.height,
+            fps: enc.fps,
+            interrupted: None,
+        };
+        let marker = journal.begin(&record).map_err(|e| {
+            tracing::error!(error = %e, dir = %journal.dir().display(), "cannot write the recording journal");
+            Status::unavailable(format!(
+                "the recording journal cannot be written ({}): see the daemon's --state-dir",
+                e.kind()
+            ))
+        })?;
+        entry.set_journal(marker);
+        Ok(())
+    }
+}
+
+/// Ends the journal record of `entry` (its file is final or failed).
+fn end_journal(journal: Option<&Journal>, entry: &Entry) {
+    if let (Some(j), Some(m)) = (journal, entry.take_journal()) {
+        j.end(&m);
     }
 }
 
@@ -204,6 +264,10 @@ impl CloudMixer for CloudMixerService {
         let cost = admission::estimate(&spec);
         let (entry, _guard) = self.inner.registry.reserve(&spec, unix_ms_now(), cost)?;
         let id = spec.mixer_id.clone();
+        if let Err(e) = self.begin_journal(&entry) {
+            self.inner.registry.remove(&id);
+            return Err(e);
+        }
         let sources = spec.sources.clone();
         tracing::info!(mixer_id = %id, path = %spec.output.rel_path, sources = sources.len(), cost_millicores = cost, "creating mixer");
         let (ingest, bus) = (cfg.ingest(), cfg.bus.clone());
@@ -214,6 +278,7 @@ impl CloudMixer for CloudMixerService {
         let (mixer, ports) = match started.and_then(|r| r.map_err(Status::from)) {
             Ok(v) => v,
             Err(e) => {
+                end_journal(self.inner.cfg.journal.as_ref(), &entry);
                 self.inner.registry.remove(&id);
                 tracing::warn!(mixer_id = %id, error = %e.message(), "mixer failed to start");
                 return Err(e);
@@ -222,7 +287,7 @@ impl CloudMixer for CloudMixerService {
         entry.set_engine(mixer);
         if self.inner.shutting_down.load(Ordering::SeqCst) {
             let m = self.started(&entry)?;
-            Self::stop_and_finish(&entry, m, String::new()).await?;
+            self.stop_and_finish(&entry, m, String::new()).await?;
             return Err(Status::unavailable("the daemon is shutting down"));
         }
         Ok(Response::new(proto::CreateCloudMixerResponse {
@@ -283,7 +348,8 @@ impl CloudMixer for CloudMixerService {
         if !entry.is_released() {
             let mixer = self.started(&entry)?;
             tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id, "destroying mixer");
-            Self::stop_and_finish(&entry, mixer, req.oper_user_id.clone()).await?;
+            self.stop_and_finish(&entry, mixer, req.oper_user_id.clone())
+                .await?;
         }
         Ok(Response::new(proto::DestroyCloudMixerResponse {
             info: Some(self.info(entry.clone()).await?),

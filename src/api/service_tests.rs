@@ -25,6 +25,7 @@ fn service(root: &std::path::Path) -> CloudMixerService {
         retention: Default::default(),
         limits: Default::default(),
         watch_stall: crate::api::watch::DEFAULT_WATCH_STALL,
+        journal: None,
     })
 }
 

@@ -91,6 +91,11 @@ pub struct ServeArgs {
         default_value = "./recordings"
     )]
     pub recordings_dir: PathBuf,
+    /// Directory of the recording journal, which lets a restart report recordings an
+    /// earlier process left unfinished (state INTERRUPTED). Default: `.cloudmixer`
+    /// beneath --recordings-dir (output paths may not start with that name).
+    #[arg(long, env = "CLOUDMIXER_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
     /// IP address the RTP/RTCP UDP ports are bound on (0.0.0.0 = every interface).
     #[arg(long, env = "CLOUDMIXER_RTP_BIND", default_value = "127.0.0.1")]
     pub rtp_bind: IpAddr,

@@ -22,6 +22,7 @@ use tonic_health::ServingStatus;
 
 use crate::api::auth::{self, ServerAuth, TokenSet};
 use crate::api::config::{OutputDefaults, ServiceConfig, MAX_REQUEST_BYTES};
+use crate::api::journal::Journal;
 use crate::api::jwt::JwtKey;
 use crate::api::registry::{Limits, Retention};
 use crate::api::CloudMixerService;
@@ -103,6 +104,12 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         ),
     };
     let whip_addr = whip.as_ref().map(WhipServer::local_addr);
+    let state_dir = a
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| root.join(crate::api::journal::STATE_DIR_NAME));
+    let journal = Journal::open(&state_dir)
+        .map_err(|e| Status::internal(format!("--state-dir {}: {e}", state_dir.display())))?;
     let service = CloudMixerService::new(ServiceConfig {
         output: OutputDefaults {
             recordings_root: root.clone(),
@@ -129,7 +136,15 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             }),
             max_mixers: a.max_mixers as usize,
         },
+        journal: Some(journal),
     });
+    let interrupted = service.recover_interrupted();
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "listed recordings interrupted by an earlier daemon exit (state INTERRUPTED)"
+        );
+    }
     let (router, mut health) = services(service.clone(), auth, tls).await?;
 
     let listener = TcpListener::bind(a.listen)

@@ -1,7 +1,8 @@
 //! Codec glue around ffmpeg (through `ffmpeg-next`): decoding access units into pictures
 //! and PCM ([`decode`]), encoding the composite picture to H.264 and the mix to AAC
 //! ([`encode`]), and writing fragmented MP4 ([`mux`]). Reading media files for offline
-//! jobs is in [`demux`]; still pictures (PNG, JPEG placeholders) in [`still`].
+//! jobs is in [`demux`]; still pictures (PNG, JPEG placeholders) in [`still`]; the
+//! playable span of a recording cut off by a crash in [`probe`].
 //!
 //! Every send/receive loop tells EAGAIN (needs more input) from EOF from a real error.
 
@@ -10,6 +11,7 @@ pub mod demux;
 pub mod encode;
 pub mod mux;
 pub mod picture_size;
+pub mod probe;
 pub mod still;
 
 /// A failure inside ffmpeg, with what we were doing.

@@ -31,22 +31,31 @@ pub enum MixerState {
     Stopped,
     /// Ended by a failure; the file holds what was written until then.
     Error,
+    /// Found at startup: an earlier daemon process ended (crashed, was killed, or its
+    /// shutdown timed out) while this mixer recorded. The file holds the fragments
+    /// written until then. No transition enters or leaves it: only the recording
+    /// journal (`api::journal`) reports it.
+    Interrupted,
 }
 
 impl MixerState {
     /// Every state, in lifecycle order.
-    pub const ALL: [MixerState; 6] = [
+    pub const ALL: [MixerState; 7] = [
         MixerState::Idle,
         MixerState::Starting,
         MixerState::Running,
         MixerState::Stopping,
         MixerState::Stopped,
         MixerState::Error,
+        MixerState::Interrupted,
     ];
 
-    /// Stopped or Error: no transition leaves it.
+    /// Stopped, Error or Interrupted: no transition leaves it.
     pub fn is_final(self) -> bool {
-        matches!(self, MixerState::Stopped | MixerState::Error)
+        matches!(
+            self,
+            MixerState::Stopped | MixerState::Error | MixerState::Interrupted
+        )
     }
 
     /// Only a Running mixer accepts content updates and a stop request.
@@ -168,13 +177,14 @@ mod tests {
     use super::*;
 
     /// The module table, row by row: the legal targets of each state.
-    const LEGAL: [(MixerState, &[MixerState]); 6] = [
+    const LEGAL: [(MixerState, &[MixerState]); 7] = [
         (Idle, &[Starting]),
         (Starting, &[Running, Error]),
         (Running, &[Stopping, Error]),
         (Stopping, &[Stopped, Error]),
         (Stopped, &[]),
         (Error, &[]),
+        (Interrupted, &[]),
     ];
 
     #[test]

@@ -99,6 +99,10 @@ pub const DEFAULT_PLAYOUT_DELAY_MS: u32 = 200;
 /// placeholder.
 pub const DEFAULT_STALE_TIMEOUT_MS: u32 = 2_000;
 
+/// Name of the daemon's state directory beneath the recordings root (the recording
+/// journal, `serve --state-dir` default); output paths may not start with it.
+pub const STATE_DIR_NAME: &str = ".cloudmixer";
+
 /// Default largest picture a source may send, pixels: 3840x2160 (8 294 400).
 pub const DEFAULT_MAX_PICTURE_PIXELS: u64 = 3840 * 2160;
 /// [`DEFAULT_STALE_TIMEOUT_MS`] as a [`Duration`].

@@ -31,6 +31,9 @@ pub struct Daemon {
     pub rtp_ports: (u16, u16),
     /// Holds the recordings root and the log; removed on drop.
     dir: tempfile::TempDir,
+    /// The extra flags and environment it was started with (for [`Daemon::crash_and_restart`]).
+    extra: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Daemon {
@@ -55,24 +58,37 @@ impl Daemon {
         let recordings = dir.path().join("recordings");
         std::fs::create_dir_all(&recordings).expect("create recordings root");
         let (first, last) = free_udp_range(n_ports);
-        let log = File::create(dir.path().join("daemon.log")).expect("create daemon log");
-        let child = serve_command(&recordings, first, last)
-            .args(extra)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("dup log fd"))
-            .stderr(log)
-            .spawn()
-            .expect("start the cloudmixer binary");
+        let extra = extra.to_vec();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let child = spawn(dir.path(), (first, last), &extra, &env);
         let mut d = Daemon {
             child,
             port: 0,
             whip: None,
             rtp_ports: (first, last),
             dir,
+            extra,
+            env,
         };
         d.wait_listening();
         d
+    }
+
+    /// Kills the daemon (SIGKILL: no shutdown, files left as they are) and starts it
+    /// again with the same flags, recordings root and RTP ports; the previous log moves
+    /// to `daemon.N.log`. Waits until it listens again (new gRPC port).
+    pub fn crash_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let logs = self.dir.path();
+        let n = (1..).find(|n| !logs.join(format!("daemon.{n}.log")).exists());
+        let old = logs.join(format!("daemon.{}.log", n.unwrap_or(0)));
+        std::fs::rename(logs.join("daemon.log"), old).expect("keep the old log");
+        self.child = spawn(logs, self.rtp_ports, &self.extra, &self.env);
+        self.wait_listening();
     }
 
     /// Waits for the daemon's `listening on HOST:PORT` line (stdout, which goes to the
@@ -92,7 +108,12 @@ impl Daemon {
         });
         match ok {
             Some(Ok((grpc, whip))) => {
-                assert!(grpc.ip().is_loopback(), "gRPC bound on {grpc}");
+                // Loopback, or every interface (reached through loopback).
+                let ip = grpc.ip();
+                assert!(
+                    ip.is_loopback() || ip.is_unspecified(),
+                    "gRPC bound on {grpc}"
+                );
                 self.port = grpc.port();
                 self.whip = whip;
             }
@@ -203,6 +224,24 @@ fn reported_addrs(log: &str) -> Option<(SocketAddr, Option<SocketAddr>)> {
         })
     };
     Some((addr("listening on ")?, addr("whip listening on ")))
+}
+
+/// Starts `serve` in `dir` (recordings root `dir/recordings`, log `dir/daemon.log`).
+fn spawn(
+    dir: &Path,
+    (first, last): (u16, u16),
+    extra: &[String],
+    env: &[(String, String)],
+) -> Child {
+    let log = File::create(dir.join("daemon.log")).expect("create daemon log");
+    serve_command(&dir.join("recordings"), first, last)
+        .args(extra)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("dup log fd"))
+        .stderr(log)
+        .spawn()
+        .expect("start the cloudmixer binary")
 }
 
 /// The `serve` command line. The one place that knows the daemon's flags.

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::FieldError;
+use crate::model::{FieldError, STATE_DIR_NAME};
 
 use super::field::{self, invalid};
 use crate::model::{
@@ -194,6 +194,12 @@ fn relative_mp4(rel: &str, f: &str) -> Result<(), FieldError> {
             }
             _ => {}
         }
+    }
+    if rel.split('/').next() == Some(STATE_DIR_NAME) {
+        return Err(invalid(
+            f,
+            format!("{STATE_DIR_NAME:?} is the daemon's state directory, got {rel:?}"),
+        ));
     }
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let is_mp4 = name.len() > 4 && name.to_ascii_lowercase().ends_with(".mp4");
