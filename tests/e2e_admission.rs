@@ -5,7 +5,11 @@
 //! - `--max-mixers 1` refuses the second mixer, naming the flag;
 //! - creating and destroying a mixer with 1100x1100 placeholder pictures 40 times keeps
 //!   the daemon's RSS flat (ended mixers stay listed but keep no decoded pictures);
-//! - `--max-ended-mixers 5` keeps only the 5 most recently ended in `list`.
+//! - `--max-ended-mixers 5` keeps only the 5 most recently ended in `list`;
+//! - `--max-event-watchers 2` refuses a third WatchEvents stream, naming the flag, until
+//!   one closes;
+//! - a daemon left without file descriptors (prlimit) refuses a Create with
+//!   RESOURCE_EXHAUSTED naming file descriptors, not UDP ports, and recovers.
 
 mod common;
 
@@ -139,4 +143,91 @@ async fn list_keeps_only_the_most_recently_ended_mixers() {
     let ids: Vec<&str> = listed.iter().map(|m| m.mixer_id.as_str()).collect();
     assert_eq!(ids, ["e07", "e08", "e09", "e10", "e11", "running"]);
     rpc::destroy(&mut c, "running").await;
+}
+
+#[tokio::test]
+async fn event_streams_beyond_the_bound_are_refused_until_one_closes() {
+    let d = Daemon::start_with_args(8, &["--max-event-watchers".into(), "2".into()]);
+    let mut c = d.client().await;
+    let watch = |c: &mut rpc::Client| {
+        let mut c = c.clone();
+        async move {
+            c.watch_events(cloudmixer::proto::WatchEventsRequest::default())
+                .await
+        }
+    };
+    let first = watch(&mut c).await.expect("first stream");
+    let _second = watch(&mut c).await.expect("second stream");
+    let e = watch(&mut c).await.unwrap_err();
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(
+        e.message().contains("--max-event-watchers"),
+        "{}",
+        e.message()
+    );
+    // Unary calls have their own bound.
+    c.list_cloud_mixers(ListCloudMixersRequest::default())
+        .await
+        .expect("List beside two streams");
+    // Closing one frees its slot (once the daemon has seen the stream end).
+    drop(first);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match watch(&mut c).await {
+            Ok(_third) => break,
+            Err(e) if e.code() == Code::ResourceExhausted => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "slot never freed: {e:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
+/// Open file descriptors of process `pid`.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read /proc/PID/fd")
+        .count()
+}
+
+/// Sets the soft open-file limit of `pid` (the hard limit stays, so it can be raised
+/// back).
+fn set_nofile(pid: u32, n: usize) {
+    let ok = std::process::Command::new("prlimit")
+        .arg(format!("--pid={pid}"))
+        .arg(format!("--nofile={n}:"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "prlimit --pid {pid} --nofile={n}");
+}
+
+#[tokio::test]
+async fn running_out_of_file_descriptors_is_reported_as_that() {
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    // Warm up (the first Create opens what every later one shares), then leave the
+    // daemon three descriptors: not enough for a source's four sockets.
+    rpc::create(&mut c, one_source("warm")).await;
+    rpc::destroy(&mut c, "warm").await;
+    let pid = d.pid();
+    set_nofile(pid, open_fds(pid) + 3);
+    let e = c
+        .create_cloud_mixer(one_source("starved"))
+        .await
+        .unwrap_err();
+    set_nofile(pid, 1024);
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    let m = e.message();
+    assert!(
+        m.starts_with("file descriptors exhausted while") && m.contains("ulimit -n"),
+        "{m}"
+    );
+    assert!(!m.contains("UDP ports in"), "{m}");
+    // With descriptors back, the same Create works: nothing was left half-made.
+    rpc::create(&mut c, one_source("starved")).await;
+    rpc::destroy(&mut c, "starved").await;
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::api::concurrency::RequestLimits;
 use crate::api::journal::Journal;
 use crate::api::registry::{Limits, Retention};
 use crate::events::EventBus;
@@ -36,6 +37,8 @@ pub struct ServiceConfig {
     /// The recording journal (`serve --state-dir`): None keeps no journal, so a restart
     /// cannot report interrupted recordings ([`crate::api::journal`]).
     pub journal: Option<Journal>,
+    /// Bounds on concurrent unary RPCs and event streams.
+    pub requests: RequestLimits,
 }
 
 impl ServiceConfig {

@@ -13,6 +13,7 @@
 
 pub mod admission;
 pub mod auth;
+pub mod concurrency;
 pub mod config;
 pub mod convert;
 pub mod journal;

@@ -200,6 +200,9 @@ impl CloudMixerService {
         };
         let marker = journal.begin(&record).map_err(|e| {
             tracing::error!(error = %e, dir = %journal.dir().display(), "cannot write the recording journal");
+            if let Some(r) = MixerError::system_resource("writing the recording journal", &e) {
+                return Status::from(r);
+            }
             Status::unavailable(format!(
                 "the recording journal cannot be written ({}): see the daemon's --state-dir",
                 e.kind()
@@ -253,6 +256,7 @@ impl CloudMixer for CloudMixerService {
         &self,
         request: Request<proto::CreateCloudMixerRequest>,
     ) -> Result<Response<proto::CreateCloudMixerResponse>, Status> {
+        let _slot = self.inner.cfg.requests.unary()?;
         self.refuse_if_shutting_down()?;
         let cfg = &self.inner.cfg;
         // On the blocking pool: placeholder pictures are decoded here.
@@ -301,6 +305,7 @@ impl CloudMixer for CloudMixerService {
         &self,
         request: Request<proto::UpdateCloudMixerContentRequest>,
     ) -> Result<Response<proto::UpdateCloudMixerContentResponse>, Status> {
+        let _slot = self.inner.cfg.requests.unary()?;
         let req = request.into_inner();
         let entry = self.inner.registry.get(&req.mixer_id)?;
         let _guard = entry.lock().await;
@@ -342,6 +347,7 @@ impl CloudMixer for CloudMixerService {
         &self,
         request: Request<proto::DestroyCloudMixerRequest>,
     ) -> Result<Response<proto::DestroyCloudMixerResponse>, Status> {
+        let _slot = self.inner.cfg.requests.unary()?;
         let req = request.into_inner();
         let entry = self.inner.registry.get(&req.mixer_id)?;
         let _guard = entry.lock().await;
@@ -360,6 +366,7 @@ impl CloudMixer for CloudMixerService {
         &self,
         request: Request<proto::GetCloudMixerRequest>,
     ) -> Result<Response<proto::MixerInfo>, Status> {
+        let _slot = self.inner.cfg.requests.unary()?;
         let entry = self.inner.registry.get(&request.get_ref().mixer_id)?;
         Ok(Response::new(self.info(entry).await?))
     }
@@ -368,6 +375,7 @@ impl CloudMixer for CloudMixerService {
         &self,
         _request: Request<proto::ListCloudMixersRequest>,
     ) -> Result<Response<proto::ListCloudMixersResponse>, Status> {
+        let _slot = self.inner.cfg.requests.unary()?;
         let entries = self.inner.registry.all();
         let host = self.rtp_host();
         let mixers = blocking("mixer snapshot", move || {
@@ -387,12 +395,14 @@ impl CloudMixer for CloudMixerService {
         if !mixer_id.is_empty() {
             validate::output::mixer_id(&mixer_id)?;
         }
+        let slot = self.inner.cfg.requests.watcher()?;
         let closed = self.inner.closed.subscribe();
         Ok(Response::new(events_watch::watch_events(
             &self.inner.cfg.bus,
             mixer_id,
             closed,
             self.inner.cfg.watch_stall,
+            Some(slot),
         )))
     }
 }

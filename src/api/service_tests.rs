@@ -26,6 +26,7 @@ fn service(root: &std::path::Path) -> CloudMixerService {
         limits: Default::default(),
         watch_stall: crate::api::watch::DEFAULT_WATCH_STALL,
         journal: None,
+        requests: Default::default(),
     })
 }
 

@@ -8,6 +8,7 @@
 //! |--------------------------------------------|----------------------|---------|
 //! | `InvalidArgument`, [`FieldError`] (validators) | `INVALID_ARGUMENT` | `"{field}: {message}"` |
 //! | `PortsExhausted`                           | `RESOURCE_EXHAUSTED` | `no free UDP ports in ...` |
+//! | `SystemResource` (EMFILE, ENFILE, ENOBUFS, ENOMEM) | `RESOURCE_EXHAUSTED` | `file descriptors exhausted while binding UDP port N: ...; raise ...` |
 //! | `NotRunning`                               | `FAILED_PRECONDITION`| `mixer is not running` |
 //! | `Output`, `StorageFull` (ENOSPC, EDQUOT, EFBIG) | `RESOURCE_EXHAUSTED` | `output {path}: {cause}` |
 //! | `Output`, `PermissionDenied` (EACCES, EPERM, EROFS) | `PERMISSION_DENIED` | `output {path}: {cause}` |

@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch, OwnedSemaphorePermit};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
@@ -41,10 +41,15 @@ pub fn watch_events(
     mixer_id: String,
     closed: watch::Receiver<bool>,
     stall: Duration,
+    slot: Option<OwnedSemaphorePermit>,
 ) -> EventStream {
     let rx = bus.subscribe();
     let (tx, out) = mpsc::channel(WATCH_BUFFER + 1);
-    tokio::spawn(forward(rx, tx, mixer_id, closed, stall));
+    tokio::spawn(async move {
+        forward(rx, tx, mixer_id, closed, stall).await;
+        // The stream has ended: its slot among `--max-event-watchers` is free again.
+        drop(slot);
+    });
     ReceiverStream::new(out)
 }
 
@@ -114,7 +119,7 @@ mod tests {
     async fn filters_by_mixer_and_ends_on_close() {
         let bus = EventBus::new();
         let (close_tx, close_rx) = watch::channel(false);
-        let mut s = watch_events(&bus, "m2".into(), close_rx, DEFAULT_WATCH_STALL);
+        let mut s = watch_events(&bus, "m2".into(), close_rx, DEFAULT_WATCH_STALL, None);
         bus.emit("m1", state(MixerState::Running));
         bus.emit("m2", state(MixerState::Stopped));
         let e = s.next().await.unwrap().unwrap();
@@ -135,7 +140,7 @@ mod tests {
         let bus = EventBus::new();
         let (_close_tx, close_rx) = watch::channel(false);
         let stall = Duration::from_millis(200);
-        let mut s = watch_events(&bus, String::new(), close_rx, stall);
+        let mut s = watch_events(&bus, String::new(), close_rx, stall, None);
         for _ in 0..WATCH_BUFFER + 10 {
             bus.emit("m", state(MixerState::Running));
         }
@@ -168,7 +173,7 @@ mod tests {
     async fn seq_is_strictly_increasing_with_concurrent_emitters() {
         let bus = EventBus::new();
         let (_close_tx, close_rx) = watch::channel(false);
-        let mut s = watch_events(&bus, String::new(), close_rx, DEFAULT_WATCH_STALL);
+        let mut s = watch_events(&bus, String::new(), close_rx, DEFAULT_WATCH_STALL, None);
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let bus = bus.clone();

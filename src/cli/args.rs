@@ -156,6 +156,16 @@ pub struct ServeArgs {
     /// On SIGINT/SIGTERM, seconds to wait for mixers to finalize their files.
     #[arg(long, env = "CLOUDMIXER_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+    /// Most unary control RPCs (Create, Update, Destroy, Get, List) in progress at once;
+    /// one more is refused with RESOURCE_EXHAUSTED naming this flag.
+    #[arg(long, env = "CLOUDMIXER_MAX_CONCURRENT_RPCS", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub max_concurrent_rpcs: u32,
+    /// Most WatchEvents streams open at once; one more is refused with
+    /// RESOURCE_EXHAUSTED naming this flag.
+    #[arg(long, env = "CLOUDMIXER_MAX_EVENT_WATCHERS", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub max_event_watchers: u32,
     /// TCP address of the WHIP (RFC 9725) HTTP server, e.g. 127.0.0.1:8080 (port 0 picks
     /// a free one). Unset: no WHIP server; WHIP sources are refused.
     #[arg(long, env = "CLOUDMIXER_WHIP_LISTEN")]

@@ -21,6 +21,7 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use crate::api::auth::{self, ServerAuth, TokenSet};
+use crate::api::concurrency::RequestLimits;
 use crate::api::config::{OutputDefaults, ServiceConfig, MAX_REQUEST_BYTES};
 use crate::api::journal::Journal;
 use crate::api::jwt::JwtKey;
@@ -137,6 +138,10 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             max_mixers: a.max_mixers as usize,
         },
         journal: Some(journal),
+        requests: RequestLimits::new(
+            a.max_concurrent_rpcs as usize,
+            a.max_event_watchers as usize,
+        ),
     });
     let interrupted = service.recover_interrupted();
     if interrupted > 0 {

@@ -30,6 +30,7 @@ async fn serves_health_and_reflection() {
         limits: Default::default(),
         watch_stall: crate::api::watch::DEFAULT_WATCH_STALL,
         journal: None,
+        requests: Default::default(),
     });
     let (router, _health) = services(service, Default::default(), None).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

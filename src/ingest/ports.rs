@@ -73,7 +73,9 @@ impl PortPool {
     }
 
     /// Binds the next free even/odd pair, skipping ports other programs hold.
-    /// Errors: `PortsExhausted` when every pair in the range is taken.
+    /// Errors: `PortsExhausted` when every pair in the range is taken; `SystemResource`
+    /// when a bind fails for want of file descriptors or kernel memory (not a port
+    /// problem: trying the other ports would only hide it).
     pub fn allocate(&self) -> Result<RtpSocketPair, MixerError> {
         let mut inner = self.inner.lock();
         let pairs = (u32::from(self.last) + 1 - u32::from(self.first)) / 2;
@@ -87,11 +89,22 @@ impl PortPool {
             if inner.in_use.contains(&p) {
                 continue;
             }
-            let Ok(rtp) = UdpSocket::bind((self.bind_ip, p)) else {
-                continue;
+            let rtp = match UdpSocket::bind((self.bind_ip, p)) {
+                Ok(s) => s,
+                Err(e) => match MixerError::system_resource(format!("binding UDP port {p}"), &e) {
+                    Some(err) => return Err(err),
+                    None => continue,
+                },
             };
-            let Ok(rtcp) = UdpSocket::bind((self.bind_ip, p + 1)) else {
-                continue;
+            let rtcp = match UdpSocket::bind((self.bind_ip, p + 1)) {
+                Ok(s) => s,
+                Err(e) => {
+                    let doing = format!("binding UDP port {}", p + 1);
+                    match MixerError::system_resource(doing, &e) {
+                        Some(err) => return Err(err),
+                        None => continue,
+                    }
+                }
             };
             inner.in_use.push(p);
             return Ok(RtpSocketPair {
@@ -110,6 +123,21 @@ impl PortPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_out_of_descriptors_is_not_running_out_of_ports() {
+        let emfile = std::io::Error::from_raw_os_error(24);
+        let e = MixerError::system_resource("binding UDP port 40000", &emfile).unwrap();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("file descriptors exhausted while binding UDP port 40000"),
+            "{text}"
+        );
+        assert!(text.contains("ulimit -n"), "{text}");
+        assert_eq!(e.code(), crate::model::ErrorCode::ResourceExhausted);
+        let in_use = std::io::Error::from_raw_os_error(98);
+        assert!(MixerError::system_resource("x", &in_use).is_none());
+    }
 
     /// Four consecutive UDP ports on loopback (the first even) that are free now: found
     /// from an ephemeral port the OS hands out, so parallel runs do not share a fixed

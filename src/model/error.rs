@@ -8,7 +8,7 @@
 //! | error                                  | [`ErrorCode`]        |
 //! |----------------------------------------|----------------------|
 //! | `InvalidArgument`, [`FieldError`]      | `INVALID_ARGUMENT`   |
-//! | `PortsExhausted`                       | `RESOURCE_EXHAUSTED` |
+//! | `PortsExhausted`, `SystemResource`     | `RESOURCE_EXHAUSTED` |
 //! | `NotRunning`                           | `FAILED_PRECONDITION`|
 //! | `Output`, cause `StorageFull`          | `RESOURCE_EXHAUSTED` |
 //! | `Output`, cause `PermissionDenied`     | `PERMISSION_DENIED`  |
@@ -128,6 +128,15 @@ pub enum MixerError {
     /// No free UDP ports in the configured range.
     #[error("no free UDP ports in {range}")]
     PortsExhausted { range: String },
+    /// The process or the kernel ran out of `resource` (file descriptors: EMFILE/ENFILE;
+    /// kernel buffers: ENOBUFS/ENOMEM) while `doing`; `hint` says what to raise.
+    #[error("{resource} exhausted while {doing}: {message}; {hint}")]
+    SystemResource {
+        resource: &'static str,
+        doing: String,
+        message: String,
+        hint: &'static str,
+    },
     /// The mixer has stopped or failed and cannot be changed.
     #[error("mixer is not running")]
     NotRunning,
@@ -165,14 +174,61 @@ impl MixerError {
         }
     }
 
-    /// Output `path` failed with I/O error `e`, classified by its kind.
+    /// A [`MixerError::SystemResource`] if `e` is a process or kernel resource running
+    /// out (EMFILE, ENFILE: file descriptors; ENOBUFS, ENOMEM: kernel memory), else None.
+    /// `doing` says what failed, e.g. "binding UDP port 40002".
+    pub fn system_resource(doing: impl Into<String>, e: &io::Error) -> Option<Self> {
+        Self::system_resource_errno(doing, e.raw_os_error()?, e.to_string())
+    }
+
+    /// [`MixerError::system_resource`] from an OS error number and its message.
+    pub fn system_resource_errno(
+        doing: impl Into<String>,
+        errno: i32,
+        message: impl Into<String>,
+    ) -> Option<Self> {
+        const EMFILE: i32 = 24;
+        const ENFILE: i32 = 23;
+        const ENOBUFS: i32 = 105;
+        const ENOMEM: i32 = 12;
+        let (resource, hint) = match errno {
+            EMFILE => (
+                "file descriptors",
+                "raise the daemon's open-file limit (ulimit -n, systemd LimitNOFILE, docker --ulimit nofile) or run fewer mixers",
+            ),
+            ENFILE => (
+                "file descriptors",
+                "the system-wide file table is full (fs.file-max)",
+            ),
+            ENOBUFS | ENOMEM => ("kernel memory", "the machine is short of memory"),
+            _ => return None,
+        };
+        Some(Self::SystemResource {
+            resource,
+            doing: doing.into(),
+            message: message.into(),
+            hint,
+        })
+    }
+
+    /// Output `path` failed with I/O error `e`, classified by its kind (a process or
+    /// kernel resource running out is a [`MixerError::SystemResource`]).
     pub fn from_io(path: &str, e: &io::Error) -> Self {
+        if let Some(r) = Self::system_resource(format!("opening output {path}"), e) {
+            return r;
+        }
         Self::output(path, OutputCause::from_io_kind(e.kind()), e.to_string())
     }
 
     /// Output `path` failed with `message` and, if known, OS error number `errno`
     /// (e.g. from ffmpeg's `AVERROR(errno)`); without one the cause is `Other`.
     pub fn from_errno(path: &str, errno: Option<i32>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        if let Some(r) = errno.and_then(|n| {
+            Self::system_resource_errno(format!("writing output {path}"), n, message.clone())
+        }) {
+            return r;
+        }
         let cause = errno.map_or(OutputCause::Other, OutputCause::from_errno);
         Self::output(path, cause, message)
     }
@@ -182,7 +238,9 @@ impl MixerError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidArgument { .. } => ErrorCode::InvalidArgument,
-            Self::PortsExhausted { .. } => ErrorCode::ResourceExhausted,
+            Self::PortsExhausted { .. } | Self::SystemResource { .. } => {
+                ErrorCode::ResourceExhausted
+            }
             Self::NotRunning => ErrorCode::FailedPrecondition,
             Self::UpdatePending { .. } => ErrorCode::DeadlineExceeded,
             Self::Output { cause, .. } => cause.code(),

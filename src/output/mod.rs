@@ -80,26 +80,43 @@ pub trait OutputFailure: std::fmt::Display {
     fn cause(&self) -> OutputCause {
         OutputCause::Other
     }
+    /// The OS error number behind the failure, if any.
+    fn errno(&self) -> Option<i32> {
+        None
+    }
 }
 
 impl OutputFailure for std::io::Error {
     fn cause(&self) -> OutputCause {
         OutputCause::from_io_kind(self.kind())
     }
+    fn errno(&self) -> Option<i32> {
+        self.raw_os_error()
+    }
 }
 
 impl OutputFailure for MediaError {
     fn cause(&self) -> OutputCause {
-        self.errno()
-            .map_or(OutputCause::Other, OutputCause::from_errno)
+        MediaError::errno(self).map_or(OutputCause::Other, OutputCause::from_errno)
+    }
+    fn errno(&self) -> Option<i32> {
+        MediaError::errno(self)
     }
 }
 
 impl OutputFailure for &str {}
 
 /// The [`MixerError::Output`] for output `path` failing with `e`, classified by
-/// [`OutputFailure::cause`].
+/// [`OutputFailure::cause`]; a process or kernel resource running out (EMFILE, ENFILE,
+/// ENOBUFS, ENOMEM) is a [`MixerError::SystemResource`] instead.
 pub fn output_error(path: &str, e: impl OutputFailure) -> MixerError {
+    let doing = || format!("writing output {path}");
+    if let Some(r) = e
+        .errno()
+        .and_then(|n| MixerError::system_resource_errno(doing(), n, e.to_string()))
+    {
+        return r;
+    }
     MixerError::output(path, e.cause(), e.to_string())
 }
 
