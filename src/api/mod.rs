@@ -14,6 +14,7 @@ pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod jwt;
+pub mod observe;
 pub mod registry;
 pub mod service;
 pub mod status;
