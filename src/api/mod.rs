@@ -18,6 +18,7 @@ pub mod config;
 pub mod convert;
 pub mod journal;
 pub mod jwt;
+pub mod observe;
 pub mod recovery;
 pub mod registry;
 pub mod service;

@@ -108,6 +108,7 @@ impl Entry {
         debug_assert!(last.state.is_final(), "released in {:?}", last.state);
         drop_placeholders(&mut last.layout);
         drop_placeholders(&mut self.current.lock().1);
+        crate::api::observe::collect::file_ended(&last.output);
         *self.slot.lock() = Slot::Released(Box::new(last));
         *self.ended_at.lock() = Some(Instant::now());
     }
@@ -120,6 +121,17 @@ impl Entry {
     /// Takes the journal record (to end it once the file is final).
     pub fn take_journal(&self) -> Option<Marker> {
         self.journal.lock().take()
+    }
+
+    /// The mixer's last snapshot (engine's now, or the final one); None while starting.
+    /// May wait for a lock an in-progress update holds: call from a blocking thread.
+    pub fn snapshot(&self) -> Option<MixerSnapshot> {
+        let engine = match &*self.slot.lock() {
+            Slot::Reserved => return None,
+            Slot::Released(last) => return Some((**last).clone()),
+            Slot::Engine(m) => m.clone(),
+        };
+        Some(engine.snapshot())
     }
 
     /// Waits for exclusive control (no concurrent start, update or stop).
@@ -256,6 +268,15 @@ pub struct Load {
     pub admitted_mc: u64,
     /// The budget, millicores.
     pub budget_mc: u64,
+    /// The most mixers not yet ended ([`Limits::max_mixers`]).
+    pub max_mixers: usize,
+}
+
+impl Load {
+    /// Budget not yet admitted, millicores (0 when over budget).
+    pub fn available_mc(&self) -> u64 {
+        self.budget_mc.saturating_sub(self.admitted_mc)
+    }
 }
 
 /// Mixers by id, sorted.
@@ -436,6 +457,7 @@ fn load_of(map: &BTreeMap<String, Arc<Entry>>, limits: Limits) -> Load {
         mixers,
         admitted_mc,
         budget_mc: limits.cpu_budget_mc,
+        max_mixers: limits.max_mixers,
     }
 }
 

@@ -35,6 +35,9 @@ struct Inner {
     cfg: ServiceConfig,
     registry: Registry,
     shutting_down: AtomicBool,
+    /// Draining (`serve --shutdown=drain` after SIGTERM): Create is refused, the rest
+    /// goes on.
+    draining: AtomicBool,
     closed: watch::Sender<bool>,
 }
 
@@ -48,6 +51,7 @@ impl CloudMixerService {
                 cfg,
                 registry,
                 shutting_down: AtomicBool::new(false),
+                draining: AtomicBool::new(false),
                 closed,
             }),
         }
@@ -141,7 +145,39 @@ impl CloudMixerService {
         if self.inner.shutting_down.load(Ordering::SeqCst) {
             return Err(Status::unavailable("the daemon is shutting down"));
         }
+        if self.is_draining() {
+            return Err(Status::unavailable(
+                "the daemon is draining (shutting down): it admits no new mixers; create on another instance",
+            ));
+        }
         Ok(())
+    }
+
+    /// Starts draining: Create is refused with UNAVAILABLE from now on; running mixers,
+    /// Update, Destroy, Get, List and WatchEvents go on.
+    pub fn begin_drain(&self) {
+        self.inner.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// true once [`CloudMixerService::begin_drain`] or shutdown began.
+    pub fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::SeqCst)
+            || self.inner.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Every mixer the registry knows (after evicting what retention drops), sorted by
+    /// id: for the metrics collector and health checks.
+    pub fn entries(&self) -> Vec<Arc<Entry>> {
+        self.inner.registry.all()
+    }
+
+    /// Mixers whose state is not final (starting, running or stopping): what a drain
+    /// waits for.
+    pub fn active_mixers(&self) -> usize {
+        self.entries()
+            .iter()
+            .filter(|e| !e.state().is_final())
+            .count()
     }
 
     /// The engine of a mixer that started and was not destroyed (its lifecycle decides
@@ -289,7 +325,7 @@ impl CloudMixer for CloudMixerService {
             }
         };
         entry.set_engine(mixer);
-        if self.inner.shutting_down.load(Ordering::SeqCst) {
+        if self.is_draining() {
             let m = self.started(&entry)?;
             self.stop_and_finish(&entry, m, String::new()).await?;
             return Err(Status::unavailable("the daemon is shutting down"));

@@ -76,6 +76,17 @@ pub const X264_PRESETS: [&str; 10] = [
     "placebo",
 ];
 
+/// What SIGINT/SIGTERM do to running mixers (`serve --shutdown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShutdownMode {
+    /// Stop and finalize every mixer at once, then exit.
+    Stop,
+    /// Admit no new mixer (Create: UNAVAILABLE, /readyz: 503) and let running mixers
+    /// record until they are destroyed or --drain-grace-secs passes; then stop and
+    /// finalize what is left, and exit. A second signal ends the drain at once.
+    Drain,
+}
+
 /// `serve` flags; each also reads a `CLOUDMIXER_*` environment variable.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -166,6 +177,26 @@ pub struct ServeArgs {
     #[arg(long, env = "CLOUDMIXER_MAX_EVENT_WATCHERS", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..=100000))]
     pub max_event_watchers: u32,
+    /// What SIGINT/SIGTERM do: `stop` finalizes every recording at once; `drain` stops
+    /// admitting and lets recordings run until destroyed or --drain-grace-secs passes.
+    #[arg(long, env = "CLOUDMIXER_SHUTDOWN", value_enum, default_value_t = ShutdownMode::Stop)]
+    pub shutdown: ShutdownMode,
+    /// With --shutdown=drain: seconds running mixers may go on after the signal before
+    /// they are stopped and finalized (then --shutdown-timeout-secs applies).
+    #[arg(long, env = "CLOUDMIXER_DRAIN_GRACE_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    pub drain_grace_secs: u64,
+    /// TCP address of the HTTP server of Prometheus `/metrics`, `/healthz` and `/readyz`
+    /// (host:port; port 0 picks a free one; no authentication: bind it where only the
+    /// scraper and probes reach it). Once bound, the daemon prints `http listening on
+    /// HOST:PORT` on stdout. Unset: no HTTP server.
+    #[arg(long, env = "CLOUDMIXER_HTTP_LISTEN")]
+    pub http_listen: Option<SocketAddr>,
+    /// Seconds a Running mixer's tick thread may go without making a picture before
+    /// `/healthz` reports the daemon unhealthy (503).
+    #[arg(long, env = "CLOUDMIXER_TICK_STALL_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub tick_stall_secs: u64,
     /// TCP address of the WHIP (RFC 9725) HTTP server, e.g. 127.0.0.1:8080 (port 0 picks
     /// a free one). Unset: no WHIP server; WHIP sources are refused.
     #[arg(long, env = "CLOUDMIXER_WHIP_LISTEN")]

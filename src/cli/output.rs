@@ -213,6 +213,18 @@ pub fn mixer_info(m: &proto::MixerInfo, fallback_host: &str) -> String {
             src.rtcp_packets,
             unix_ms(src.last_packet_unix_ms)
         );
+        if src.packets_dropped > 0 {
+            let _ = writeln!(
+                s,
+                "          dropped: parse {} pt/ssrc {} foreign address {} queue full {} decode {} duplicate/late {}",
+                src.drops_parse_error,
+                src.drops_pt_ssrc_mismatch,
+                src.drops_foreign_address,
+                src.drops_queue_full,
+                src.drops_decode_error,
+                src.drops_duplicate_or_late
+            );
+        }
     }
     s
 }

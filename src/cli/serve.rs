@@ -5,7 +5,14 @@
 //! `--tls-client-ca` every client needs a certificate (mutual TLS, [`tls`]); a
 //! non-loopback `--listen` with none of tokens, JWT secret or mutual TLS refuses to start.
 //!
-//! Shutdown order: refuse new mixers, stop every mixer (each finalizes its file, at most
+//! With `--http-listen`, an HTTP server answers Prometheus `/metrics`, `/healthz` and
+//! `/readyz` ([`crate::api::observe`]); gRPC calls are counted by a tower layer on the
+//! tonic server ([`grpc_layer`]).
+//!
+//! Shutdown order: with `--shutdown=drain`, first drain ([`drain`]: refuse new mixers,
+//! report NOT_SERVING and `/readyz` 503, wait until no mixer records or
+//! `--drain-grace-secs` passed, or a second signal); then (at once with `stop`, the
+//! default) refuse new mixers, stop every mixer (each finalizes its file, at most
 //! `--shutdown-timeout-secs`), end the event streams, let tonic finish in-flight calls
 //! ([`SHUTDOWN_GRACE`] at most), exit 0.
 
@@ -19,15 +26,17 @@ use tonic::transport::{Server, ServerTlsConfig};
 use tonic::Status;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
+use tower_layer::{Identity, Stack};
 
 use crate::api::auth::{self, ServerAuth, TokenSet};
 use crate::api::concurrency::RequestLimits;
 use crate::api::config::{OutputDefaults, ServiceConfig, MAX_REQUEST_BYTES};
 use crate::api::journal::Journal;
 use crate::api::jwt::JwtKey;
+use crate::api::observe::{self, collect, grpc_layer::GrpcMetricsLayer};
 use crate::api::registry::{Limits, Retention};
 use crate::api::CloudMixerService;
-use crate::cli::args::{LogFormat, ServeArgs};
+use crate::cli::args::{LogFormat, ServeArgs, ShutdownMode};
 use crate::cli::client::error_chain;
 use crate::cli::tls;
 use crate::events::EventBus;
@@ -151,6 +160,18 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         );
     }
     let (router, mut health) = services(service.clone(), auth, tls).await?;
+    let http_addr = match a.http_listen {
+        None => None,
+        Some(addr) => {
+            let events = collect::install();
+            let stall = Duration::from_secs(a.tick_stall_secs);
+            let bound = observe::serve(addr, service.clone(), events, stall)
+                .await
+                .map_err(|e| Status::unavailable(format!("--http-listen {addr}: {e}")))?;
+            tracing::info!("http (metrics, health) listening on {bound}");
+            Some(bound)
+        }
+    };
 
     let listener = TcpListener::bind(a.listen)
         .await
@@ -164,12 +185,22 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         rtp_ports = %format!("{}-{}", a.rtp_ports.0, a.rtp_ports.1),
         "listening on {addr}"
     );
-    report_listening(whip_addr, addr);
+    report_listening(whip_addr, http_addr, addr);
 
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let svc = service.clone();
+    let (mode, grace) = (a.shutdown, Duration::from_secs(a.drain_grace_secs));
     let shutdown = async move {
         wait_for_signal().await;
+        if mode == ShutdownMode::Drain {
+            health
+                .set_not_serving::<CloudMixerServer<CloudMixerService>>()
+                .await;
+            health
+                .set_service_status("", ServingStatus::NotServing)
+                .await;
+            drain(&svc, grace).await;
+        }
         tracing::info!("shutting down: stopping mixers");
         health
             .set_not_serving::<CloudMixerServer<CloudMixerService>>()
@@ -199,23 +230,70 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
     Ok(())
 }
 
+/// How often a drain checks whether mixers are still recording.
+const DRAIN_POLL: Duration = Duration::from_millis(200);
+
+/// Drains `svc`: refuses new mixers (UNAVAILABLE "draining"), then waits until no mixer
+/// is starting, running or stopping (the controller destroyed them), `grace` passed,
+/// or a second SIGINT/SIGTERM came.
+async fn drain(svc: &CloudMixerService, grace: Duration) {
+    svc.begin_drain();
+    let active = svc.active_mixers();
+    tracing::info!(
+        mixers = active,
+        grace_secs = grace.as_secs(),
+        "draining: admitting no new mixer; running mixers record until destroyed or the grace period ends"
+    );
+    let deadline = tokio::time::sleep(grace);
+    let again = wait_for_signal();
+    tokio::pin!(deadline, again);
+    let mut poll = tokio::time::interval(DRAIN_POLL);
+    loop {
+        let n = svc.active_mixers();
+        if n == 0 {
+            tracing::info!("drained: no mixer records");
+            return;
+        }
+        tokio::select! {
+            _ = poll.tick() => {}
+            () = &mut deadline => {
+                tracing::warn!(mixers = n, "drain grace period over; stopping the mixers left");
+                return;
+            }
+            () = &mut again => {
+                tracing::warn!(mixers = n, "second signal: ending the drain; stopping the mixers left");
+                return;
+            }
+        }
+    }
+}
+
 /// The bound addresses on stdout, one line each, for scripts and tests that pass port 0:
-/// `whip listening on HOST:PORT` (with `--whip-listen`), then `listening on HOST:PORT`
-/// (gRPC; the last line: from then on the daemon accepts connections). Write errors
-/// (stdout closed) are ignored: the log line says the same.
-fn report_listening(whip: Option<std::net::SocketAddr>, grpc: std::net::SocketAddr) {
+/// `whip listening on HOST:PORT` (with `--whip-listen`), `http listening on HOST:PORT`
+/// (with `--http-listen`), then `listening on HOST:PORT` (gRPC; the last line: from
+/// then on the daemon accepts connections). Write errors (stdout closed) are ignored:
+/// the log line says the same.
+fn report_listening(
+    whip: Option<std::net::SocketAddr>,
+    http: Option<std::net::SocketAddr>,
+    grpc: std::net::SocketAddr,
+) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Some(w) = whip {
         let _ = writeln!(out, "whip listening on {w}");
+    }
+    if let Some(h) = http {
+        let _ = writeln!(out, "http listening on {h}");
     }
     let _ = writeln!(out, "listening on {grpc}");
     let _ = out.flush();
 }
 
 /// The gRPC router: CloudMixer (requests up to [`MAX_REQUEST_BYTES`]), health (CloudMixer
-/// and "" SERVING) and reflection v1 + v1alpha over the CloudMixer and health descriptors. Returns the health reporter
-/// so that shutdown can report NOT_SERVING.
+/// and "" SERVING) and reflection v1 + v1alpha over the CloudMixer and health descriptors,
+/// every call counted by [`GrpcMetricsLayer`]. Returns the health reporter so that
+/// shutdown can report NOT_SERVING.
 ///
 /// `auth`: what every CloudMixer and reflection call must carry ([`auth`]; nothing
 /// configured: no credentials needed). Health stays open. `tls`: the server's TLS (and
@@ -226,7 +304,7 @@ pub async fn services(
     service: CloudMixerService,
     auth: ServerAuth,
     tls: Option<ServerTlsConfig>,
-) -> Result<(Router, HealthReporter), Status> {
+) -> Result<(Router<Stack<GrpcMetricsLayer, Identity>>, HealthReporter), Status> {
     let reflection_err =
         |e: tonic_reflection::server::Error| Status::internal(format!("reflection: {e}"));
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -245,7 +323,7 @@ pub async fn services(
         .await;
     health.set_service_status("", ServingStatus::Serving).await;
     let mixer = CloudMixerServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES);
-    let mut builder = Server::builder();
+    let mut builder = Server::builder().layer(GrpcMetricsLayer);
     if let Some(cfg) = tls {
         builder = builder
             .tls_config(cfg)

@@ -84,6 +84,7 @@ pub fn spawn_receiver(
                         Ok(()) => {}
                         Err(TrySendError::Full(_)) => {
                             counters.packets_dropped.fetch_add(1, Ordering::Relaxed);
+                            counters.drops_queue_full.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(TrySendError::Disconnected(_)) => return,
                     }

@@ -50,7 +50,7 @@ impl AudioStage {
 
     /// Decodes one Opus packet with RTP timestamp `rtp_ts` (48 kHz) at mixer time `t`
     /// after `lost_before` packets were declared lost, concealing them first, and writes
-    /// the PCM into `slot`'s ring. Decoder errors count in `packets_dropped`.
+    /// the PCM into `slot`'s ring. Decoder errors count in `packets_dropped` and `drops_decode_error`.
     pub fn decode(
         &mut self,
         data: &[u8],
@@ -67,6 +67,7 @@ impl AudioStage {
         }
         if self.dec.decode(data, t_us, &mut self.pcm).is_err() {
             counters.packets_dropped.fetch_add(1, Ordering::Relaxed);
+            counters.drops_decode_error.fetch_add(1, Ordering::Relaxed);
         }
         let mut decoded = 0u32;
         for block in &self.pcm {

@@ -23,7 +23,7 @@ use crate::media::encode::Latency;
 use crate::mixer::core::MixCore;
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::shared_clock::SharedClock;
-use crate::mixer::tick::{spawn_tick_thread, Control, Shared};
+use crate::mixer::tick::{spawn_tick_thread, Control, Shared, TickProgress};
 use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
 use crate::model::{ContentUpdate, MixerError, MixerSpec};
 use crate::output::{EncodedOutput, MediaSink};
@@ -314,6 +314,11 @@ impl LiveMixer {
         // Dropping the sources closes their sockets: the ports return to the pool.
         drop(sources);
         self.shared.output()
+    }
+
+    /// How the tick thread keeps up: when it last made a picture and how late it was.
+    pub fn progress(&self) -> TickProgress {
+        self.shared.progress()
     }
 
     /// The mixer's lifecycle state now.

@@ -36,7 +36,8 @@ pub struct SourceStats {
     pub audio_bytes: u64,
     /// Sequence numbers skipped as lost by the jitter buffer.
     pub packets_lost: u64,
-    /// Malformed, wrong payload type / SSRC, or dropped because a queue was full.
+    /// Malformed, wrong payload type / SSRC, foreign address, queue full, decoder error,
+    /// duplicate or late: the sum of the `drops_*` fields.
     pub packets_dropped: u64,
     pub video_frames_decoded: u64,
     pub audio_frames_decoded: u64,
@@ -51,6 +52,13 @@ pub struct SourceStats {
     /// in `audio_frames_decoded` too).
     pub audio_frames_concealed: u64,
     pub pictures_oversized: u64,
+    /// `packets_dropped` by cause ([`SourceCounters`]'s `drops_*`; they sum to it).
+    pub drops_parse_error: u64,
+    pub drops_pt_ssrc_mismatch: u64,
+    pub drops_foreign_address: u64,
+    pub drops_queue_full: u64,
+    pub drops_decode_error: u64,
+    pub drops_duplicate_or_late: u64,
     /// Last decoded picture size, pixels; 0 before the first.
     pub width: u32,
     pub height: u32,
@@ -88,6 +96,12 @@ impl SourceStats {
             audio_samples_late: l(&c.audio_samples_late),
             audio_frames_concealed: l(&c.audio_frames_concealed),
             pictures_oversized: l(&c.pictures_oversized),
+            drops_parse_error: l(&c.drops_parse_error),
+            drops_pt_ssrc_mismatch: l(&c.drops_pt_ssrc_mismatch),
+            drops_foreign_address: l(&c.drops_foreign_address),
+            drops_queue_full: l(&c.drops_queue_full),
+            drops_decode_error: l(&c.drops_decode_error),
+            drops_duplicate_or_late: l(&c.drops_duplicate_or_late),
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             last_packet_unix_ms: c.last_packet_unix_ms.load(Ordering::Relaxed),

@@ -82,7 +82,7 @@ impl StreamDecoder {
         )?))))
     }
 
-    /// Decodes one access unit onto `slot`. Decoder errors count in `packets_dropped`.
+    /// Decodes one access unit onto `slot`. Decoder errors count in `packets_dropped` and `drops_decode_error`.
     pub fn decode(&mut self, unit: &TimedUnit, slot: &SourceSlot, counters: &SourceCounters) {
         match self {
             StreamDecoder::Video(v) => {
@@ -107,6 +107,7 @@ impl StreamDecoder {
                 let t_us = unit.mixer_time.as_micros();
                 if dec.decode(&unit.data, t_us, pics).is_err() {
                     SourceCounters::inc(&counters.packets_dropped);
+                    SourceCounters::inc(&counters.drops_decode_error);
                 }
                 for pic in pics.drain(..) {
                     SourceCounters::inc(&counters.video_frames_decoded);

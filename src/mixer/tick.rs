@@ -48,6 +48,21 @@ pub struct Shared {
     lifecycle: Mutex<Lifecycle>,
     output: Mutex<OutputInfo>,
     layout: Mutex<Layout>,
+    progress: Mutex<TickProgress>,
+}
+
+/// How the tick thread keeps up, for health checks and metrics: a Running mixer whose
+/// `last_tick` is old has a stuck tick thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickProgress {
+    /// When the thread last finished a picture (or, before the first, when the mixer
+    /// was created).
+    pub last_tick: Instant,
+    /// How long after its due time (`epoch + delay + n / fps`) the last picture was
+    /// finished (composited and encoded); zero when on time.
+    pub lag: Duration,
+    /// Pictures made so far.
+    pub pictures: u64,
 }
 
 impl Shared {
@@ -68,7 +83,26 @@ impl Shared {
                 error_message: String::new(),
             }),
             layout: Mutex::new(spec.layout.clone()),
+            progress: Mutex::new(TickProgress {
+                last_tick: Instant::now(),
+                lag: Duration::ZERO,
+                pictures: 0,
+            }),
         }
+    }
+
+    /// The tick thread's progress now.
+    pub fn progress(&self) -> TickProgress {
+        *self.progress.lock()
+    }
+
+    /// Records a picture finished at `now` that was due at `due`.
+    fn ticked(&self, now: Instant, due: Instant, pictures: u64) {
+        *self.progress.lock() = TickProgress {
+            last_tick: now,
+            lag: now.saturating_duration_since(due),
+            pictures,
+        };
     }
 
     /// Idle -> Starting.
@@ -299,6 +333,7 @@ fn run(
             );
         }
         core.tick(out)?;
+        shared.ticked(Instant::now(), due, core.frames_out());
         if core.frames_out().is_multiple_of(u64::from(core.fps())) {
             let (d, s) = (core.duration_ms(), out.size_bytes());
             shared.publish_output(|o| {

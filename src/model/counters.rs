@@ -1,5 +1,8 @@
 //! Live per-source counters, written lock-free by the ingest and decode threads and
 //! read by the mixer's snapshots (`mixer::stats`) and metrics.
+//!
+//! `packets_dropped` is the total of the `drops_*` counters (each site increments both);
+//! `pictures_oversized` is counted apart and not in `packets_dropped`.
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
@@ -34,6 +37,9 @@ pub struct SourceCounters {
     pub drops_queue_full: AtomicU64,
     /// Access units the decoder refused.
     pub drops_decode_error: AtomicU64,
+    /// RTP packets the jitter buffer refused: a duplicate of one it holds, or later than
+    /// its window (their time was already played out).
+    pub drops_duplicate_or_late: AtomicU64,
     pub width: AtomicU32,
     pub height: AtomicU32,
     pub last_packet_unix_ms: AtomicI64,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::feedback::Feedback;
 use super::shared_clock::ClockMember;
 use super::source_sync::SourceSync;
-use super::stream::{StreamParams, StreamReceiver};
+use super::stream::{Refused, StreamParams, StreamReceiver};
 use super::{Input, Output, Port};
 use crate::ingest::depacketize::PayloadFormat;
 use crate::ingest::rtp_packet;
@@ -79,21 +79,31 @@ impl SourceReceiver {
     }
 
     /// Takes one datagram. Whatever is malformed or not for this source is counted in
-    /// `packets_dropped`; nothing an input holds can make the receiver fail.
+    /// `packets_dropped` and in its cause's `drops_*` counter; nothing an input holds can
+    /// make the receiver fail.
     pub fn handle_input(&mut self, input: Input) {
         let stream = match input.medium {
             Medium::Video => self.video.as_mut(),
             Medium::Audio => self.audio.as_mut(),
         };
-        let kept = stream.is_some_and(|s| match input.port {
-            Port::Rtcp => s.handle_rtcp(&input.data, input.from, input.arrival),
-            Port::Rtp => match rtp_packet::parse_bytes(input.data) {
-                Ok(pkt) => s.handle_rtp(pkt, input.from, input.arrival),
-                Err(_) => false,
+        let c = &self.counters;
+        let cause = match (stream, input.port) {
+            // A medium the source does not have: not a packet it asked for.
+            (None, _) => Some(&c.drops_pt_ssrc_mismatch),
+            (Some(s), Port::Rtcp) => (!s.handle_rtcp(&input.data, input.from, input.arrival))
+                .then_some(&c.drops_parse_error),
+            (Some(s), Port::Rtp) => match rtp_packet::parse_bytes(input.data) {
+                Ok(pkt) => match s.handle_rtp(pkt, input.from, input.arrival) {
+                    Ok(()) => None,
+                    Err(Refused::PtSsrcMismatch) => Some(&c.drops_pt_ssrc_mismatch),
+                    Err(Refused::DuplicateOrLate) => Some(&c.drops_duplicate_or_late),
+                },
+                Err(_) => Some(&c.drops_parse_error),
             },
-        });
-        if !kept {
-            SourceCounters::inc(&self.counters.packets_dropped);
+        };
+        if let Some(cause) = cause {
+            SourceCounters::inc(&c.packets_dropped);
+            SourceCounters::inc(cause);
         }
     }
 

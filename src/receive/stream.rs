@@ -19,6 +19,16 @@ use crate::ingest::rtcp::{self, ReceptionStats, SenderInfo};
 use crate::model::{Medium, SourceCounters};
 use crate::time::{rescale_floor, MixerTime, MICROS};
 
+/// Why [`StreamReceiver::handle_rtp`] dropped a packet (each counted in its
+/// `SourceCounters::drops_*` counter and in `packets_dropped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refused {
+    /// Payload type or SSRC not the configured one.
+    PtSsrcMismatch,
+    /// A duplicate, or later than the jitter buffer's window.
+    DuplicateOrLate,
+}
+
 /// What a stream accepts: payload type, optional SSRC filter, payload format and clock.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct StreamParams {
@@ -68,24 +78,29 @@ impl StreamReceiver {
         self.now_hint = Some(self.now_hint.map_or(t, |h| h.max(t)));
     }
 
-    /// Takes an RTP packet that arrived at `arrival`. Returns false if it was dropped
-    /// (wrong payload type or SSRC, duplicate, too late).
-    pub(super) fn handle_rtp(&mut self, pkt: Packet, from: SocketAddr, arrival: Instant) -> bool {
+    /// Takes an RTP packet that arrived at `arrival`. Errors: why it was dropped (wrong
+    /// payload type or SSRC, duplicate or too late).
+    pub(super) fn handle_rtp(
+        &mut self,
+        pkt: Packet,
+        from: SocketAddr,
+        arrival: Instant,
+    ) -> Result<(), Refused> {
         self.saw(arrival);
         let ssrc = pkt.header.ssrc;
         if pkt.header.payload_type != self.params.payload_type
             || self.params.ssrc_filter.is_some_and(|f| f != ssrc)
         {
-            return false;
+            return Err(Refused::PtSsrcMismatch);
         }
         if self.ssrc != Some(ssrc) {
             self.restart(ssrc);
         }
         self.feedback.on_rtp_from(from);
-        !matches!(
-            self.jitter.push(pkt, arrival),
-            PushOutcome::Duplicate | PushOutcome::Late
-        )
+        match self.jitter.push(pkt, arrival) {
+            PushOutcome::Duplicate | PushOutcome::Late => Err(Refused::DuplicateOrLate),
+            _ => Ok(()),
+        }
     }
 
     /// A new SSRC: everything learnt about the old one goes.
@@ -220,7 +235,10 @@ impl StreamReceiver {
                 }));
             }
             Ok(None) => {}
-            Err(_) => SourceCounters::inc(&counters.packets_dropped),
+            Err(_) => {
+                SourceCounters::inc(&counters.packets_dropped);
+                SourceCounters::inc(&counters.drops_parse_error);
+            }
         }
     }
 

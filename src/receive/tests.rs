@@ -348,6 +348,11 @@ fn late_duplicate_and_reordered_packets() {
             dropped,
             "{name}: dropped"
         );
+        assert_eq!(
+            sim.count(|c| &c.drops_duplicate_or_late),
+            dropped,
+            "{name}: counted as duplicate or late"
+        );
         assert_eq!(sim.count(|c| &c.packets_lost), lost, "{name}: lost");
         let mut want = base.clone();
         if let Some((from, to)) = missing {
@@ -509,4 +514,28 @@ fn a_keyframe_wish_of_the_mixer_respects_the_interval() {
     sim.run(late, 3_000 * MS);
     let want = vec![(10 * MS, RtcpKind::Pli), (1_000 * MS, RtcpKind::Pli)];
     assert_eq!(sim.keyframe_requests(), want);
+}
+
+/// Every drop is counted in `packets_dropped` and in its cause: garbage on the RTP and
+/// RTCP ports is a parse error; another payload type, or RTP of a medium the source does
+/// not have, is a PT/SSRC mismatch.
+#[test]
+fn drops_are_counted_by_cause() {
+    // RTP version 2, PT 50 (the source expects VP8 on 96), seq 1, ts 0, SSRC 7.
+    let wrong_pt: Vec<u8> = vec![0x80, 50, 0, 1, 0, 0, 0, 0, 0, 0, 0, 7, 0xaa];
+    let mut right_pt = wrong_pt.clone();
+    right_pt[1] = 96;
+    let inputs = vec![
+        At::rtp(0, Medium::Video, &b"not RTP"[..]),
+        At::rtcp(MS, Medium::Video, &b"not RTCP"[..], sender()),
+        At::rtp(2 * MS, Medium::Video, wrong_pt),
+        // The source has no audio stream.
+        At::rtp(3 * MS, Medium::Audio, right_pt),
+    ];
+    let mut sim = Sim::new(&spec(Some(VideoCodec::Vp8), false), true);
+    sim.run(inputs, 100 * MS);
+    assert_eq!(sim.count(|c| &c.drops_parse_error), 2, "parse errors");
+    assert_eq!(sim.count(|c| &c.drops_pt_ssrc_mismatch), 2, "PT/SSRC");
+    assert_eq!(sim.count(|c| &c.drops_duplicate_or_late), 0);
+    assert_eq!(sim.count(|c| &c.packets_dropped), 4, "the total");
 }

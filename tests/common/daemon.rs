@@ -27,6 +27,9 @@ pub struct Daemon {
     pub port: u16,
     /// The WHIP listener's address, as the daemon reported it (`--whip-listen` given).
     pub whip: Option<SocketAddr>,
+    /// The metrics/health HTTP listener's address, as the daemon reported it
+    /// (`http listening on HOST:PORT`, with `--http-listen`).
+    pub http: Option<SocketAddr>,
     /// First and last UDP port the daemon may allocate.
     pub rtp_ports: (u16, u16),
     /// Holds the recordings root and the log; removed on drop.
@@ -68,6 +71,7 @@ impl Daemon {
             child,
             port: 0,
             whip: None,
+            http: None,
             rtp_ports: (first, last),
             dir,
             extra,
@@ -116,6 +120,7 @@ impl Daemon {
                 );
                 self.port = grpc.port();
                 self.whip = whip;
+                self.http = reported_http(&std::fs::read_to_string(&log_path).unwrap_or_default());
             }
             Some(Err(status)) => panic!("daemon exited early ({status}):\n{}", self.log()),
             None => panic!(
@@ -242,6 +247,18 @@ fn spawn(
         .stderr(log)
         .spawn()
         .expect("start the cloudmixer binary")
+}
+
+/// The address of the daemon's `http listening on HOST:PORT` line, if any (printed
+/// before `listening on`).
+fn reported_http(log: &str) -> Option<SocketAddr> {
+    log.lines().find_map(|l| {
+        let a = l.strip_prefix("http listening on ")?.trim();
+        Some(
+            a.parse()
+                .unwrap_or_else(|e| panic!("daemon reported {l:?}: {e}")),
+        )
+    })
 }
 
 /// The `serve` command line. The one place that knows the daemon's flags.

@@ -8,6 +8,7 @@
 
 pub mod daemon;
 pub mod decodable;
+pub mod http;
 pub mod lossy_relay;
 pub mod media;
 pub mod rpc;

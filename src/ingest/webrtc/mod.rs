@@ -225,6 +225,7 @@ fn forward(sink: &MediaSink, d: Datagram) -> bool {
         Ok(()) => true,
         Err(TrySendError::Full(_)) => {
             crate::model::SourceCounters::inc(&sink.counters.packets_dropped);
+            crate::model::SourceCounters::inc(&sink.counters.drops_queue_full);
             true
         }
         Err(TrySendError::Disconnected(_)) => false,
