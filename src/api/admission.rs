@@ -177,7 +177,7 @@ mod tests {
             ..Default::default()
         };
         let defaults = crate::request::OutputDefaults {
-            recordings_root: std::env::temp_dir(),
+            recordings_root: crate::model::RecordingsRoot::open(&std::env::temp_dir()).unwrap(),
             x264_preset: "veryfast".into(),
             encoder_threads: 0,
             max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,

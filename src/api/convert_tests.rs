@@ -12,6 +12,11 @@ fn out_spec() -> OutputSpec {
     OutputSpec {
         rel_path: "a/b.mp4".into(),
         abs_path: PathBuf::from("/rec/a/b.mp4"),
+        root: crate::model::RecordingsRoot::from_dir(
+            cap_std::fs::Dir::open_ambient_dir(std::env::temp_dir(), cap_std::ambient_authority())
+                .unwrap(),
+            PathBuf::from("/rec"),
+        ),
         encoding: Encoding {
             width: 1280,
             height: 720,

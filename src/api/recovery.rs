@@ -12,7 +12,7 @@ use crate::events::{EventBus, EventKind, MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::media::probe;
 use crate::mixer::MixerSnapshot;
-use crate::model::{Encoding, OutputSpec, Rgb};
+use crate::model::{Encoding, OutputSpec, RecordingsRoot, Rgb};
 
 /// Why an interrupted recording's output is not final (its `error_message`).
 pub const INTERRUPTED_MESSAGE: &str =
@@ -26,7 +26,7 @@ pub fn recover(
     journal: &Journal,
     registry: &Registry,
     bus: &EventBus,
-    root: &Path,
+    root: &RecordingsRoot,
     now_unix_ms: i64,
     retention_ms: i64,
 ) -> usize {
@@ -107,7 +107,11 @@ fn probe_file(path: &Path, now_unix_ms: i64) -> Found {
 }
 
 /// The listing of an interrupted recording: its output and its final snapshot.
-fn interrupted(record: &Record, root: &Path, found: Found) -> (OutputSpec, MixerSnapshot) {
+fn interrupted(
+    record: &Record,
+    root: &RecordingsRoot,
+    found: Found,
+) -> (OutputSpec, MixerSnapshot) {
     let abs_path = root.join(&record.rel_path);
     let output = OutputSpec {
         rel_path: record.rel_path.clone(),
@@ -122,6 +126,7 @@ fn interrupted(record: &Record, root: &Path, found: Found) -> (OutputSpec, Mixer
         },
         encoder_threads: 0,
         x264_preset: String::new(),
+        root: root.clone(),
     };
     let last = MixerSnapshot {
         state: MixerState::Interrupted,

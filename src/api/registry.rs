@@ -330,7 +330,9 @@ impl Registry {
     /// millicores; returns the entry with its control lock held (release it when the
     /// start has finished).
     /// Errors: ALREADY_EXISTS if the id is taken, another mixer writes the same file, or
-    /// the file already exists on disk (recordings are never overwritten);
+    /// something already is at the file's path, looked up through the recordings root's
+    /// handle (a friendly early answer: the exclusive create at start is what never
+    /// overwrites);
     /// RESOURCE_EXHAUSTED if admission refuses it (budget or mixer count, named).
     pub fn reserve(
         &self,
@@ -366,7 +368,7 @@ impl Registry {
                 other.mixer_id
             )));
         }
-        if spec.output.abs_path.exists() {
+        if spec.output.root.holds(&spec.output.abs_path) {
             return Err(Status::already_exists(format!(
                 "{path_field}: {rel:?} already exists; recordings are not overwritten"
             )));

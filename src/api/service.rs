@@ -1,7 +1,9 @@
 //! [`CloudMixerService`]: the `cloudmixer.v1.CloudMixer` gRPC service over the engine.
 //!
-//! Each RPC validates ([`crate::request::validate`]), then calls the engine. `LiveMixer::start`,
-//! `update` and `stop` block, so they run on tokio's blocking pool with the runtime
+//! Each RPC validates ([`crate::request::validate`]; a looked-up `mixer_id` and every
+//! `oper_user_id` too, before anything is logged or stored), then calls the engine.
+//! Request strings are logged escaped (`escape_debug`) even after validation.
+//! `LiveMixer::start`, `update` and `stop` block, so they run on tokio's blocking pool with the runtime
 //! entered (the engine's sockets run on it); so does the validation of Create and
 //! Update, which decodes placeholder pictures. Create/Update/Destroy of one mixer are
 //! serialized by the entry's lock; different mixers proceed in parallel.
@@ -309,7 +311,7 @@ impl CloudMixer for CloudMixerService {
             return Err(e);
         }
         let sources = spec.sources.clone();
-        tracing::info!(mixer_id = %id, path = %spec.output.rel_path, sources = sources.len(), cost_millicores = cost, "creating mixer");
+        tracing::info!(mixer_id = %id, path = %spec.output.rel_path.escape_debug(), sources = sources.len(), cost_millicores = cost, "creating mixer");
         let (ingest, bus) = (cfg.ingest(), cfg.bus.clone());
         let started = blocking("mixer start", move || {
             LiveMixer::start_with(spec, &ingest, bus)
@@ -320,7 +322,7 @@ impl CloudMixer for CloudMixerService {
             Err(e) => {
                 end_journal(self.inner.cfg.journal.as_ref(), &entry);
                 self.inner.registry.remove(&id);
-                tracing::warn!(mixer_id = %id, error = %e.message(), "mixer failed to start");
+                tracing::warn!(mixer_id = %id, error = %e.message().escape_debug(), "mixer failed to start");
                 return Err(e);
             }
         };
@@ -343,6 +345,7 @@ impl CloudMixer for CloudMixerService {
     ) -> Result<Response<proto::UpdateCloudMixerContentResponse>, Status> {
         let _slot = self.inner.cfg.requests.unary()?;
         let req = request.into_inner();
+        validate::output::existing_mixer_id(&req.mixer_id)?;
         let entry = self.inner.registry.get(&req.mixer_id)?;
         let _guard = entry.lock().await;
         let mixer = self.started(&entry)?;
@@ -372,7 +375,7 @@ impl CloudMixer for CloudMixerService {
             .await?
             .map_err(Status::from)?;
         entry.set_current(after, layout);
-        tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id, "mixer content updated");
+        tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id.escape_debug(), "mixer content updated");
         Ok(Response::new(proto::UpdateCloudMixerContentResponse {
             info: Some(self.info(entry.clone()).await?),
             added_source_ports: ports_of(&added, &ports, self.rtp_host()),
@@ -385,11 +388,13 @@ impl CloudMixer for CloudMixerService {
     ) -> Result<Response<proto::DestroyCloudMixerResponse>, Status> {
         let _slot = self.inner.cfg.requests.unary()?;
         let req = request.into_inner();
+        validate::output::existing_mixer_id(&req.mixer_id)?;
+        validate::strings::oper_user_id(&req.oper_user_id)?;
         let entry = self.inner.registry.get(&req.mixer_id)?;
         let _guard = entry.lock().await;
         if !entry.is_released() {
             let mixer = self.started(&entry)?;
-            tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id, "destroying mixer");
+            tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id.escape_debug(), "destroying mixer");
             self.stop_and_finish(&entry, mixer, req.oper_user_id.clone())
                 .await?;
         }
@@ -403,6 +408,7 @@ impl CloudMixer for CloudMixerService {
         request: Request<proto::GetCloudMixerRequest>,
     ) -> Result<Response<proto::MixerInfo>, Status> {
         let _slot = self.inner.cfg.requests.unary()?;
+        validate::output::existing_mixer_id(&request.get_ref().mixer_id)?;
         let entry = self.inner.registry.get(&request.get_ref().mixer_id)?;
         Ok(Response::new(self.info(entry).await?))
     }
@@ -429,7 +435,7 @@ impl CloudMixer for CloudMixerService {
     ) -> Result<Response<Self::WatchEventsStream>, Status> {
         let mixer_id = request.into_inner().mixer_id;
         if !mixer_id.is_empty() {
-            validate::output::mixer_id(&mixer_id)?;
+            validate::output::existing_mixer_id(&mixer_id)?;
         }
         let slot = self.inner.cfg.requests.watcher()?;
         let closed = self.inner.closed.subscribe();

@@ -12,7 +12,7 @@ use crate::ingest::ports::PortPool;
 fn service(root: &std::path::Path) -> CloudMixerService {
     CloudMixerService::new(ServiceConfig {
         output: OutputDefaults {
-            recordings_root: root.to_path_buf(),
+            recordings_root: crate::model::RecordingsRoot::open(root).unwrap(),
             x264_preset: "veryfast".into(),
             encoder_threads: 0,
             max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,

@@ -14,7 +14,7 @@ use tonic::Status;
 use crate::cli::args::ComposeArgs;
 use crate::cli::{json, layout_arg, output};
 use crate::mixer::offline::{self, OfflineInput, OfflineJob};
-use crate::model::{MixerError, OutputCause};
+use crate::model::{MixerError, OutputCause, RecordingsRoot};
 use crate::proto;
 use crate::request::validate::{self, field, Canvas};
 use crate::request::{convert, OutputDefaults};
@@ -69,8 +69,9 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
         None => validate::layout::default_layout(canvas, &camids)?,
     };
     let abs = out_path(&a.out, a.force)?;
+    let root = out_root(&abs, a.force)?;
     let defaults = OutputDefaults {
-        recordings_root: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
+        recordings_root: root,
         x264_preset: a.x264_preset.clone(),
         encoder_threads: a.encoder_threads,
         max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
@@ -100,6 +101,29 @@ fn out_path(out: &Path, force: bool) -> Result<std::path::PathBuf, Status> {
         )));
     }
     std::path::absolute(out).map_err(|e| field::invalid("--out", e).into())
+}
+
+/// The directory of `abs` (the `--out` file; created if missing), opened as the root the output is created
+/// beneath (no symlink followed below it, create-new: `output/confined.rs`). With
+/// `force`, an existing file of that name is removed through the handle first, so the
+/// create-new open still never writes through a planted symlink.
+/// Errors: INVALID_ARGUMENT naming `--out` (directory not creatable, file not removable).
+fn out_root(abs: &Path, force: bool) -> Result<RecordingsRoot, Status> {
+    let bad = |e: std::io::Error| field::invalid("--out", format!("{}: {e}", abs.display()));
+    let (Some(dir), Some(name)) = (abs.parent(), abs.file_name()) else {
+        return Err(field::invalid("--out", "must name a file").into());
+    };
+    // Like `serve --recordings-dir`, the root itself is created by path at start.
+    std::fs::create_dir_all(dir).map_err(bad)?;
+    let root = RecordingsRoot::open(dir).map_err(bad)?;
+    if force {
+        match root.dir().remove_file(name) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(bad(e).into()),
+        }
+    }
+    Ok(root)
 }
 
 /// `compose`: runs the job on a blocking thread and prints the final output info.

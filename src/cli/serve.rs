@@ -42,6 +42,7 @@ use crate::cli::tls;
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
+use crate::model::RecordingsRoot;
 use crate::proto::{self, cloud_mixer_server::CloudMixerServer};
 
 /// After the mixers have stopped, how long open connections may take to finish.
@@ -122,7 +123,11 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         .map_err(|e| Status::internal(format!("--state-dir {}: {e}", state_dir.display())))?;
     let service = CloudMixerService::new(ServiceConfig {
         output: OutputDefaults {
-            recordings_root: root.clone(),
+            // The one use of ambient authority for outputs: every file is created
+            // beneath this handle (output/confined.rs).
+            recordings_root: RecordingsRoot::open(&root).map_err(|e| {
+                Status::internal(format!("--recordings-dir {}: {e}", root.display()))
+            })?,
             x264_preset: a.x264_preset.clone(),
             encoder_threads: a.encoder_threads,
             max_picture_pixels: a.max_picture_pixels,

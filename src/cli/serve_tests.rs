@@ -16,7 +16,7 @@ async fn serves_health_and_reflection() {
     let dir = tempfile::tempdir().unwrap();
     let service = CloudMixerService::new(ServiceConfig {
         output: OutputDefaults {
-            recordings_root: dir.path().to_path_buf(),
+            recordings_root: crate::model::RecordingsRoot::open(dir.path()).unwrap(),
             x264_preset: "veryfast".into(),
             encoder_threads: 0,
             max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,

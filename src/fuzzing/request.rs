@@ -87,10 +87,18 @@ pub fn check_layout(layout: &Layout, canvas_w: u32, canvas_h: u32) {
     assert_eq!(layout.draw_order().len(), layout.regions.len());
 }
 
-/// Recordings root for the validation harnesses; validation is pure, nothing is created.
+/// Recordings root for the validation harnesses, reported as `/nonexistent/recordings`
+/// (the handle is the temp dir, opened once); validation is pure, nothing is created.
 fn defaults() -> OutputDefaults {
+    static ROOT: std::sync::OnceLock<crate::model::RecordingsRoot> = std::sync::OnceLock::new();
+    let root = ROOT.get_or_init(|| {
+        let dir =
+            cap_std::fs::Dir::open_ambient_dir(std::env::temp_dir(), cap_std::ambient_authority())
+                .expect("open the temp dir");
+        crate::model::RecordingsRoot::from_dir(dir, "/nonexistent/recordings".into())
+    });
     OutputDefaults {
-        recordings_root: "/nonexistent/recordings".into(),
+        recordings_root: root.clone(),
         x264_preset: "veryfast".to_owned(),
         encoder_threads: 0,
         max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
@@ -117,9 +125,15 @@ pub fn validate_create_request(data: &[u8]) -> bool {
             && out.encoding.width % 2 == 0
             && out.encoding.height % 2 == 0
     );
-    assert!(out.abs_path.starts_with(&defaults.recordings_root));
+    assert!(out.abs_path.starts_with(defaults.recordings_root.path()));
     assert!(out.rel_path.to_ascii_lowercase().ends_with(".mp4"));
-    assert!(!spec.mixer_id.is_empty());
+    assert!(!spec.mixer_id.is_empty() && spec.mixer_id != "." && spec.mixer_id != "..");
+    assert!(spec.oper_user_id.len() <= validate::strings::MAX_OPER_USER_ID_LEN);
+    assert!(!spec.oper_user_id.chars().any(char::is_control));
+    assert!(out
+        .rel_path
+        .split('/')
+        .all(|c| c.len() <= validate::strings::MAX_PATH_COMPONENT_LEN));
     check_sources(&spec.sources);
     check_request_layout(&spec.layout, out.encoding.width, out.encoding.height);
     true

@@ -5,8 +5,18 @@
 //! [`FRAGMENT_US`] and at every video keyframe, flushed to disk as it is written, so a
 //! crash loses at most the fragment being built and the file stays playable. `finish`
 //! writes the trailer (`mfra` index).
+//!
+//! The muxer writes to a file the caller already created (beneath the recordings root,
+//! see `output/confined.rs`), never to a path it resolves itself: ffmpeg's `file`
+//! protocol opens `/proc/self/fd/N` of that descriptor, which names the open file
+//! itself (the kernel's "magic link"), not a path looked up again, so a rename or a
+//! symlink swapped in meanwhile cannot redirect the output. This keeps the muxer's
+//! seekable, buffered file IO (the trailer's seek-back) with no custom AVIO callbacks;
+//! it needs `/proc` mounted (Linux; every container runtime does). The descriptor stays
+//! open while the muxer lives; sizes are read from it (`fstat`).
 
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::os::fd::AsRawFd;
 
 use ff::{codec, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
@@ -21,19 +31,23 @@ pub const FRAGMENT_US: i64 = 500_000;
 /// An MP4 file being written.
 pub struct Mp4Muxer {
     octx: ff::format::context::Output,
-    path: PathBuf,
+    /// The created file, kept open: ffmpeg writes to it through `/proc/self/fd/N`.
+    file: File,
     /// (stream index, encoder timebase) per added stream.
     streams: Vec<(usize, Rational)>,
     started: bool,
 }
 
 impl Mp4Muxer {
-    /// Creates (truncates) the file at `path`; its directory must exist.
-    pub fn create(path: &Path) -> Result<Self, MediaError> {
-        let octx = ff::format::output_as(&path, "mp4").map_err(MediaError::ffmpeg("create mp4"))?;
+    /// A muxer writing to `file` (open for writing, normally new and empty: ffmpeg's
+    /// file protocol truncates it). Errors: ffmpeg cannot open `/proc/self/fd/N`.
+    pub fn create(file: File) -> Result<Self, MediaError> {
+        let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+        let octx =
+            ff::format::output_as(&fd_path, "mp4").map_err(MediaError::ffmpeg("create mp4"))?;
         Ok(Self {
             octx,
-            path: path.to_owned(),
+            file,
             streams: Vec::new(),
             started: false,
         })
@@ -116,8 +130,8 @@ impl Mp4Muxer {
         Ok(())
     }
 
-    /// Bytes on disk now (0 if the file cannot be read).
+    /// Bytes in the file now (`fstat` of the open descriptor; 0 if it fails).
     pub fn size_bytes(&self) -> u64 {
-        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+        self.file.metadata().map(|m| m.len()).unwrap_or(0)
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Codecs and media kinds ([`codec`]), colours ([`color`]), layouts ([`layout`]: regions
 //! in output pixels referring to a shared placeholder picture, [`still`]), what a mixer
-//! is asked to do ([`spec`]), live per-source counters ([`counters`]), the mixer
+//! is asked to do ([`spec`]; its output beneath an open [`root`]), live per-source counters ([`counters`]), the mixer
 //! lifecycle ([`lifecycle`]: states and the one place transitions are decided) and the
 //! engine's errors with their gRPC codes ([`error`]). This module imports nothing else of the crate; `ingest/`, `media/`,
 //! `compose/`, `layout/`, `audio/` and `mixer/` all import it, and none of them imports
@@ -15,6 +15,7 @@ pub mod counters;
 pub mod error;
 pub mod layout;
 pub mod lifecycle;
+pub mod root;
 pub mod spec;
 pub mod still;
 
@@ -24,5 +25,6 @@ pub use counters::SourceCounters;
 pub use error::{ErrorCode, FieldError, MixerError, OutputCause, OUTPUT_PATH_FIELD};
 pub use layout::{Layout, Region};
 pub use lifecycle::{Lifecycle, MixerState};
+pub use root::RecordingsRoot;
 pub use spec::*;
 pub use still::StillImage;

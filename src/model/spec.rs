@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::{AudioCodec, Layout, Rgb, VideoCodec};
+use crate::model::{AudioCodec, Layout, RecordingsRoot, Rgb, VideoCodec};
 
 /// The expected RTP stream of one medium.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,8 +83,12 @@ pub struct Encoding {
 pub struct OutputSpec {
     /// Path relative to the recordings root, as the user gave it.
     pub rel_path: String,
-    /// Absolute path where the MP4 is written; parent directories are created.
+    /// Absolute path where the MP4 is written (for display); it is created beneath
+    /// `root`, through its handle, with its parent directories.
     pub abs_path: PathBuf,
+    /// The directory `abs_path` lies beneath; the file is opened through it
+    /// (`output/confined.rs`).
+    pub root: RecordingsRoot,
     /// Canvas, frame rate, bit rates.
     pub encoding: Encoding,
     /// libx264 threads; 0 = let x264 choose.

@@ -77,7 +77,7 @@ impl EncodedOutput {
     /// The composite MP4 file of `spec` as the only sink.
     /// Errors: `Output` (file, directory or encoder).
     pub fn mp4_file(spec: &OutputSpec, latency: Latency) -> Result<Self, MixerError> {
-        let file = Mp4FileSink::create(&spec.rel_path, &spec.abs_path)?;
+        let file = Mp4FileSink::create(spec)?;
         Self::open(spec, latency, vec![Box::new(file)])
     }
 

@@ -19,7 +19,12 @@
 //! behind it ([`OutputFailure`]): a full disk is `RESOURCE_EXHAUSTED`, a permission error
 //! `PERMISSION_DENIED`, a path through an existing file `INVALID_ARGUMENT`, anything else
 //! `INTERNAL` (the map is [`MixerError::code`]).
+//!
+//! Files: an output file is created beneath the recordings root through its open
+//! directory handle, following no symlink, with create-new semantics ([`confined`]);
+//! ffmpeg then writes to that descriptor ([`crate::media::mux`]).
 
+pub mod confined;
 pub mod encoded;
 pub mod mp4_file;
 

@@ -3,8 +3,8 @@
 use ffmpeg_next::Packet;
 
 use crate::media::mux::Mp4Muxer;
-use crate::model::{Medium, MixerError};
-use crate::output::{media_error, output_error, PacketSink, StreamInfo};
+use crate::model::{Medium, MixerError, OutputCause, OutputSpec};
+use crate::output::{confined, media_error, output_error, PacketSink, StreamInfo};
 
 /// A fragmented MP4 file (see [`crate::media::mux`]): video stream 0, audio stream 1.
 pub struct Mp4FileSink {
@@ -15,14 +15,23 @@ pub struct Mp4FileSink {
 }
 
 impl Mp4FileSink {
-    /// Creates the file at `abs_path` (and its parent directories); `rel_path` is its
-    /// name relative to the recordings root, used in errors.
-    /// Errors: `Output` if the directory or the file cannot be created.
-    pub fn create(rel_path: &str, abs_path: &std::path::Path) -> Result<Self, MixerError> {
-        if let Some(dir) = abs_path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| output_error(rel_path, e))?;
-        }
-        let mux = Mp4Muxer::create(abs_path).map_err(media_error(rel_path))?;
+    /// Creates the new file `spec.abs_path` (and its parent directories) beneath
+    /// `spec.root`, through the root's handle ([`confined::create_new`]: no symlink
+    /// followed, never replacing a file), and opens the muxer on it. `spec.rel_path`
+    /// names the output in errors.
+    /// Errors: `Output`; `BadPath` (INVALID_ARGUMENT) if `abs_path` is not beneath the
+    /// root or a component is a symlink or a file, or the file exists.
+    pub fn create(spec: &OutputSpec) -> Result<Self, MixerError> {
+        let rel_path = spec.rel_path.as_str();
+        let beneath = spec.abs_path.strip_prefix(spec.root.path()).map_err(|_| {
+            MixerError::output(
+                rel_path,
+                OutputCause::BadPath,
+                "not beneath the recordings root",
+            )
+        })?;
+        let file = confined::create_new(&spec.root, beneath, rel_path)?;
+        let mux = Mp4Muxer::create(file).map_err(media_error(rel_path))?;
         Ok(Self {
             rel_path: rel_path.to_owned(),
             mux,

@@ -7,14 +7,15 @@
 pub mod convert;
 pub mod validate;
 
-use std::path::PathBuf;
+use crate::model::RecordingsRoot;
 
 /// Settings every mixer's output inherits from the daemon (or, for `compose`, from its
 /// flags).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputDefaults {
-    /// Absolute directory all `svr_path_name`s are relative to.
-    pub recordings_root: PathBuf,
+    /// Absolute directory all `svr_path_name`s are relative to, held open: outputs are
+    /// created through its handle (it dereferences to its path).
+    pub recordings_root: RecordingsRoot,
     /// libx264 preset, e.g. "veryfast".
     pub x264_preset: String,
     /// libx264 threads per mixer; 0 = let x264 choose.

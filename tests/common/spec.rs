@@ -136,11 +136,15 @@ pub const PIP_POINTS: &[ColourAt] = &[
 
 /// The engine's output for `rel_path` at `abs_path`: 1280x720 @ 15 fps, 1 Mbit/s H.264,
 /// 64 kbit/s AAC, black background, one x264 thread, veryfast (for engine-level tests
-/// that bypass the gRPC validation).
+/// that bypass the gRPC validation). The recordings root is `abs_path`'s directory,
+/// created if missing and opened here.
 pub fn engine_output(rel_path: &str, abs_path: &std::path::Path) -> cloudmixer::model::OutputSpec {
+    let dir = abs_path.parent().expect("abs_path has a directory");
+    std::fs::create_dir_all(dir).expect("create the output's directory");
     cloudmixer::model::OutputSpec {
         rel_path: rel_path.into(),
         abs_path: abs_path.to_owned(),
+        root: cloudmixer::model::RecordingsRoot::open(dir).expect("open the output's directory"),
         encoding: cloudmixer::model::Encoding {
             width: 1280,
             height: 720,

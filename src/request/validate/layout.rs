@@ -11,6 +11,7 @@ use crate::model::FieldError;
 
 use super::field::{self, invalid};
 use super::placeholder::Placeholders;
+use super::strings;
 use crate::layout::{preset, Layout, Region};
 use crate::model::Rgb;
 use crate::proto;
@@ -177,6 +178,7 @@ fn from_preset(
     video_camids: &[String],
 ) -> Result<Layout, FieldError> {
     let name_field = field::join(f, "name");
+    strings::text(&name_field, &p.name, strings::MAX_PRESET_NAME_LEN)?;
     if p.name.is_empty() {
         return Err(invalid(
             name_field,

@@ -12,6 +12,7 @@ pub mod layout;
 pub mod output;
 pub mod placeholder;
 pub mod source;
+pub mod strings;
 
 #[cfg(test)]
 mod tests;
@@ -34,6 +35,7 @@ pub fn create_request(
     defaults: &OutputDefaults,
 ) -> Result<MixerSpec, FieldError> {
     let mixer_id = output::mixer_id(&req.mixer_id)?;
+    strings::oper_user_id(&req.oper_user_id)?;
     let sources = source::sources(&req.sources, "sources", &[])?;
     let cfg = req
         .video_file_cfg
@@ -86,6 +88,7 @@ pub fn output_spec(
     OutputSpec {
         rel_path,
         abs_path,
+        root: defaults.recordings_root.clone(),
         encoding: *enc,
         encoder_threads: defaults.encoder_threads,
         x264_preset: defaults.x264_preset.clone(),
@@ -100,7 +103,8 @@ pub struct Current<'a> {
     pub sources: &'a [SourceSpec],
 }
 
-/// Validates an Update request against the mixer's current state. Sources in
+/// Validates an Update request (its `oper_user_id`; the `mixer_id` was checked by the
+/// lookup, [`output::existing_mixer_id`]) against the mixer's current state. Sources in
 /// `remove_camids` are removed before `add_sources` are added, so one request may
 /// replace a source by removing and re-adding its camid. A preset without camids is
 /// filled with the video sources after the update. Errors: a [`FieldError`] naming the field.
@@ -108,6 +112,7 @@ pub fn update_request(
     req: &proto::UpdateCloudMixerContentRequest,
     current: Current<'_>,
 ) -> Result<ContentUpdate, FieldError> {
+    strings::oper_user_id(&req.oper_user_id)?;
     let current_camids: Vec<String> = current.sources.iter().map(|s| s.camid.clone()).collect();
     source::removals(&req.remove_camids, &current_camids)?;
     let kept: Vec<SourceSpec> = current

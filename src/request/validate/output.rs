@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{FieldError, STATE_DIR_NAME};
 
 use super::field::{self, invalid};
+use super::strings::{self, shown, MAX_PATH_COMPONENT_LEN};
 use crate::model::{
     Encoding, Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS,
     DEFAULT_VIDEO_BPS,
@@ -48,13 +49,18 @@ pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Fie
     }
     let video_bps = bit_rate(cfg.v_bps, DEFAULT_VIDEO_BPS, VIDEO_BPS_RANGE, &f("v_bps"))?;
     let audio_bps = bit_rate(cfg.a_bps, DEFAULT_AUDIO_BPS, AUDIO_BPS_RANGE, &f("a_bps"))?;
+    strings::text(
+        &f("background_color"),
+        &cfg.background_color,
+        strings::MAX_COLOR_LEN,
+    )?;
     let background = if cfg.background_color.is_empty() {
         Rgb::default()
     } else {
         Rgb::parse_hex(&cfg.background_color).ok_or_else(|| {
             invalid(
                 f("background_color"),
-                format!("must be \"#RRGGBB\", got {:?}", cfg.background_color),
+                format!("must be \"#RRGGBB\", got {}", shown(&cfg.background_color)),
             )
         })?
     };
@@ -92,11 +98,26 @@ fn bit_rate(v: u32, default: u32, (lo, hi): (u32, u32), f: &str) -> Result<u32, 
     }
 }
 
-/// The mixer id: `[A-Za-z0-9._-]{1,64}`; empty generates a UUID v4.
+/// The mixer id of a Create: `[A-Za-z0-9._-]{1,64}`, not `.` or `..` (it names the
+/// default output file `<mixer_id>.mp4`); empty generates a UUID v4.
 /// Errors: a [`FieldError`] naming `mixer_id`.
 pub fn mixer_id(id: &str) -> Result<String, FieldError> {
     if id.is_empty() {
         return Ok(uuid::Uuid::new_v4().to_string());
+    }
+    existing_mixer_id(id)?;
+    Ok(id.to_owned())
+}
+
+/// The `mixer_id` of a lookup (Update, Destroy, Get, WatchEvents with an id): the rules
+/// of [`mixer_id`], and not empty. Checked before the lookup, so an unknown id's
+/// NOT_FOUND never echoes an unbounded value. Errors: a [`FieldError`] naming `mixer_id`.
+pub fn existing_mixer_id(id: &str) -> Result<(), FieldError> {
+    if id.is_empty() {
+        return Err(invalid("mixer_id", "must not be empty"));
+    }
+    if id == "." || id == ".." {
+        return Err(invalid("mixer_id", format!("{id:?} is not allowed")));
     }
     if id.len() > MAX_MIXER_ID_LEN {
         return Err(invalid(
@@ -110,10 +131,13 @@ pub fn mixer_id(id: &str) -> Result<String, FieldError> {
     {
         return Err(invalid(
             "mixer_id",
-            format!("only letters, digits, '.', '_' and '-' are allowed, got {c:?} in {id:?}"),
+            format!(
+                "only letters, digits, '.', '_' and '-' are allowed, got {c:?} in {}",
+                shown(id)
+            ),
         ));
     }
-    Ok(id.to_owned())
+    Ok(())
 }
 
 /// Playout delay in ms: 0 means [`DEFAULT_PLAYOUT_DELAY_MS`]; at most [`MAX_PLAYOUT_DELAY_MS`].
@@ -144,7 +168,9 @@ pub fn stale_timeout_ms(v: u32) -> Result<u32, FieldError> {
 
 /// Resolves `svr_path_name` (request field `f`) under `root`: empty means
 /// `<mixer_id>.mp4`. The path must be relative, use `/` as separator, have no empty,
-/// `.` or `..` component (so it cannot leave `root`) and end in `.mp4`.
+/// `.` or `..` component (so it cannot leave `root` lexically; symlinks are refused when
+/// the file is created, `output/confined.rs`), no component over
+/// [`MAX_PATH_COMPONENT_LEN`] bytes, and end in `.mp4`.
 /// Returns (relative path, absolute path). Errors: a [`FieldError`] naming `f`.
 pub fn output_path(
     svr_path_name: &str,
@@ -190,6 +216,15 @@ fn relative_mp4(rel: &str, f: &str) -> Result<(), FieldError> {
                 return Err(invalid(
                     f,
                     format!("{part:?} component not allowed in {rel:?}"),
+                ))
+            }
+            p if p.len() > MAX_PATH_COMPONENT_LEN => {
+                return Err(invalid(
+                    f,
+                    format!(
+                        "a path component is at most {MAX_PATH_COMPONENT_LEN} bytes, got {}",
+                        p.len()
+                    ),
                 ))
             }
             _ => {}

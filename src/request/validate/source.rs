@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use crate::model::FieldError;
 
 use super::field::{self, invalid};
+use super::strings::{self, shown};
 use crate::model::{AudioCodec, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec};
 use crate::proto;
 
@@ -93,6 +94,7 @@ fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, Field
                 return Err(invalid(wf, "must be set for SOURCE_TRANSPORT_WHEP"));
             };
             let uf = field::join(&wf, "url");
+            strings::url(&uf, &w.url)?;
             let ok = w
                 .url
                 .strip_prefix("http://")
@@ -100,15 +102,10 @@ fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, Field
             if !ok || w.url.len() > 2048 {
                 return Err(invalid(
                     uf,
-                    format!("must be an http:// URL with a host, got {:?}", w.url),
+                    format!("must be an http:// URL with a host, got {}", shown(&w.url)),
                 ));
             }
-            if w.bearer_token.contains(['\r', '\n']) {
-                return Err(invalid(
-                    field::join(&wf, "bearer_token"),
-                    "must be one line",
-                ));
-            }
+            strings::bearer_token(&field::join(&wf, "bearer_token"), &w.bearer_token)?;
             Ok(SourceTransport::Whep {
                 url: w.url.clone(),
                 bearer_token: w.bearer_token.clone(),

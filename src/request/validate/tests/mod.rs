@@ -8,9 +8,18 @@ pub(super) use crate::model::{
     Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS, DEFAULT_VIDEO_BPS,
 };
 
+/// A real directory handle (the system temp dir, never written: validation is pure)
+/// reported as `/rec`.
+pub(super) fn test_root() -> crate::model::RecordingsRoot {
+    let dir =
+        cap_std::fs::Dir::open_ambient_dir(std::env::temp_dir(), cap_std::ambient_authority())
+            .expect("open the temp dir");
+    crate::model::RecordingsRoot::from_dir(dir, PathBuf::from("/rec"))
+}
+
 pub(super) fn defaults() -> OutputDefaults {
     OutputDefaults {
-        recordings_root: PathBuf::from("/rec"),
+        recordings_root: test_root(),
         x264_preset: "veryfast".into(),
         encoder_threads: 0,
         max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
@@ -110,4 +119,5 @@ mod layout;
 mod output;
 mod placeholder;
 mod source;
+mod strings;
 mod update;
