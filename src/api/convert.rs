@@ -91,6 +91,7 @@ pub fn source_stats(s: &mixer::SourceStats, rtp_host: IpAddr) -> proto::SourceSt
         audio_samples_late: s.audio_samples_late,
         audio_frames_concealed: s.audio_frames_concealed,
         pictures_oversized: s.pictures_oversized,
+        drops_foreign_address: s.drops_foreign_address,
         video_frames_decoded: s.video_frames_decoded,
         audio_frames_decoded: s.audio_frames_decoded,
         width: s.width,

@@ -36,7 +36,8 @@ pub struct SourceStats {
     pub audio_bytes: u64,
     /// Sequence numbers skipped as lost by the jitter buffer.
     pub packets_lost: u64,
-    /// Malformed, wrong payload type / SSRC, or dropped because a queue was full.
+    /// Malformed, wrong payload type / SSRC, from a foreign address, or dropped because
+    /// a queue was full.
     pub packets_dropped: u64,
     pub video_frames_decoded: u64,
     pub audio_frames_decoded: u64,
@@ -51,6 +52,9 @@ pub struct SourceStats {
     /// in `audio_frames_decoded` too).
     pub audio_frames_concealed: u64,
     pub pictures_oversized: u64,
+    /// Datagrams from another address than the latched sender's (also in
+    /// `packets_dropped`).
+    pub drops_foreign_address: u64,
     /// Last decoded picture size, pixels; 0 before the first.
     pub width: u32,
     pub height: u32,
@@ -88,6 +92,7 @@ impl SourceStats {
             audio_samples_late: l(&c.audio_samples_late),
             audio_frames_concealed: l(&c.audio_frames_concealed),
             pictures_oversized: l(&c.pictures_oversized),
+            drops_foreign_address: l(&c.drops_foreign_address),
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             last_packet_unix_ms: c.last_packet_unix_ms.load(Ordering::Relaxed),

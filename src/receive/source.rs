@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::feedback::Feedback;
+use super::latch::{Latch, LatchConfig};
 use super::shared_clock::ClockMember;
 use super::source_sync::SourceSync;
-use super::stream::{StreamParams, StreamReceiver};
+use super::stream::{Fate, StreamParams, StreamReceiver};
 use super::{Input, Output, Port};
 use crate::ingest::depacketize::PayloadFormat;
 use crate::ingest::rtp_packet;
@@ -24,6 +25,9 @@ pub struct ReceiverConfig {
     /// Send receiver reports. False over WebRTC, where the `webrtc` crate's interceptors
     /// send them (and NACKs); keyframe requests are ours on every transport.
     pub send_receiver_reports: bool,
+    /// Symmetric RTP latching of each stream ([`crate::receive::latch`]); None over
+    /// WebRTC, whose peer DTLS-SRTP authenticates.
+    pub latch: Option<LatchConfig>,
 }
 
 /// The receive state machine of one source (see the module docs of [`crate::receive`]).
@@ -41,7 +45,7 @@ impl SourceReceiver {
     pub fn new(spec: &SourceSpec, config: ReceiverConfig, counters: Arc<SourceCounters>) -> Self {
         let stream = |params: StreamParams| {
             let fb = Feedback::new(params.medium, config.our_ssrc, config.send_receiver_reports);
-            StreamReceiver::new(params, fb)
+            StreamReceiver::new(params, fb, config.latch.map(Latch::new))
         };
         Self {
             epoch: config.epoch,
@@ -79,21 +83,29 @@ impl SourceReceiver {
     }
 
     /// Takes one datagram. Whatever is malformed or not for this source is counted in
-    /// `packets_dropped`; nothing an input holds can make the receiver fail.
+    /// `packets_dropped`, and what came from another address than the latched sender's
+    /// also in `drops_foreign_address`; nothing an input holds can make the receiver
+    /// fail.
     pub fn handle_input(&mut self, input: Input) {
         let stream = match input.medium {
             Medium::Video => self.video.as_mut(),
             Medium::Audio => self.audio.as_mut(),
         };
-        let kept = stream.is_some_and(|s| match input.port {
+        let fate = stream.map_or(Fate::Dropped, |s| match input.port {
             Port::Rtcp => s.handle_rtcp(&input.data, input.from, input.arrival),
             Port::Rtp => match rtp_packet::parse_bytes(input.data) {
                 Ok(pkt) => s.handle_rtp(pkt, input.from, input.arrival),
-                Err(_) => false,
+                Err(_) => Fate::Dropped,
             },
         });
-        if !kept {
-            SourceCounters::inc(&self.counters.packets_dropped);
+        match fate {
+            Fate::Kept => {}
+            Fate::Dropped => SourceCounters::inc(&self.counters.packets_dropped),
+            Fate::Foreign => {
+                // packets_dropped stays the total of every cause.
+                SourceCounters::inc(&self.counters.packets_dropped);
+                SourceCounters::inc(&self.counters.drops_foreign_address);
+            }
         }
     }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 use rtp::packet::Packet;
 
 use super::feedback::Feedback;
+use super::latch::{Latch, Verdict};
 use super::source_sync::SourceSync;
 use super::timeline::ArrivalMapper;
 use super::{Event, Output, TimedUnit, JITTER_CAPACITY, REORDER_WAIT};
@@ -30,9 +31,22 @@ pub(super) struct StreamParams {
     pub(super) rate: u32,
 }
 
+/// What became of a datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fate {
+    /// Taken (into the jitter buffer, or an RTCP datagram used).
+    Kept,
+    /// Dropped: wrong payload type or SSRC, duplicate, too late, not parsed.
+    Dropped,
+    /// Dropped: not from the latched peer ([`Latch`]).
+    Foreign,
+}
+
 /// The receive state of one stream.
 pub(super) struct StreamReceiver {
     params: StreamParams,
+    /// Symmetric RTP latch; None over WebRTC.
+    latch: Option<Latch>,
     /// The SSRC being received (None before the first accepted packet).
     ssrc: Option<u32>,
     jitter: JitterBuffer,
@@ -49,9 +63,10 @@ pub(super) struct StreamReceiver {
 }
 
 impl StreamReceiver {
-    pub(super) fn new(params: StreamParams, feedback: Feedback) -> Self {
+    pub(super) fn new(params: StreamParams, feedback: Feedback, latch: Option<Latch>) -> Self {
         Self {
             params,
+            latch,
             ssrc: None,
             jitter: JitterBuffer::new(REORDER_WAIT, JITTER_CAPACITY),
             assembler: FrameAssembler::new(params.format),
@@ -68,24 +83,32 @@ impl StreamReceiver {
         self.now_hint = Some(self.now_hint.map_or(t, |h| h.max(t)));
     }
 
-    /// Takes an RTP packet that arrived at `arrival`. Returns false if it was dropped
-    /// (wrong payload type or SSRC, duplicate, too late).
-    pub(super) fn handle_rtp(&mut self, pkt: Packet, from: SocketAddr, arrival: Instant) -> bool {
+    /// Takes an RTP packet that arrived at `arrival`: dropped if of the wrong payload
+    /// type or SSRC, a duplicate or too late; foreign if not from the latched peer.
+    pub(super) fn handle_rtp(&mut self, pkt: Packet, from: SocketAddr, arrival: Instant) -> Fate {
         self.saw(arrival);
         let ssrc = pkt.header.ssrc;
         if pkt.header.payload_type != self.params.payload_type
             || self.params.ssrc_filter.is_some_and(|f| f != ssrc)
         {
-            return false;
+            return Fate::Dropped;
+        }
+        if let Some(latch) = &mut self.latch {
+            match latch.on_rtp(from, ssrc, arrival) {
+                Verdict::Foreign => return Fate::Foreign,
+                // The old peer's RTCP address is not the new one's.
+                Verdict::Relatched => self.feedback.forget_rtcp_peer(),
+                Verdict::Accept => {}
+            }
         }
         if self.ssrc != Some(ssrc) {
             self.restart(ssrc);
         }
         self.feedback.on_rtp_from(from);
-        !matches!(
-            self.jitter.push(pkt, arrival),
-            PushOutcome::Duplicate | PushOutcome::Late
-        )
+        match self.jitter.push(pkt, arrival) {
+            PushOutcome::Duplicate | PushOutcome::Late => Fate::Dropped,
+            _ => Fate::Kept,
+        }
     }
 
     /// A new SSRC: everything learnt about the old one goes.
@@ -112,16 +135,20 @@ impl StreamReceiver {
         self.ssrc = Some(ssrc);
     }
 
-    /// Takes a datagram from the RTCP port. Returns false if it did not parse.
-    pub(super) fn handle_rtcp(&mut self, buf: &[u8], from: SocketAddr, arrival: Instant) -> bool {
+    /// Takes a datagram from the RTCP port: foreign if not from the latched peer's IP
+    /// address, dropped if it did not parse.
+    pub(super) fn handle_rtcp(&mut self, buf: &[u8], from: SocketAddr, arrival: Instant) -> Fate {
         self.saw(arrival);
+        if self.latch.as_ref().is_some_and(|l| !l.rtcp_allowed(from)) {
+            return Fate::Foreign;
+        }
         self.feedback.on_rtcp_port(buf, from);
         let reports = match rtcp::sender_reports(buf) {
             Ok(r) => r,
             Err(e) => {
                 let head = &buf[..buf.len().min(16)];
                 tracing::debug!(error = %e, len = buf.len(), ?head, %from, "RTCP not parsed");
-                return false;
+                return Fate::Dropped;
             }
         };
         for sr in reports {
@@ -130,7 +157,7 @@ impl StreamReceiver {
                 self.last_sr = Some((sr, arrival));
             }
         }
-        true
+        Fate::Kept
     }
 
     /// The mixer wants a keyframe.
