@@ -6,6 +6,7 @@ use crate::api::concurrency::RequestLimits;
 use crate::api::journal::Journal;
 use crate::api::registry::{Limits, Retention};
 use crate::events::EventBus;
+use crate::ingest::policy::IngestPolicy;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
 use crate::ingest::Ingest;
@@ -27,6 +28,8 @@ pub struct ServiceConfig {
     pub whip: Option<WhipServer>,
     /// WebRTC settings of WHIP and WHEP sources.
     pub rtc: RtcSettings,
+    /// What the network may send in: RTP latching, WHEP allow-list.
+    pub policy: IngestPolicy,
     /// How long ended mixers stay listed.
     pub retention: Retention,
     /// Admission: CPU budget and mixer count.
@@ -48,6 +51,7 @@ impl ServiceConfig {
             ports: self.ports.clone(),
             whip: self.whip.clone(),
             rtc: self.rtc,
+            policy: self.policy.clone(),
         }
     }
 }

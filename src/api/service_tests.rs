@@ -22,6 +22,7 @@ fn service(root: &std::path::Path) -> CloudMixerService {
         shutdown_timeout: Duration::from_secs(1),
         whip: None,
         rtc: Default::default(),
+        policy: Default::default(),
         retention: Default::default(),
         limits: Default::default(),
         watch_stall: crate::api::watch::DEFAULT_WATCH_STALL,

@@ -209,6 +209,48 @@ pub struct ServeArgs {
     /// WebRTC peers on the same host.
     #[arg(long, env = "CLOUDMIXER_WEBRTC_LOOPBACK")]
     pub webrtc_loopback: bool,
+    /// Most open connections of the WHIP HTTP server; one more is answered 503 and
+    /// closed.
+    #[arg(long, env = "CLOUDMIXER_MAX_WHIP_CONNECTIONS", default_value_t = crate::ingest::webrtc::http_server::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..=100_000), |v| v as usize))]
+    pub max_whip_connections: usize,
+    /// Seconds a WHIP client has to send a request's head (request line and headers);
+    /// slower, the connection is closed.
+    #[arg(long, env = "CLOUDMIXER_WHIP_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub whip_header_timeout_secs: u64,
+    /// Seconds a WHIP connection may stay open with no request in progress.
+    #[arg(long, env = "CLOUDMIXER_WHIP_IDLE_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub whip_idle_timeout_secs: u64,
+    /// Seconds to answer one WHIP request (body upload, ICE gathering, answer); slower
+    /// gets 503.
+    #[arg(long, env = "CLOUDMIXER_WHIP_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(6..=3600))]
+    pub whip_request_timeout_secs: u64,
+    /// Hosts and networks WHEP sources may be pulled from, comma-separated: `public`
+    /// (globally routable addresses), networks (`10.0.0.0/8`), addresses (`::1`), host
+    /// names (`sfu.internal`), or `none`. The URL's host is resolved at Create and at
+    /// every request; an address outside the list is refused (Create:
+    /// INVALID_ARGUMENT on sources[i].whep.url). Loopback, private, link-local (cloud
+    /// metadata 169.254.169.254) are refused unless listed.
+    #[arg(long, env = "CLOUDMIXER_WHEP_ALLOW", default_value = "public", value_name = "LIST",
+          value_parser = |s: &str| s.parse::<crate::ingest::allow::WhepAllow>())]
+    pub whep_allow: crate::ingest::allow::WhepAllow,
+    /// PEM CA certificate(s) https WHEP servers must chain to. Default: the system
+    /// bundle /etc/ssl/certs/ca-certificates.crt (none if absent).
+    #[arg(long, env = "CLOUDMIXER_WHEP_CA_FILE", value_name = "FILE")]
+    pub whep_ca_file: Option<PathBuf>,
+    /// Plain RTP latching: milliseconds the latched sender address must be silent
+    /// before the same SSRC is accepted from a new address (NAT rebinding).
+    #[arg(long, env = "CLOUDMIXER_RTP_REBIND_AFTER_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub rtp_rebind_after_ms: u64,
+    /// Plain RTP latching: milliseconds the latched sender address must be silent
+    /// before another sender (another SSRC, from another address) may take the stream.
+    #[arg(long, env = "CLOUDMIXER_RTP_RELATCH_AFTER_MS", default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub rtp_relatch_after_ms: u64,
     /// File of control API tokens, one per line (# comments; 16..=512 visible ASCII
     /// characters each, e.g. from `openssl rand -hex 32`). Every CloudMixer and reflection
     /// call must then send `authorization: Bearer <token>` (the CLI: CLOUDMIXER_TOKEN);

@@ -109,7 +109,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
     let whip = match a.whip_listen {
         None => None,
         Some(addr) => Some(
-            WhipServer::bind(addr, &a.whip_public_url)
+            WhipServer::bind(addr, &a.whip_public_url, whip_limits(&a))
                 .await
                 .map_err(|e| Status::unavailable(format!("--whip-listen {addr}: {e}")))?,
         ),
@@ -139,6 +139,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         rtc: RtcSettings {
             include_loopback: a.webrtc_loopback,
         },
+        policy: ingest_policy(&a)?,
         retention: Retention {
             max_age: Duration::from_secs(a.ended_mixer_retention_secs),
             max_count: a.max_ended_mixers,
@@ -369,3 +370,32 @@ async fn wait_for_signal() {
 #[cfg(test)]
 #[path = "serve_tests.rs"]
 mod tests;
+
+/// Limits of the WHIP HTTP server from the flags.
+fn whip_limits(a: &ServeArgs) -> crate::ingest::webrtc::http_server::ServerLimits {
+    crate::ingest::webrtc::http_server::ServerLimits {
+        max_connections: a.max_whip_connections,
+        header_read_timeout: Duration::from_secs(a.whip_header_timeout_secs),
+        idle_timeout: Duration::from_secs(a.whip_idle_timeout_secs),
+        request_timeout: Duration::from_secs(a.whip_request_timeout_secs),
+    }
+}
+
+/// RTP latching and the WHEP allow-list and roots from the flags. Errors: the
+/// `--whep-ca-file` cannot be read.
+fn ingest_policy(a: &ServeArgs) -> Result<crate::ingest::policy::IngestPolicy, Status> {
+    use crate::ingest::webrtc::http::WhepClient;
+    let roots = WhepClient::load_roots(a.whep_ca_file.as_deref())
+        .map_err(|e| Status::invalid_argument(format!("--whep-ca-file: {e}")))?;
+    let rebind_after = Duration::from_millis(a.rtp_rebind_after_ms);
+    Ok(crate::ingest::policy::IngestPolicy {
+        latch: crate::ingest::policy::LatchConfig {
+            rebind_after,
+            relatch_after: Duration::from_millis(a.rtp_relatch_after_ms).max(rebind_after),
+        },
+        whep: WhepClient {
+            allow: std::sync::Arc::new(a.whep_allow.clone()),
+            roots: std::sync::Arc::new(roots),
+        },
+    })
+}

@@ -26,6 +26,7 @@ async fn serves_health_and_reflection() {
         shutdown_timeout: Duration::from_secs(1),
         whip: None,
         rtc: Default::default(),
+        policy: Default::default(),
         retention: Default::default(),
         limits: Default::default(),
         watch_stall: crate::api::watch::DEFAULT_WATCH_STALL,

@@ -2,8 +2,10 @@
 //! depacketization into access units; WebRTC (WHIP server, WHEP client) feeding the
 //! same path.
 
+pub mod allow;
 pub mod depacketize;
 pub mod jitter;
+pub mod policy;
 pub mod ports;
 pub mod rtcp;
 pub mod rtp_packet;
@@ -11,6 +13,7 @@ pub mod rtpdump;
 pub mod udp;
 pub mod webrtc;
 
+use crate::ingest::policy::IngestPolicy;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
 
@@ -22,6 +25,8 @@ pub struct Ingest {
     /// None: WHIP sources are refused.
     pub whip: Option<WhipServer>,
     pub rtc: RtcSettings,
+    /// Latching of plain RTP, WHEP allow-list.
+    pub policy: IngestPolicy,
 }
 
 impl Ingest {
@@ -31,6 +36,7 @@ impl Ingest {
             ports: ports.clone(),
             whip: None,
             rtc: RtcSettings::default(),
+            policy: IngestPolicy::default(),
         }
     }
 }

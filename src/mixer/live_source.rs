@@ -12,7 +12,7 @@ use crate::events::{EventBus, SourceConnectionState};
 use crate::ingest::ports::{PortPool, RtpSocketPair};
 use crate::ingest::udp::{spawn_receiver, Medium, INGEST_QUEUE_CAPACITY};
 use crate::ingest::webrtc::whip::WhipRegistration;
-use crate::ingest::webrtc::{whep, MediaSink, PeerLink, SourceEvents, SourceRtc};
+use crate::ingest::webrtc::{http, whep, MediaSink, PeerLink, SourceEvents, SourceRtc};
 use crate::ingest::Ingest;
 use crate::mixer::slot::SourceSlot;
 use crate::mixer::source_worker::SourceWorker;
@@ -62,13 +62,19 @@ impl LiveSource {
     }
 }
 
-/// Refuses a WHIP source on a daemon without a WHIP server. `at`: the source's field.
+/// Refuses a WHIP source on a daemon without a WHIP server, and a WHEP URL whose host
+/// resolves to no address the daemon's `--whep-allow` list allows (resolved here with
+/// the system resolver: call on a blocking thread). `at`: the source's field.
 pub(super) fn check_transport(s: &SourceSpec, ingest: &Ingest, at: &str) -> Result<(), MixerError> {
     if s.transport == SourceTransport::Whip && ingest.whip.is_none() {
         return Err(MixerError::invalid(
             format!("{at}.transport"),
             "this daemon serves no WHIP endpoint (start it with --whip-listen)",
         ));
+    }
+    if let SourceTransport::Whep { url, .. } = &s.transport {
+        http::allowed_addrs_blocking(&ingest.policy.whep.allow, url)
+            .map_err(|e| MixerError::invalid(format!("{at}.whep.url"), e))?;
     }
     Ok(())
 }
@@ -175,12 +181,14 @@ pub(super) fn spawn_source(
                 whip = Some(reg);
             }
             SourceTransport::Whep { url, bearer_token } => {
-                whep::spawn(rtc, url.clone(), bearer_token.clone(), stop_rx.clone());
+                let client = ctx.ingest.policy.whep.clone();
+                let target = (url.clone(), bearer_token.clone());
+                whep::spawn(rtc, client, target, stop_rx.clone());
             }
         }
     }
     drop(tx);
-    let limits = (ctx.epoch, ctx.max_picture_pixels);
+    let limits = (ctx.epoch, ctx.max_picture_pixels, ctx.ingest.policy.latch);
     let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), limits, sinks)
         .map(|w| w.with_clock(ctx.clock.join()))
         .map_err(|e| internal(&e))?

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
+use crate::ingest::policy::LatchConfig;
 use crate::ingest::udp::Datagram;
 use crate::media::MediaError;
 use crate::mixer::slot::SourceSlot;
@@ -54,23 +55,27 @@ pub struct SourceWorker {
 
 impl SourceWorker {
     /// A worker for `spec`; `epoch` is the mixer's time 0, `max_picture_pixels` the
-    /// largest picture the source may send. `sinks` take the (video, audio) streams' RTCP
-    /// feedback (UDP sockets or a peer connection).
+    /// largest picture the source may send, `latch` the symmetric RTP rule of plain-RTP
+    /// streams. `sinks` take the (video, audio) streams' RTCP feedback (UDP sockets or a
+    /// peer connection; the latter does not latch).
     /// Errors: a decoder cannot be opened.
     pub fn new(
         spec: &SourceSpec,
         rx: Receiver<Datagram>,
         counters: Arc<SourceCounters>,
         slot: SourceSlot,
-        (epoch, max_picture_pixels): (Instant, u64),
+        (epoch, max_picture_pixels, latch): (Instant, u64, LatchConfig),
         sinks: (FeedbackSink, FeedbackSink),
     ) -> Result<Self, MediaError> {
         let (vs, as_) = sinks;
+        let webrtc = vs.is_peer() || as_.is_peer();
         let config = ReceiverConfig {
             epoch,
             our_ssrc: rand::random(),
             // Over WebRTC the interceptors send receiver reports.
-            send_receiver_reports: !vs.is_peer() && !as_.is_peer(),
+            send_receiver_reports: !webrtc,
+            // DTLS-SRTP authenticates a WebRTC peer; its datagrams carry no real address.
+            latch: (!webrtc).then_some(latch),
         };
         Ok(Self {
             rx,

@@ -31,7 +31,7 @@ pub enum SourceTransport {
     /// The mixer pulls the source from a WHEP endpoint (POST offer, receive answer),
     /// reconnecting with backoff.
     Whep {
-        /// `http://` URL of the WHEP endpoint.
+        /// `http://` or `https://` URL of the WHEP endpoint.
         url: String,
         /// Sent as `Authorization: Bearer <token>` when non-empty.
         bearer_token: String,

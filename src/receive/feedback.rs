@@ -56,16 +56,26 @@ impl Feedback {
         }
     }
 
+    /// The stream re-latched to another sender: its RTCP address is learnt anew.
+    pub(super) fn forget_rtcp_peer(&mut self) {
+        self.rtcp_peer = None;
+    }
+
     /// The mixer wants a keyframe (a layout change made the source visible).
     pub(super) fn force_keyframe(&mut self) {
         self.force_keyframe = true;
     }
 
-    /// Where feedback goes: the RTCP peer, else the RTP source's port + 1.
+    /// Where feedback goes: the RTCP peer if it is the RTP sender's host (same IP
+    /// address; a datagram on the RTCP port from another host never redirects
+    /// feedback), else the RTP source's port + 1.
     pub(super) fn destination(&self) -> Option<SocketAddr> {
-        self.rtcp_peer.or(self
-            .rtp_peer
-            .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1))))
+        let rtp_ip = self.rtp_peer.map(|a| a.ip());
+        self.rtcp_peer
+            .filter(|r| rtp_ip.is_none_or(|ip| ip == r.ip()))
+            .or(self
+                .rtp_peer
+                .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1))))
     }
 
     /// What is due at `now` for media SSRC `ssrc`, in sending order. `needs_keyframe`:

@@ -34,13 +34,15 @@
 //! the new SSRC that came first is kept). RTCP in: sender reports (RFC 3550 §6.4.1) map
 //! the stream's RTP clock to the sender's NTP clock; any version-2 datagram on the RTCP
 //! port makes its source the feedback destination (Janus latches with a dummy RTP header,
-//! docs/ARCHITECTURE.md). RTCP out ([`Transmit`]): a receiver report (RFC 3550 §6.4.2)
+//! docs/ARCHITECTURE.md). Plain RTP streams latch to their first sender ([`latch`]):
+//! RTP from other addresses, and RTCP from other hosts, is dropped as foreign. RTCP out ([`Transmit`]): a receiver report (RFC 3550 §6.4.2)
 //! every [`RECEIVER_REPORT_INTERVAL`] unless the transport sends its own (WebRTC: the
 //! `webrtc` crate's interceptors, [`ReceiverConfig::send_receiver_reports`]); while the
 //! video assembler waits for a keyframe (from the start, after loss broke a frame) or the
 //! mixer asked for one, a keyframe request at most every [`KEYFRAME_REQUEST_INTERVAL`]:
 //! PLI (RFC 4585 §6.3.1), every third one a FIR (RFC 5104 §4.3.1). Destination: the
-//! address of the last datagram on the RTCP port, else the RTP source address's port + 1.
+//! address of the last datagram on the RTCP port from the latched sender's host, else
+//! the latched RTP source address's port + 1.
 //!
 //! **Mixer time** of an access unit: before the stream's first sender report, from its
 //! arrival ([`timeline::ArrivalMapper`]); after it, NTP time + the source's offset
@@ -63,6 +65,7 @@
 //! jitter buffer); the shell counts what it sends and decodes.
 
 mod feedback;
+pub mod latch;
 pub mod shared_clock;
 mod source;
 pub mod source_sync;
@@ -185,8 +188,9 @@ pub struct Transmit {
     pub medium: Medium,
     /// What it is.
     pub kind: RtcpKind,
-    /// UDP destination: the last source address seen on the RTCP port, else the RTP
-    /// source address with port + 1. Ignored by a WebRTC peer connection.
+    /// UDP destination: the last source address seen on the RTCP port from the RTP
+    /// sender's IP address, else the RTP source address with port + 1. Ignored by a
+    /// WebRTC peer connection.
     pub to: Option<SocketAddr>,
     /// The encoded compound packet.
     pub data: Bytes,

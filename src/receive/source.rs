@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::feedback::Feedback;
+use super::latch::{Latch, LatchConfig};
 use super::shared_clock::ClockMember;
 use super::source_sync::SourceSync;
-use super::stream::{Refused, StreamParams, StreamReceiver};
+use super::stream::{Fate, StreamParams, StreamReceiver};
 use super::{Input, Output, Port};
 use crate::ingest::depacketize::PayloadFormat;
 use crate::ingest::rtp_packet;
@@ -24,6 +25,9 @@ pub struct ReceiverConfig {
     /// Send receiver reports. False over WebRTC, where the `webrtc` crate's interceptors
     /// send them (and NACKs); keyframe requests are ours on every transport.
     pub send_receiver_reports: bool,
+    /// Symmetric RTP latching of each stream ([`crate::receive::latch`]); None over
+    /// WebRTC, whose peer DTLS-SRTP authenticates.
+    pub latch: Option<LatchConfig>,
 }
 
 /// The receive state machine of one source (see the module docs of [`crate::receive`]).
@@ -41,7 +45,7 @@ impl SourceReceiver {
     pub fn new(spec: &SourceSpec, config: ReceiverConfig, counters: Arc<SourceCounters>) -> Self {
         let stream = |params: StreamParams| {
             let fb = Feedback::new(params.medium, config.our_ssrc, config.send_receiver_reports);
-            StreamReceiver::new(params, fb)
+            StreamReceiver::new(params, fb, config.latch.map(Latch::new))
         };
         Self {
             epoch: config.epoch,
@@ -79,29 +83,33 @@ impl SourceReceiver {
     }
 
     /// Takes one datagram. Whatever is malformed or not for this source is counted in
-    /// `packets_dropped` and in its cause's `drops_*` counter; nothing an input holds can
-    /// make the receiver fail.
+    /// `packets_dropped` and in its cause's `drops_*` counter (from another address than
+    /// the latched sender's: `drops_foreign_address`); nothing an input holds can make
+    /// the receiver fail.
     pub fn handle_input(&mut self, input: Input) {
         let stream = match input.medium {
             Medium::Video => self.video.as_mut(),
             Medium::Audio => self.audio.as_mut(),
         };
-        let c = &self.counters;
-        let cause = match (stream, input.port) {
+        let fate = match (stream, input.port) {
             // A medium the source does not have: not a packet it asked for.
-            (None, _) => Some(&c.drops_pt_ssrc_mismatch),
-            (Some(s), Port::Rtcp) => (!s.handle_rtcp(&input.data, input.from, input.arrival))
-                .then_some(&c.drops_parse_error),
+            (None, _) => Fate::PtSsrcMismatch,
+            (Some(s), Port::Rtcp) => s.handle_rtcp(&input.data, input.from, input.arrival),
             (Some(s), Port::Rtp) => match rtp_packet::parse_bytes(input.data) {
-                Ok(pkt) => match s.handle_rtp(pkt, input.from, input.arrival) {
-                    Ok(()) => None,
-                    Err(Refused::PtSsrcMismatch) => Some(&c.drops_pt_ssrc_mismatch),
-                    Err(Refused::DuplicateOrLate) => Some(&c.drops_duplicate_or_late),
-                },
-                Err(_) => Some(&c.drops_parse_error),
+                Ok(pkt) => s.handle_rtp(pkt, input.from, input.arrival),
+                Err(_) => Fate::ParseError,
             },
         };
+        let c = &self.counters;
+        let cause = match fate {
+            Fate::Kept => None,
+            Fate::PtSsrcMismatch => Some(&c.drops_pt_ssrc_mismatch),
+            Fate::DuplicateOrLate => Some(&c.drops_duplicate_or_late),
+            Fate::ParseError => Some(&c.drops_parse_error),
+            Fate::Foreign => Some(&c.drops_foreign_address),
+        };
         if let Some(cause) = cause {
+            // packets_dropped stays the total of every cause.
             SourceCounters::inc(&c.packets_dropped);
             SourceCounters::inc(cause);
         }

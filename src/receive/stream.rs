@@ -10,6 +10,7 @@ use std::time::Instant;
 use rtp::packet::Packet;
 
 use super::feedback::Feedback;
+use super::latch::{Latch, Verdict};
 use super::source_sync::SourceSync;
 use super::timeline::ArrivalMapper;
 use super::{Event, Output, TimedUnit, JITTER_CAPACITY, REORDER_WAIT};
@@ -18,16 +19,6 @@ use crate::ingest::jitter::{JitterBuffer, PushOutcome, Released};
 use crate::ingest::rtcp::{self, ReceptionStats, SenderInfo};
 use crate::model::{Medium, SourceCounters};
 use crate::time::{rescale_floor, MixerTime, MICROS};
-
-/// Why [`StreamReceiver::handle_rtp`] dropped a packet (each counted in its
-/// `SourceCounters::drops_*` counter and in `packets_dropped`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Refused {
-    /// Payload type or SSRC not the configured one.
-    PtSsrcMismatch,
-    /// A duplicate, or later than the jitter buffer's window.
-    DuplicateOrLate,
-}
 
 /// What a stream accepts: payload type, optional SSRC filter, payload format and clock.
 #[derive(Debug, Clone, Copy)]
@@ -40,9 +31,27 @@ pub(super) struct StreamParams {
     pub(super) rate: u32,
 }
 
+/// What became of a datagram: kept, or dropped for a cause (each cause counted in its
+/// `SourceCounters::drops_*` counter and in `packets_dropped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fate {
+    /// Taken (into the jitter buffer, or an RTCP datagram used).
+    Kept,
+    /// Dropped: payload type or SSRC not the configured (or latched) one.
+    PtSsrcMismatch,
+    /// Dropped: a duplicate, or later than the jitter buffer's window.
+    DuplicateOrLate,
+    /// Dropped: did not parse (RFC 3550 section 5/6).
+    ParseError,
+    /// Dropped: not from the latched peer ([`Latch`]).
+    Foreign,
+}
+
 /// The receive state of one stream.
 pub(super) struct StreamReceiver {
     params: StreamParams,
+    /// Symmetric RTP latch; None over WebRTC.
+    latch: Option<Latch>,
     /// The SSRC being received (None before the first accepted packet).
     ssrc: Option<u32>,
     jitter: JitterBuffer,
@@ -59,9 +68,10 @@ pub(super) struct StreamReceiver {
 }
 
 impl StreamReceiver {
-    pub(super) fn new(params: StreamParams, feedback: Feedback) -> Self {
+    pub(super) fn new(params: StreamParams, feedback: Feedback, latch: Option<Latch>) -> Self {
         Self {
             params,
+            latch,
             ssrc: None,
             jitter: JitterBuffer::new(REORDER_WAIT, JITTER_CAPACITY),
             assembler: FrameAssembler::new(params.format),
@@ -78,28 +88,31 @@ impl StreamReceiver {
         self.now_hint = Some(self.now_hint.map_or(t, |h| h.max(t)));
     }
 
-    /// Takes an RTP packet that arrived at `arrival`. Errors: why it was dropped (wrong
-    /// payload type or SSRC, duplicate or too late).
-    pub(super) fn handle_rtp(
-        &mut self,
-        pkt: Packet,
-        from: SocketAddr,
-        arrival: Instant,
-    ) -> Result<(), Refused> {
+    /// Takes an RTP packet that arrived at `arrival`: dropped if of the wrong payload
+    /// type or SSRC, a duplicate or too late; foreign if not from the latched peer.
+    pub(super) fn handle_rtp(&mut self, pkt: Packet, from: SocketAddr, arrival: Instant) -> Fate {
         self.saw(arrival);
         let ssrc = pkt.header.ssrc;
         if pkt.header.payload_type != self.params.payload_type
             || self.params.ssrc_filter.is_some_and(|f| f != ssrc)
         {
-            return Err(Refused::PtSsrcMismatch);
+            return Fate::PtSsrcMismatch;
+        }
+        if let Some(latch) = &mut self.latch {
+            match latch.on_rtp(from, ssrc, arrival) {
+                Verdict::Foreign => return Fate::Foreign,
+                // The old peer's RTCP address is not the new one's.
+                Verdict::Relatched => self.feedback.forget_rtcp_peer(),
+                Verdict::Accept => {}
+            }
         }
         if self.ssrc != Some(ssrc) {
             self.restart(ssrc);
         }
         self.feedback.on_rtp_from(from);
         match self.jitter.push(pkt, arrival) {
-            PushOutcome::Duplicate | PushOutcome::Late => Err(Refused::DuplicateOrLate),
-            _ => Ok(()),
+            PushOutcome::Duplicate | PushOutcome::Late => Fate::DuplicateOrLate,
+            _ => Fate::Kept,
         }
     }
 
@@ -127,16 +140,20 @@ impl StreamReceiver {
         self.ssrc = Some(ssrc);
     }
 
-    /// Takes a datagram from the RTCP port. Returns false if it did not parse.
-    pub(super) fn handle_rtcp(&mut self, buf: &[u8], from: SocketAddr, arrival: Instant) -> bool {
+    /// Takes a datagram from the RTCP port: foreign if not from the latched peer's IP
+    /// address, dropped if it did not parse.
+    pub(super) fn handle_rtcp(&mut self, buf: &[u8], from: SocketAddr, arrival: Instant) -> Fate {
         self.saw(arrival);
+        if self.latch.as_ref().is_some_and(|l| !l.rtcp_allowed(from)) {
+            return Fate::Foreign;
+        }
         self.feedback.on_rtcp_port(buf, from);
         let reports = match rtcp::sender_reports(buf) {
             Ok(r) => r,
             Err(e) => {
                 let head = &buf[..buf.len().min(16)];
                 tracing::debug!(error = %e, len = buf.len(), ?head, %from, "RTCP not parsed");
-                return false;
+                return Fate::ParseError;
             }
         };
         for sr in reports {
@@ -145,7 +162,7 @@ impl StreamReceiver {
                 self.last_sr = Some((sr, arrival));
             }
         }
-        true
+        Fate::Kept
     }
 
     /// The mixer wants a keyframe.

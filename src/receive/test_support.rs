@@ -188,6 +188,7 @@ impl Sim {
             epoch,
             our_ssrc: 0xC0FFEE,
             send_receiver_reports,
+            latch: Some(Default::default()),
         };
         Sim {
             rx: SourceReceiver::new(spec, config, counters.clone()),

@@ -276,6 +276,9 @@ fn serve_command(recordings: &Path, first: u16, last: u16) -> Command {
         // after these (a later flag overrides an earlier one).
         .arg("--cpu-budget-millicores")
         .arg("1000000")
+        // WHEP test servers run on loopback, which the default --whep-allow refuses; a
+        // test wanting the default passes CLOUDMIXER_WHEP_ALLOW itself (start_with_env).
+        .env("CLOUDMIXER_WHEP_ALLOW", "127.0.0.0/8,::1")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1");
     c

@@ -15,6 +15,7 @@
 
 pub mod events;
 pub mod http;
+pub mod http_server;
 pub mod peer;
 pub mod whep;
 pub mod whip;

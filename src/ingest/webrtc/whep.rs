@@ -3,6 +3,9 @@
 //! exponential backoff ([`BACKOFF_MIN`]..[`BACKOFF_MAX`]) whenever the session cannot be
 //! set up or breaks (ICE failure/disconnect, server restart). Each attempt's outcome is
 //! a `SourceStateChanged` event: connected, disconnected (with the reason), reconnecting.
+//! Every exchange goes through [`super::http`]: only to hosts the daemon's allow-list
+//! allows, the bearer token only to the configured URL's origin (a session `Location`
+//! on another origin gets its DELETE without it).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
 
-use super::http::request;
+use super::http::{request, WhepClient};
 use super::{
     add_receivers, gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc,
 };
@@ -29,20 +32,28 @@ enum End {
 }
 
 /// Starts the client task of one WHEP source on the current runtime; it ends when
-/// `stop` turns true or is dropped (sending DELETE for its session).
+/// `stop` turns true or is dropped (sending DELETE for its session). `client`: the
+/// daemon's allow-list and https roots.
 pub fn spawn(
     rtc: SourceRtc,
-    url: String,
-    token: String,
+    client: WhepClient,
+    (url, token): (String, String),
     stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    rtc.link.runtime().clone().spawn(run(rtc, url, token, stop))
+    let rt = rtc.link.runtime().clone();
+    rt.spawn(run(rtc, client, url, token, stop))
 }
 
-async fn run(rtc: SourceRtc, url: String, token: String, mut stop: watch::Receiver<bool>) {
+async fn run(
+    rtc: SourceRtc,
+    client: WhepClient,
+    url: String,
+    token: String,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut backoff = BACKOFF_MIN;
     loop {
-        let reason = match session(&rtc, &url, &token, &mut stop).await {
+        let reason = match session(&rtc, &client, (&url, &token), &mut stop).await {
             Ok(End::Stopped) => return,
             Ok(End::Lost(reason)) => {
                 backoff = BACKOFF_MIN;
@@ -69,8 +80,8 @@ async fn run(rtc: SourceRtc, url: String, token: String, mut stop: watch::Receiv
 
 async fn session(
     rtc: &SourceRtc,
-    url: &str,
-    token: &str,
+    client: &WhepClient,
+    (url, token): (&str, &str),
     stop: &mut watch::Receiver<bool>,
 ) -> Result<End, RtcError> {
     let pc = new_peer_connection(&rtc.spec, rtc.settings).await?;
@@ -85,7 +96,7 @@ async fn session(
     let setup = async {
         set_offer(&pc, &rtc.spec).await?;
         let offer = gathered_sdp(&pc).await?;
-        let resp = request(Method::POST, url, token, Some(offer)).await?;
+        let resp = request(client, Method::POST, (url, url), token, Some(offer)).await?;
         if resp.status != StatusCode::CREATED && resp.status != StatusCode::OK {
             return Err(RtcError::Http(format!(
                 "WHEP POST {url}: HTTP {}: {}",
@@ -113,7 +124,9 @@ async fn session(
     let _ = pc.close().await;
     if let Some(loc) = location {
         // Best effort: the server may be the one that went away.
-        let _ = request(Method::DELETE, &loc, token, None).await;
+        // The token only if `loc` is on the configured URL's origin; a refused host is
+        // not contacted at all.
+        let _ = request(client, Method::DELETE, (url, &loc), token, None).await;
     }
     Ok(end)
 }

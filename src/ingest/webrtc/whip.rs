@@ -28,6 +28,7 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::sdp::SessionDescription;
 
+use super::http_server::{self, ServerLimits};
 use super::{
     add_receivers, gathered_sdp, new_peer_connection, peer, ConnectionState, RtcError, SourceRtc,
 };
@@ -122,10 +123,16 @@ impl Drop for WhipRegistration {
 }
 
 impl WhipServer {
-    /// Binds `addr` and serves WHIP on the current tokio runtime. `public_base` is the
-    /// URL prefix returned to clients (e.g. `https://mixer.example.com`); empty: from
-    /// the bound address (`http://<addr>`). Errors: the address cannot be bound.
-    pub async fn bind(addr: SocketAddr, public_base: &str) -> std::io::Result<WhipServer> {
+    /// Binds `addr` and serves WHIP on the current tokio runtime under `limits`
+    /// (connection cap, timeouts: [`super::http_server`]). `public_base` is the URL
+    /// prefix returned to clients (e.g. `https://mixer.example.com` behind a TLS proxy);
+    /// empty: from the bound address (`http://<addr>`). Errors: the address cannot be
+    /// bound.
+    pub async fn bind(
+        addr: SocketAddr,
+        public_base: &str,
+        limits: ServerLimits,
+    ) -> std::io::Result<WhipServer> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let base_url = if public_base.is_empty() {
@@ -150,11 +157,7 @@ impl WhipServer {
             )
             .layer(DefaultBodyLimit::max(MAX_OFFER_BYTES))
             .with_state(server.inner.clone());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "WHIP server ended");
-            }
-        });
+        tokio::spawn(http_server::serve(listener, app, limits));
         tracing::info!("WHIP listening on {local}");
         Ok(server)
     }
@@ -203,13 +206,16 @@ fn reply(status: StatusCode, body: impl Into<Body>) -> Response<Body> {
     r
 }
 
-/// True if `headers` carry `Authorization: Bearer <token>` (RFC 9725 §4.5).
+/// True if `headers` carry `Authorization: Bearer <token>` (RFC 9725 §4.5). The
+/// comparison takes the same time whatever the bytes (`subtle`); only the length may
+/// show, and every endpoint token has the same length (32 hex digits).
 pub fn authorized(token: &str, headers: &HeaderMap) -> bool {
+    use subtle::ConstantTimeEq;
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t.trim() == token)
+        .is_some_and(|t| bool::from(t.trim().as_bytes().ct_eq(token.as_bytes())))
 }
 
 /// The SDP offer of an authorized WHIP POST: `Content-Type: application/sdp` (`415`

@@ -2,7 +2,7 @@
 //!
 //! Rules: camid non-empty and unique within the mixer; at least one of video and audio;
 //! codec set (not `*_UNSPECIFIED`, not an unknown enum value); payload type 0..=127;
-//! a known transport, and for WHEP an `http://` URL.
+//! a known transport, and for WHEP an `http://` or `https://` URL.
 
 use std::collections::HashSet;
 
@@ -82,7 +82,8 @@ fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, FieldError> {
     })
 }
 
-/// The source's transport; WHEP needs an `http://` URL.
+/// The source's transport; WHEP needs an `http://` or `https://` URL (whether its host
+/// is allowed is the daemon's `--whep-allow`, checked when the mixer starts).
 fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, FieldError> {
     let f = field::join(at, "transport");
     match proto::SourceTransport::try_from(s.transport) {
@@ -98,11 +99,15 @@ fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, Field
             let ok = w
                 .url
                 .strip_prefix("http://")
+                .or_else(|| w.url.strip_prefix("https://"))
                 .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
             if !ok || w.url.len() > 2048 {
                 return Err(invalid(
                     uf,
-                    format!("must be an http:// URL with a host, got {}", shown(&w.url)),
+                    format!(
+                        "must be an http:// or https:// URL with a host, got {}",
+                        shown(&w.url)
+                    ),
                 ));
             }
             strings::bearer_token(&field::join(&wf, "bearer_token"), &w.bearer_token)?;

@@ -64,10 +64,10 @@ fn webrtc_transports() {
     r.sources[1].transport = proto::SourceTransport::Whep as i32;
     rejects(r.clone(), "sources[1].whep: must be set");
     r.sources[1].whep = Some(proto::WhepSource {
-        url: "https://sfu/whep".into(),
+        url: "ftp://sfu/whep".into(),
         bearer_token: String::new(),
     });
-    rejects(r, "sources[1].whep.url: must be an http:// URL");
+    rejects(r, "sources[1].whep.url: must be an http:// or https:// URL");
     let mut r = req();
     r.sources[0].transport = 7;
     rejects(r, "sources[0].transport: unknown transport 7");
