@@ -72,14 +72,7 @@ async fn kill_9_leaves_a_playable_file_with_the_recording_up_to_its_last_fragmen
     );
     let (created, clock) = rpc::create_clocked(&mut c, req).await;
     let p = &created.source_ports[0];
-    let _a = SenderSpec::solid(
-        "red",
-        Codec::Vp8,
-        440,
-        p.video_rtp_port as u16,
-        p.audio_rtp_port as u16,
-    )
-    .start();
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, p).start();
     // A mixer that ends before the crash: its journal record is gone, it is not reported.
     let done = spec::create_request(
         "done",
@@ -299,16 +292,7 @@ async fn a_panic_in_one_mixer_ends_it_with_error_and_a_playable_file_and_spares_
         let (created, clock) = rpc::create_clocked(&mut c, req).await;
         healthy_clock = Some(clock); // the last one: "healthy"
         let p = &created.source_ports[0];
-        senders.push(
-            SenderSpec::solid(
-                "red",
-                Codec::Vp8,
-                440,
-                p.video_rtp_port as u16,
-                p.audio_rtp_port as u16,
-            )
-            .start(),
-        );
+        senders.push(SenderSpec::solid_to("red", Codec::Vp8, 440, p).start());
     }
     // Until the doomed mixer has panicked (at 3 s of its time) and the healthy one has
     // recorded 2 s past that: polled, bounded.

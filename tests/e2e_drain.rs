@@ -41,14 +41,7 @@ async fn recording(c: &mut Client, id: &str) -> Sender {
     );
     let created = rpc::create(c, req).await;
     let p = &created.source_ports[0];
-    let sender = SenderSpec::solid(
-        "red",
-        Codec::Vp8,
-        440,
-        p.video_rtp_port as u16,
-        p.audio_rtp_port as u16,
-    )
-    .start();
+    let sender = SenderSpec::solid_to("red", Codec::Vp8, 440, p).start();
     decoded_more_than(c, id, 15).await;
     sender
 }

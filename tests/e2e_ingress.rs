@@ -10,7 +10,8 @@
 //!   WHEP URLs the default `--whep-allow` refuses (loopback, cloud metadata) fail Create
 //!   with INVALID_ARGUMENT naming the field;
 //! - WHIP HTTP server: silent, slow (partial head) and idle keep-alive connections are
-//!   closed within their timeouts; a connection over `--max-whip-connections` gets 503.
+//!   closed within their timeouts; a connection over `--max-whip-connections` gets 503;
+//! - with `--whip-tls-cert/--whip-tls-key` the WHIP URL is https and only TLS is served.
 
 mod common;
 mod rtc;
@@ -405,4 +406,69 @@ fn a_whip_connection_over_the_cap_gets_503() {
         buf[..n].starts_with(b"HTTP/1.1 204").then_some(())
     });
     assert!(ok.is_some(), "no connection served after the others closed");
+}
+
+/// `curl` (trusting `ca`) `method url` to the daemon's WHIP port, which "localhost"
+/// resolves to; its stdout is the HTTP status code ("000" when no answer came).
+fn curl_whip(whip: SocketAddr, ca: &std::path::Path, url: &str) -> std::process::Output {
+    let resolve = format!("localhost:{}:127.0.0.1", whip.port());
+    common::output_bounded(
+        Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-m", "10"])
+            .args(["--resolve", &resolve, "--cacert"])
+            .arg(ca)
+            .args(["-X", "OPTIONS", url]),
+        Duration::from_secs(20),
+    )
+}
+
+/// WHIP over https (`--whip-tls-cert/--whip-tls-key`): the WHIP URL handed out is
+/// https, curl trusting the certificate gets the server's answer, and plain HTTP to
+/// the same port gets none.
+#[tokio::test]
+async fn whip_over_tls_hands_out_https_and_serves_only_tls() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
+    let (cert, key) = (dir.path().join("whip.pem"), dir.path().join("whip.key"));
+    std::fs::write(&cert, ck.cert.pem()).expect("write cert");
+    std::fs::write(&key, ck.key_pair.serialize_pem()).expect("write key");
+    let (cert_s, key_s) = (cert.display().to_string(), key.display().to_string());
+    let (d, whip) = whip_daemon(&["--whip-tls-cert", &cert_s, "--whip-tls-key", &key_s]);
+
+    let mut c = d.client().await;
+    let created = c
+        .create_cloud_mixer(rtc::create_request(
+            "whip-tls",
+            rtc::source("Web1", VideoCodec::Vp8, SourceTransport::Whip as i32),
+        ))
+        .await
+        .expect("Create")
+        .into_inner();
+    let url = &created.source_ports[0].whip_url;
+    let prefix = format!("https://127.0.0.1:{}/whip/", whip.port());
+    assert!(url.starts_with(&prefix), "{url}");
+
+    let path = url.trim_start_matches(&format!("https://127.0.0.1:{}", whip.port()));
+    let https = curl_whip(
+        whip,
+        &cert,
+        &format!("https://localhost:{}{path}", whip.port()),
+    );
+    let code = String::from_utf8_lossy(&https.stdout).into_owned();
+    assert!(
+        https.status.success() && code.len() == 3 && code != "000",
+        "https: {code} {}",
+        String::from_utf8_lossy(&https.stderr)
+    );
+    let plain = curl_whip(
+        whip,
+        &cert,
+        &format!("http://localhost:{}{path}", whip.port()),
+    );
+    let plain_code = String::from_utf8_lossy(&plain.stdout).into_owned();
+    assert!(
+        !plain.status.success() && plain_code == "000",
+        "plain HTTP to the TLS port answered {plain_code}"
+    );
+    eprintln!("WHIP over TLS: OPTIONS answered {code}; plain HTTP got no answer");
 }

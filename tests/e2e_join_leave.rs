@@ -51,15 +51,7 @@ async fn placeholder_exactly_while_the_publisher_is_away() {
     let (created, clock) = rpc::create_clocked(&mut c, req).await;
     let t0 = Instant::now();
     let p = &created.source_ports[0];
-    let spec_for = |ssrc_tone: u32| {
-        SenderSpec::solid(
-            "red",
-            Codec::Vp8,
-            ssrc_tone,
-            p.video_rtp_port as u16,
-            p.audio_rtp_port as u16,
-        )
-    };
+    let spec_for = |ssrc_tone: u32| SenderSpec::solid_to("red", Codec::Vp8, ssrc_tone, p);
     let at = |s: f64| tokio::time::Instant::from_std(t0 + Duration::from_secs_f64(s));
 
     tokio::time::sleep_until(at(5.0)).await;

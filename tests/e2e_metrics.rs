@@ -170,14 +170,7 @@ async fn prometheus_scrapes_source_and_rpc_counters_moving() {
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
 
     let p = &created.source_ports[0];
-    let _a = SenderSpec::solid(
-        "red",
-        Codec::Vp8,
-        440,
-        p.video_rtp_port as u16,
-        p.audio_rtp_port as u16,
-    )
-    .start();
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, p).start();
     let prom = Prometheus::start(&http.to_string());
 
     assert_eq!(prom.wait_value("up{job=\"cloudmixer\"}", |v| v == 1.0), 1.0);

@@ -33,7 +33,7 @@ pub enum Command {
     /// Run the daemon: gRPC API, health and reflection services, the mixers.
     /// A flag given twice takes its last value.
     #[command(args_override_self = true)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create and start a mixer; prints the UDP ports to send each source's RTP to.
     Create(CreateArgs),
     /// Change a running mixer's layout and/or add and remove sources.
@@ -205,6 +205,13 @@ pub struct ServeArgs {
     /// TLS proxy fronts the server. Empty: http://<bound --whip-listen address>.
     #[arg(long, env = "CLOUDMIXER_WHIP_PUBLIC_URL", default_value = "")]
     pub whip_public_url: String,
+    /// Certificate chain (PEM) of the WHIP server: with --whip-tls-key, WHIP is served
+    /// over https (TLS 1.2/1.3, rustls) and the URLs handed out start with https://.
+    #[arg(long, env = "CLOUDMIXER_WHIP_TLS_CERT", requires = "whip_tls_key")]
+    pub whip_tls_cert: Option<PathBuf>,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1) of --whip-tls-cert.
+    #[arg(long, env = "CLOUDMIXER_WHIP_TLS_KEY", requires = "whip_tls_cert")]
+    pub whip_tls_key: Option<PathBuf>,
     /// Also gather loopback ICE candidates (127.0.0.1, ::1) for WHIP and WHEP: for
     /// WebRTC peers on the same host.
     #[arg(long, env = "CLOUDMIXER_WEBRTC_LOOPBACK")]

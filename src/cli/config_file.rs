@@ -181,7 +181,7 @@ mod tests {
         let m = Cli::command().try_get_matches_from(v.clone()).unwrap();
         let v = apply(v, &m).unwrap();
         match Cli::try_parse_from(v).unwrap().command {
-            Command::Serve(a) => a,
+            Command::Serve(a) => *a,
             _ => unreachable!(),
         }
     }

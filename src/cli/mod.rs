@@ -94,7 +94,7 @@ pub fn error_line(s: &Status) -> String {
 
 async fn run(command: Command) -> Result<(), Status> {
     match command {
-        Command::Serve(a) => serve::run(a).await,
+        Command::Serve(a) => serve::run(*a).await,
         Command::Create(a) => client::create(a).await,
         Command::Update(a) => client::update(a).await,
         Command::Destroy(a) => client::destroy(a).await,

@@ -106,10 +106,17 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             "control API requires credentials"
         );
     }
+    let whip_tls = match (&a.whip_tls_cert, &a.whip_tls_key) {
+        (Some(c), Some(k)) => Some(
+            crate::ingest::webrtc::http_server::tls_acceptor(c, k)
+                .map_err(Status::invalid_argument)?,
+        ),
+        _ => None,
+    };
     let whip = match a.whip_listen {
         None => None,
         Some(addr) => Some(
-            WhipServer::bind(addr, &a.whip_public_url, whip_limits(&a))
+            WhipServer::bind(addr, &a.whip_public_url, whip_limits(&a), whip_tls)
                 .await
                 .map_err(|e| Status::unavailable(format!("--whip-listen {addr}: {e}")))?,
         ),

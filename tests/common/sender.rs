@@ -64,6 +64,18 @@ impl SenderSpec {
         }
     }
 
+    /// [`SenderSpec::solid`] to the RTP ports the daemon gave a source.
+    pub fn solid_to(
+        colour: &str,
+        codec: Codec,
+        tone_hz: u32,
+        ports: &cloudmixer::proto::SourcePorts,
+    ) -> Self {
+        let port = |p: u32| u16::try_from(p).expect("a UDP port");
+        let (v, a) = (port(ports.video_rtp_port), port(ports.audio_rtp_port));
+        Self::solid(colour, codec, tone_hz, v, a)
+    }
+
     /// The ffmpeg arguments (without the program name).
     pub fn args(&self) -> Vec<String> {
         let secs = format!("{:.3}", self.duration.as_secs_f64());

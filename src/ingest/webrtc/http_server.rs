@@ -14,9 +14,11 @@
 //! - `request_timeout`: a request (body upload, ICE gathering, answer) not answered
 //!   within it gets `503` (the body read and the handler are cancelled).
 //!
-//! TLS is not terminated here: put a reverse proxy in front for https
-//! (docs/OPERATIONS.md).
+//! TLS (optional, `serve --whip-tls-cert/--whip-tls-key`, [`tls_acceptor`]) is
+//! terminated here with rustls; the handshake must finish within `header_read_timeout`
+//! too. Without it, put a reverse proxy in front for https (docs/OPERATIONS.md).
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,9 +30,11 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use parking_lot::Mutex;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
 
 /// Default of [`ServerLimits::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
@@ -69,8 +73,40 @@ impl Default for ServerLimits {
     }
 }
 
-/// Serves `app` on `listener` under `limits` until the runtime ends.
-pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
+/// The WHIP server's TLS from PEM files (RFC 7468): `cert` a certificate chain (leaf
+/// first), `key` its private key (PKCS#8, PKCS#1 or SEC1). TLS 1.2 and 1.3 (rustls' safe
+/// defaults, ring provider), ALPN `http/1.1`. Errors name the flag and the file, never
+/// the key's content: unreadable, no certificate, no key, or a key that does not match.
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+    let named =
+        |flag: &str, p: &Path, e: &dyn std::fmt::Display| format!("{flag} {}: {e}", p.display());
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| named("--whip-tls-cert", cert, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| named("--whip-tls-cert", cert, &e))?;
+    if certs.is_empty() {
+        return Err(named("--whip-tls-cert", cert, &"no PEM certificate in it"));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| named("--whip-tls-key", key, &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("WHIP TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("--whip-tls-cert/--whip-tls-key: {e}"))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// Serves `app` on `listener` under `limits` until the runtime ends; over TLS if `tls`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    tls: Option<TlsAcceptor>,
+) {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -91,9 +127,21 @@ pub async fn serve(listener: TcpListener, app: Router, limits: ServerLimits) {
             tokio::spawn(refuse(stream));
             continue;
         };
-        let app = app.clone();
+        let (app, tls) = (app.clone(), tls.clone());
         tokio::spawn(async move {
-            connection(stream, app, limits).await;
+            match tls {
+                None => connection(stream, app, limits).await,
+                Some(acceptor) => {
+                    let handshake = acceptor.accept(stream);
+                    match tokio::time::timeout(limits.header_read_timeout, handshake).await {
+                        Ok(Ok(s)) => connection(s, app, limits).await,
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, %peer, "WHIP TLS handshake failed")
+                        }
+                        Err(_) => tracing::debug!(%peer, "WHIP TLS handshake timed out"),
+                    }
+                }
+            }
             drop(permit);
         });
     }
@@ -140,7 +188,10 @@ impl Activity {
     }
 }
 
-async fn connection(stream: TcpStream, app: Router, limits: ServerLimits) {
+async fn connection<S>(stream: S, app: Router, limits: ServerLimits)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let activity = Arc::new(Activity {
         in_flight: AtomicUsize::new(0),
         last: Mutex::new(Instant::now()),

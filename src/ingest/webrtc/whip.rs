@@ -124,19 +124,22 @@ impl Drop for WhipRegistration {
 
 impl WhipServer {
     /// Binds `addr` and serves WHIP on the current tokio runtime under `limits`
-    /// (connection cap, timeouts: [`super::http_server`]). `public_base` is the URL
-    /// prefix returned to clients (e.g. `https://mixer.example.com` behind a TLS proxy);
-    /// empty: from the bound address (`http://<addr>`). Errors: the address cannot be
+    /// (connection cap, timeouts: [`super::http_server`]), over TLS if `tls`.
+    /// `public_base` is the URL prefix returned to clients (e.g.
+    /// `https://mixer.example.com` behind a TLS proxy); empty: from the bound address
+    /// (`http://<addr>`, or `https://<addr>` with `tls`). Errors: the address cannot be
     /// bound.
     pub async fn bind(
         addr: SocketAddr,
         public_base: &str,
         limits: ServerLimits,
+        tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> std::io::Result<WhipServer> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let base_url = if public_base.is_empty() {
-            format!("http://{local}")
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{local}")
         } else {
             public_base.trim_end_matches('/').to_owned()
         };
@@ -157,7 +160,7 @@ impl WhipServer {
             )
             .layer(DefaultBodyLimit::max(MAX_OFFER_BYTES))
             .with_state(server.inner.clone());
-        tokio::spawn(http_server::serve(listener, app, limits));
+        tokio::spawn(http_server::serve(listener, app, limits, tls));
         tracing::info!("WHIP listening on {local}");
         Ok(server)
     }
