@@ -108,7 +108,7 @@ impl Entry {
         debug_assert!(last.state.is_final(), "released in {:?}", last.state);
         drop_placeholders(&mut last.layout);
         drop_placeholders(&mut self.current.lock().1);
-        crate::api::observe::collect::file_ended(&last.output);
+        crate::api::observe::events::file_ended(&last.output);
         *self.slot.lock() = Slot::Released(Box::new(last));
         *self.ended_at.lock() = Some(Instant::now());
     }

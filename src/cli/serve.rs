@@ -205,22 +205,17 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
     let (mode, grace) = (a.shutdown, Duration::from_secs(a.drain_grace_secs));
     let shutdown = async move {
         wait_for_signal().await;
-        if mode == ShutdownMode::Drain {
-            health
-                .set_not_serving::<CloudMixerServer<CloudMixerService>>()
-                .await;
-            health
-                .set_service_status("", ServingStatus::NotServing)
-                .await;
-            drain(&svc, grace).await;
-        }
-        tracing::info!("shutting down: stopping mixers");
+        // NOT_SERVING from the signal on, whether draining first or stopping now.
         health
             .set_not_serving::<CloudMixerServer<CloudMixerService>>()
             .await;
         health
             .set_service_status("", ServingStatus::NotServing)
             .await;
+        if mode == ShutdownMode::Drain {
+            drain(&svc, grace).await;
+        }
+        tracing::info!("shutting down: stopping mixers");
         let n = svc.shutdown_all().await;
         tracing::info!(mixers = n, "mixers stopped");
         svc.close_streams();

@@ -4,7 +4,7 @@
 //! Two kinds of series, with disjoint names:
 //! - **Event counters**, recorded where the event happens into the daemon's global
 //!   recorder ([`install`]): gRPC calls ([`super::grpc_layer`]) and recordings that
-//!   ended ([`file_ended`]). They live as long as the process.
+//!   ended ([`super::events::file_ended`]). They live as long as the process.
 //! - **State read at scrape time** ([`render`]): the collector walks the mixer registry
 //!   and reads mixers by state, admission, each mixer's tick progress and output, and
 //!   each source's lock-free `SourceCounters` (through the mixers' snapshots), into a
@@ -25,16 +25,11 @@ use metrics::{
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::api::observe::events::{FILES_ENDED, FILE_BYTES_ENDED};
 use crate::api::observe::health::TickView;
 use crate::api::CloudMixerService;
-use crate::events::{OutputInfo, OutputStatus};
 use crate::mixer::{MixerSnapshot, SourceStats};
 use crate::model::MixerState;
-
-/// Counter: recordings that ended, by `status` (`finalized`, `failed`).
-pub const FILES_ENDED: &str = "cloudmixer_files_ended_total";
-/// Counter: bytes of the recordings that ended (their final sizes).
-pub const FILE_BYTES_ENDED: &str = "cloudmixer_file_bytes_ended_total";
 
 /// Installs the global recorder for the event counters and returns the handle that
 /// renders them. If a global recorder is already installed (a second daemon in one
@@ -60,19 +55,6 @@ pub fn install() -> PrometheusHandle {
         "Bytes of the recordings that ended (final file sizes)"
     );
     handle
-}
-
-/// Counts a recording that ended with `output` (called once per mixer, when the
-/// registry releases it).
-pub fn file_ended(output: &OutputInfo) {
-    let status = match output.status {
-        OutputStatus::Finalized => "finalized",
-        OutputStatus::Failed => "failed",
-        // A released mixer's output is final; kept apart should that ever change.
-        OutputStatus::Recording => "recording",
-    };
-    counter!(FILES_ENDED, "status" => status).increment(1);
-    counter!(FILE_BYTES_ENDED).increment(output.size_bytes);
 }
 
 /// One mixer as the collector read it.

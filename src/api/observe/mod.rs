@@ -13,6 +13,7 @@
 //! the scraper and the kubelet reach it. It exposes mixer ids and camids in labels.
 
 pub mod collect;
+pub mod events;
 pub mod grpc_layer;
 pub mod health;
 
