@@ -15,6 +15,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::broadcast;
 
+use crate::model::{OutputKind, OutputMedia};
+
 /// Events buffered per watcher before the slowest one starts losing the oldest.
 pub const EVENT_BUS_CAPACITY: usize = 4096;
 
@@ -33,9 +35,24 @@ pub enum OutputStatus {
     Failed,
 }
 
-/// Cloudroom outputInfo: where the file is and how much it holds.
+/// Cloudroom outputInfo: where the file is and how much it holds, and which of the
+/// mixer's outputs it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputInfo {
+    /// Unique within the mixer: [`MIXED_OUTPUT_ID`] or `<camid>/<media>/<span>`.
+    pub output_id: String,
+    pub kind: OutputKind,
+    /// Single outputs: the participant's camid; empty for the composite.
+    pub camid: String,
+    pub media: OutputMedia,
+    /// "mp4", "m4a", "aac", "webm" or "ogg".
+    pub container: String,
+    /// Unix ms of the first media written; 0 = none yet.
+    pub start_unix_ms: i64,
+    /// Unix ms of the last media written once the output ended; 0 = not ended.
+    pub end_unix_ms: i64,
+    /// Single outputs: the participant's presence span (1, 2, ...); 0 for the composite.
+    pub span: u32,
     /// Path relative to the recordings root.
     pub path: String,
     /// Absolute path on this machine.
@@ -50,6 +67,32 @@ pub struct OutputInfo {
     pub error_code: i32,
     /// Empty when no error.
     pub error_message: String,
+}
+
+/// The output id of the composite.
+pub const MIXED_OUTPUT_ID: &str = "mixed";
+
+impl OutputInfo {
+    /// The composite's info before anything is written: Recording, empty.
+    pub fn mixed(path: &str, abs_path: &str, media: OutputMedia, container: &str) -> Self {
+        Self {
+            output_id: MIXED_OUTPUT_ID.to_owned(),
+            kind: OutputKind::Mixed,
+            camid: String::new(),
+            media,
+            container: container.to_owned(),
+            start_unix_ms: 0,
+            end_unix_ms: 0,
+            span: 0,
+            path: path.to_owned(),
+            abs_path: abs_path.to_owned(),
+            duration_ms: 0,
+            size_bytes: 0,
+            status: OutputStatus::Recording,
+            error_code: 0,
+            error_message: String::new(),
+        }
+    }
 }
 
 /// Connection state of one WebRTC source (WHIP or WHEP).

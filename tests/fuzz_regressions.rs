@@ -124,6 +124,8 @@ fn head(records: &[(u32, Vec<u8>)], max: usize) -> Vec<(u32, &[u8])> {
 
 fn source(camid: &str, video: Option<i32>, audio: bool) -> proto::SourceConfig {
     proto::SourceConfig {
+        content_type: 0,
+        host: false,
         camid: camid.to_owned(),
         video: video.map(|codec| proto::RtpVideo {
             codec,
@@ -179,6 +181,7 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         a_bps: 64_000,
     };
     let req = |sources, cfg| proto::CreateCloudMixerRequest {
+        record_cfg: None,
         mixer_id: "room-1".to_owned(),
         oper_user_id: "op".to_owned(),
         sources,

@@ -46,6 +46,7 @@ fn source(camid: &str, codec: VideoCodec, pt: u8) -> SourceSpec {
             ssrc: None,
         }),
         transport: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -77,6 +78,7 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
         playout_delay: Duration::from_millis(200),
         stale_timeout: Duration::from_millis(2_000),
         max_picture_pixels: cloudmixer::media::picture_size::DEFAULT_MAX_PICTURE_PIXELS,
+        record: Default::default(),
     };
     let (mixer, ports) = LiveMixer::start(spec, &pool, bus.clone()).expect("mixer starts");
     let mut a = SenderSpec::solid(

@@ -161,6 +161,8 @@ impl Drop for GstPublisher {
 /// A video+Opus RTP source of the mixer.
 fn rtp_source(camid: &str, codec: VideoCodec, pt: u32) -> SourceConfig {
     SourceConfig {
+        content_type: 0,
+        host: false,
         camid: camid.into(),
         video: Some(RtpVideo {
             codec: codec as i32,

@@ -181,6 +181,7 @@ mod tests {
             x264_preset: "veryfast".into(),
             encoder_threads: 0,
             max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
+            single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
         };
         let spec = crate::request::validate::create_request(&req, &defaults).unwrap();
         // The default layout for two video sources: side-by-side, two 640x360 tiles.

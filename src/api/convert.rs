@@ -8,8 +8,9 @@ use std::net::IpAddr;
 use crate::events::{self, EventKind, MixerState, SourceConnectionState};
 use crate::layout::Layout;
 use crate::mixer::{self, MixerSnapshot};
-use crate::model::{AudioCodec, OutputSpec, VideoCodec};
+use crate::model::{AudioCodec, OutputSpec, RecordSpec, VideoCodec};
 use crate::proto;
+use crate::request::convert::record_cfg;
 pub use crate::request::convert::{output_info, output_status};
 
 /// Proto form of a lifecycle state.
@@ -165,6 +166,7 @@ pub struct InfoParts<'a> {
     /// ms.
     pub stale_timeout_ms: u32,
     pub output: &'a OutputSpec,
+    pub record: &'a RecordSpec,
     /// Where the sources' UDP ports are bound.
     pub rtp_host: IpAddr,
 }
@@ -176,7 +178,17 @@ pub fn mixer_info(parts: InfoParts<'_>, snap: &MixerSnapshot) -> proto::MixerInf
         oper_user_id: parts.oper_user_id.to_owned(),
         state: mixer_state(snap.state) as i32,
         video_file_cfg: Some(video_file_cfg(parts.output, &snap.layout)),
-        output: Some(output_info(&snap.output)),
+        output: parts.record.mode.mixed().then(|| output_info(&snap.output)),
+        outputs: parts
+            .record
+            .mode
+            .mixed()
+            .then_some(&snap.output)
+            .into_iter()
+            .chain(&snap.singles)
+            .map(output_info)
+            .collect(),
+        record_cfg: Some(record_cfg(parts.record)),
         sources: snap
             .sources
             .iter()

@@ -31,18 +31,21 @@ fn out_spec() -> OutputSpec {
         },
         encoder_threads: 0,
         x264_preset: "veryfast".into(),
+        media: crate::model::OutputMedia::Av,
     }
 }
 
 fn output() -> OutputInfo {
     OutputInfo {
-        path: "a/b.mp4".into(),
-        abs_path: "/rec/a/b.mp4".into(),
         duration_ms: 1234,
         size_bytes: 5678,
         status: OutputStatus::Finalized,
-        error_code: 0,
-        error_message: String::new(),
+        ..OutputInfo::mixed(
+            "a/b.mp4",
+            "/rec/a/b.mp4",
+            crate::model::OutputMedia::Av,
+            "mp4",
+        )
     }
 }
 
@@ -76,6 +79,7 @@ fn mixer_info_carries_snapshot_and_effective_cfg() {
         error_code: 0,
         error_message: String::new(),
         output: output(),
+        singles: Vec::new(),
         sources: vec![SourceStats {
             camid: "Usr1.-1".into(),
             ports,
@@ -97,6 +101,7 @@ fn mixer_info_carries_snapshot_and_effective_cfg() {
             playout_delay_ms: 200,
             stale_timeout_ms: 1500,
             output: &spec,
+            record: &crate::model::RecordSpec::default(),
             rtp_host: "127.0.0.1".parse().unwrap(),
         },
         &snap,

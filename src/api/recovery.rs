@@ -126,6 +126,7 @@ fn interrupted(
         },
         encoder_threads: 0,
         x264_preset: String::new(),
+        media: crate::model::record::media_of_path(&record.rel_path),
         root: root.clone(),
     };
     let last = MixerSnapshot {
@@ -133,14 +134,18 @@ fn interrupted(
         error_code: 0,
         error_message: INTERRUPTED_MESSAGE.into(),
         output: OutputInfo {
-            path: record.rel_path.clone(),
-            abs_path: abs_path.display().to_string(),
             duration_ms: found.duration_ms,
             size_bytes: found.size_bytes,
             status: OutputStatus::Failed,
-            error_code: 0,
             error_message: INTERRUPTED_MESSAGE.into(),
+            ..OutputInfo::mixed(
+                &record.rel_path,
+                &abs_path.display().to_string(),
+                output.media,
+                output.container(),
+            )
         },
+        singles: Vec::new(),
         sources: Vec::new(),
         layout: Layout::default(),
     };

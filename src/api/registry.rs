@@ -24,10 +24,10 @@ use tonic::Status;
 use crate::api::admission;
 use crate::api::convert::{self, InfoParts};
 use crate::api::journal::Marker;
-use crate::events::{MixerState, OutputInfo, OutputStatus};
+use crate::events::{MixerState, OutputInfo};
 use crate::layout::Layout;
 use crate::mixer::{LiveMixer, MixerSnapshot, SourceStats};
-use crate::model::{MixerSpec, OutputSpec, SourceSpec, OUTPUT_PATH_FIELD};
+use crate::model::{MixerSpec, OutputSpec, RecordSpec, SourceSpec, OUTPUT_PATH_FIELD};
 use crate::proto;
 
 /// One mixer known to the daemon.
@@ -42,6 +42,8 @@ pub struct Entry {
     /// ms.
     pub stale_timeout_ms: u32,
     pub output: OutputSpec,
+    /// What it records (composite, per participant).
+    pub record: RecordSpec,
     /// Nothing yet, the engine handle, or the final snapshot (engine dropped).
     slot: Mutex<Slot>,
     /// The sources and layout as last requested (the engine's snapshot is authoritative
@@ -176,6 +178,7 @@ impl Entry {
             playout_delay_ms: self.playout_delay_ms,
             stale_timeout_ms: self.stale_timeout_ms,
             output: &self.output,
+            record: &self.record,
             rtp_host,
         };
         convert::mixer_info(parts, snap)
@@ -187,15 +190,13 @@ impl Entry {
             state: MixerState::Starting,
             error_code: 0,
             error_message: String::new(),
-            output: OutputInfo {
-                path: self.output.rel_path.clone(),
-                abs_path: self.output.abs_path.display().to_string(),
-                duration_ms: 0,
-                size_bytes: 0,
-                status: OutputStatus::Recording,
-                error_code: 0,
-                error_message: String::new(),
-            },
+            output: OutputInfo::mixed(
+                &self.output.rel_path,
+                &self.output.abs_path.display().to_string(),
+                self.output.media,
+                self.output.container(),
+            ),
+            singles: Vec::new(),
             sources: cur
                 .0
                 .iter()
@@ -385,6 +386,7 @@ impl Registry {
             playout_delay_ms: spec.playout_delay.as_millis() as u32,
             stale_timeout_ms: spec.stale_timeout.as_millis() as u32,
             output: spec.output.clone(),
+            record: spec.record.clone(),
             slot: Mutex::new(Slot::Reserved),
             current: Mutex::new((spec.sources.clone(), spec.layout.clone())),
             control,
@@ -419,6 +421,7 @@ impl Registry {
             playout_delay_ms: 0,
             stale_timeout_ms: 0,
             output,
+            record: RecordSpec::default(),
             slot: Mutex::new(Slot::Released(Box::new(last))),
             current: Mutex::new((Vec::new(), Layout::default())),
             control: Arc::new(tokio::sync::Mutex::new(())),

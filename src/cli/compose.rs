@@ -75,6 +75,7 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
         x264_preset: a.x264_preset.clone(),
         encoder_threads: a.encoder_threads,
         max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
+        single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
     };
     let rel = a.out.display().to_string();
     Ok(OfflineJob {

@@ -138,6 +138,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             x264_preset: a.x264_preset.clone(),
             encoder_threads: a.encoder_threads,
             max_picture_pixels: a.max_picture_pixels,
+            single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
         },
         ports: PortPool::new(a.rtp_bind, a.rtp_ports.0, a.rtp_ports.1),
         bus: EventBus::new(),

@@ -20,6 +20,7 @@ async fn serves_health_and_reflection() {
             x264_preset: "veryfast".into(),
             encoder_threads: 0,
             max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
+            single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
         },
         ports: PortPool::default_loopback(),
         bus: EventBus::new(),

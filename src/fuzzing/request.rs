@@ -102,6 +102,7 @@ fn defaults() -> OutputDefaults {
         x264_preset: "veryfast".to_owned(),
         encoder_threads: 0,
         max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
+        single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
     }
 }
 
@@ -155,6 +156,7 @@ fn current_sources() -> Vec<SourceSpec> {
             video: video(VideoCodec::Vp8),
             audio: None,
             transport: Default::default(),
+            ..Default::default()
         },
         SourceSpec {
             camid: "Usr2.-1".to_owned(),
@@ -165,12 +167,14 @@ fn current_sources() -> Vec<SourceSpec> {
                 ssrc: Some(7),
             }),
             transport: Default::default(),
+            ..Default::default()
         },
         SourceSpec {
             camid: "Usr3.-1".to_owned(),
             video: video(VideoCodec::H264),
             audio: None,
             transport: Default::default(),
+            ..Default::default()
         },
     ]
 }

@@ -113,6 +113,7 @@ fn negotiate_spec(mode: u8) -> SourceSpec {
         video,
         audio,
         transport: Default::default(),
+        ..Default::default()
     }
 }
 

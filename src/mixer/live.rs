@@ -326,6 +326,11 @@ impl LiveMixer {
         self.shared.state()
     }
 
+    /// The per-participant outputs so far (none yet: single outputs are being built).
+    fn singles(&self) -> Vec<crate::events::OutputInfo> {
+        Vec::new()
+    }
+
     /// Current state, output info and per-source counters.
     pub fn snapshot(&self) -> MixerSnapshot {
         let (state, error_code, error_message) = self.shared.state_full();
@@ -338,6 +343,7 @@ impl LiveMixer {
             error_code,
             error_message,
             output: self.shared.output(),
+            singles: self.singles(),
             sources,
             layout: self.shared.layout(),
         }

@@ -151,12 +151,14 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
     }
     core.finish(&mut out)?;
     Ok(OutputInfo {
-        path: job.output.rel_path.clone(),
-        abs_path: job.output.abs_path.display().to_string(),
         duration_ms: core.duration_ms(),
         size_bytes: out.size_bytes(),
         status: OutputStatus::Finalized,
-        error_code: 0,
-        error_message: String::new(),
+        ..OutputInfo::mixed(
+            &job.output.rel_path,
+            &job.output.abs_path.display().to_string(),
+            job.output.media,
+            job.output.container(),
+        )
     })
 }

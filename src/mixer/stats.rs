@@ -115,7 +115,10 @@ pub struct MixerSnapshot {
     pub state: MixerState,
     pub error_code: i32,
     pub error_message: String,
+    /// The composite's output (present, unused, when the mixer writes none).
     pub output: OutputInfo,
+    /// The per-participant outputs, in the order their spans started.
+    pub singles: Vec<OutputInfo>,
     pub sources: Vec<SourceStats>,
     /// The layout in force.
     pub layout: Layout,

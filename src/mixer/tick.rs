@@ -73,15 +73,12 @@ impl Shared {
             oper_user_id: Mutex::new(spec.oper_user_id.clone()),
             bus,
             lifecycle: Mutex::new(Lifecycle::new()),
-            output: Mutex::new(OutputInfo {
-                path: spec.output.rel_path.clone(),
-                abs_path: spec.output.abs_path.display().to_string(),
-                duration_ms: 0,
-                size_bytes: 0,
-                status: OutputStatus::Recording,
-                error_code: 0,
-                error_message: String::new(),
-            }),
+            output: Mutex::new(OutputInfo::mixed(
+                &spec.output.rel_path,
+                &spec.output.abs_path.display().to_string(),
+                spec.output.media,
+                spec.output.container(),
+            )),
             layout: Mutex::new(spec.layout.clone()),
             progress: Mutex::new(TickProgress {
                 last_tick: Instant::now(),

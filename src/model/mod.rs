@@ -15,6 +15,7 @@ pub mod counters;
 pub mod error;
 pub mod layout;
 pub mod lifecycle;
+pub mod record;
 pub mod root;
 pub mod spec;
 pub mod still;
@@ -25,6 +26,9 @@ pub use counters::SourceCounters;
 pub use error::{ErrorCode, FieldError, MixerError, OutputCause, OUTPUT_PATH_FIELD};
 pub use layout::{Layout, Region};
 pub use lifecycle::{Lifecycle, MixerState};
+pub use record::{
+    AudioContainer, ContentType, OutputKind, OutputMedia, RecordMode, RecordSpec, SingleVideo,
+};
 pub use root::RecordingsRoot;
 pub use spec::*;
 pub use still::StillImage;

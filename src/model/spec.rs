@@ -6,7 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::{AudioCodec, Layout, RecordingsRoot, Rgb, VideoCodec};
+use crate::model::{
+    AudioCodec, ContentType, Layout, OutputMedia, RecordSpec, RecordingsRoot, Rgb, VideoCodec,
+};
 
 /// The expected RTP stream of one medium.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +52,7 @@ impl SourceTransport {
 }
 
 /// One participant (Cloudroom camid).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SourceSpec {
     pub camid: String,
     /// The codecs expected (for WebRTC transports: the codecs negotiated; the payload
@@ -58,6 +60,10 @@ pub struct SourceSpec {
     pub video: Option<RtpStreamSpec<VideoCodec>>,
     pub audio: Option<RtpStreamSpec<AudioCodec>>,
     pub transport: SourceTransport,
+    /// What the video shows (camera, screen share, media).
+    pub content: ContentType,
+    /// NetEase `isHostSpeaker`: the speaker preset gives the host the main tile.
+    pub host: bool,
 }
 
 /// The picture and sound of an output (Cloudroom videoFileCfg's `vWidth`, `vHeight`,
@@ -95,6 +101,19 @@ pub struct OutputSpec {
     pub encoder_threads: u32,
     /// libx264 preset, e.g. "veryfast".
     pub x264_preset: String,
+    /// What the file holds: [`OutputMedia::Av`], or [`OutputMedia::Audio`] for an
+    /// audio-only composite (`.m4a`), [`OutputMedia::Video`] without audio.
+    pub media: OutputMedia,
+}
+
+impl OutputSpec {
+    /// "mp4", or "m4a" for an audio-only file.
+    pub fn container(&self) -> &'static str {
+        match self.media {
+            OutputMedia::Audio => "m4a",
+            _ => "mp4",
+        }
+    }
 }
 
 /// Default playout delay, ms (DESIGN.md time model).
@@ -131,6 +150,8 @@ pub struct MixerSpec {
     /// Largest picture a source may send, pixels (width x height); larger access units
     /// are refused before decoding and counted (`SourceCounters::pictures_oversized`).
     pub max_picture_pixels: u64,
+    /// Which recordings are written (composite, per participant) and how.
+    pub record: RecordSpec,
 }
 
 /// A change applied atomically at the next output frame boundary.

@@ -133,6 +133,7 @@ pub fn spec(video: Option<VideoCodec>, audio: bool) -> SourceSpec {
             ssrc: None,
         }),
         transport: SourceTransport::Rtp,
+        ..Default::default()
     }
 }
 

@@ -2,6 +2,7 @@
 //! info and status. The rest of the service's conversions are in `api/convert.rs`.
 
 use crate::events::{self, OutputStatus};
+use crate::model::{AudioContainer, OutputKind, OutputMedia, RecordMode, RecordSpec, SingleVideo};
 use crate::proto;
 
 /// Proto form of an output file status.
@@ -23,5 +24,57 @@ pub fn output_info(o: &events::OutputInfo) -> proto::OutputInfo {
         error_code: o.error_code,
         error_message: o.error_message.clone(),
         abs_path: o.abs_path.clone(),
+        output_id: o.output_id.clone(),
+        kind: match o.kind {
+            OutputKind::Mixed => proto::OutputKind::Mixed,
+            OutputKind::Single => proto::OutputKind::Single,
+        } as i32,
+        camid: o.camid.clone(),
+        media: match o.media {
+            OutputMedia::Av => proto::OutputMedia::Av,
+            OutputMedia::Audio => proto::OutputMedia::Audio,
+            OutputMedia::Video => proto::OutputMedia::Video,
+            OutputMedia::Screen => proto::OutputMedia::Screen,
+        } as i32,
+        container: o.container.clone(),
+        start_unix_ms: o.start_unix_ms,
+        end_unix_ms: o.end_unix_ms,
+        span: o.span,
+    }
+}
+
+/// Proto form of a [`RecordSpec`] (defaults applied, as in force).
+pub fn record_cfg(r: &RecordSpec) -> proto::RecordCfg {
+    let mut single_media = Vec::new();
+    if r.single_av {
+        single_media.push(proto::SingleMedia::Av as i32);
+    }
+    if r.single_audio {
+        single_media.push(proto::SingleMedia::Audio as i32);
+    }
+    let (single_video, (transcode_width, transcode_height)) = match r.single_video {
+        SingleVideo::Passthrough => (proto::SingleVideo::Passthrough, (0, 0)),
+        SingleVideo::Transcode { width, height } => {
+            (proto::SingleVideo::Transcode, (width, height))
+        }
+    };
+    proto::RecordCfg {
+        mode: match r.mode {
+            RecordMode::Mixed => proto::RecordMode::Mixed,
+            RecordMode::MixedAndSingle => proto::RecordMode::MixedAndSingle,
+            RecordMode::Single => proto::RecordMode::Single,
+        } as i32,
+        record_audio: Some(r.record_audio),
+        record_video: Some(r.record_video),
+        single_media,
+        single_video: single_video as i32,
+        transcode_width,
+        transcode_height,
+        single_audio_container: match r.single_audio_container {
+            AudioContainer::Aac => proto::AudioContainer::Aac,
+            AudioContainer::M4a => proto::AudioContainer::M4a,
+            AudioContainer::Ogg => proto::AudioContainer::Ogg,
+        } as i32,
+        single_path_template: r.single_path_template.clone(),
     }
 }

@@ -22,4 +22,7 @@ pub struct OutputDefaults {
     pub encoder_threads: u32,
     /// Largest picture a source may send, pixels (`serve --max-picture-pixels`).
     pub max_picture_pixels: u64,
+    /// Template of per-participant paths when a request gives none
+    /// (`serve --single-path-template`; [`crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE`]).
+    pub single_path_template: String,
 }

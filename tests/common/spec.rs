@@ -12,6 +12,8 @@ use super::media::{ColourAt, BLACK, BLUE, RED};
 /// A source with the given video codec/PT (None = audio only) and Opus PT 111 if `audio`.
 pub fn source(camid: &str, video: Option<(VideoCodec, u32)>, audio: bool) -> SourceConfig {
     SourceConfig {
+        content_type: 0,
+        host: false,
         camid: camid.into(),
         video: video.map(|(codec, pt)| RtpVideo {
             codec: codec as i32,
@@ -65,6 +67,7 @@ pub fn create_request(
     path: &str,
 ) -> CreateCloudMixerRequest {
     CreateCloudMixerRequest {
+        record_cfg: None,
         mixer_id: mixer_id.into(),
         oper_user_id: "e2e".into(),
         sources,
@@ -155,5 +158,6 @@ pub fn engine_output(rel_path: &str, abs_path: &std::path::Path) -> cloudmixer::
         },
         encoder_threads: 1,
         x264_preset: "veryfast".into(),
+        media: cloudmixer::model::OutputMedia::Av,
     }
 }

@@ -81,6 +81,8 @@ pub fn missing_programs(progs: &[&str]) -> Vec<String> {
 /// A source with `codec` (payload type ignored by WebRTC) and Opus.
 pub fn source(camid: &str, codec: VideoCodec, transport: i32) -> SourceConfig {
     SourceConfig {
+        content_type: 0,
+        host: false,
         camid: camid.into(),
         video: Some(RtpVideo {
             codec: codec as i32,
@@ -101,6 +103,7 @@ pub fn source(camid: &str, codec: VideoCodec, transport: i32) -> SourceConfig {
 pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
     let camid = src.camid.clone();
     CreateCloudMixerRequest {
+        record_cfg: None,
         mixer_id: id.into(),
         oper_user_id: "webrtc-e2e".into(),
         sources: vec![src],

@@ -11,6 +11,7 @@ pub mod field;
 pub mod layout;
 pub mod output;
 pub mod placeholder;
+pub mod record;
 pub mod source;
 pub mod strings;
 
@@ -64,17 +65,28 @@ pub fn create_request(
         Some(l) => l,
         None => layout::default_layout(canvas, &video_camids)?,
     };
+    let record = record::record(
+        req.record_cfg.as_ref(),
+        &enc,
+        &defaults.single_path_template,
+    )?;
+    let media = record::mixed_media(&record, &sources);
+    let (rel_path, abs_path) = record::mixed_path(media, rel_path, abs_path);
     let playout_delay_ms = output::playout_delay_ms(req.playout_delay_ms)?;
     let stale_timeout_ms = output::stale_timeout_ms(req.stale_timeout_ms)?;
     Ok(MixerSpec {
         mixer_id,
         oper_user_id: req.oper_user_id.clone(),
         sources,
-        output: output_spec(&enc, rel_path, abs_path, defaults),
+        output: OutputSpec {
+            media,
+            ..output_spec(&enc, rel_path, abs_path, defaults)
+        },
         layout,
         playout_delay: Duration::from_millis(u64::from(playout_delay_ms)),
         stale_timeout: Duration::from_millis(u64::from(stale_timeout_ms)),
         max_picture_pixels: defaults.max_picture_pixels,
+        record,
     })
 }
 
@@ -92,6 +104,7 @@ pub fn output_spec(
         encoding: *enc,
         encoder_threads: defaults.encoder_threads,
         x264_preset: defaults.x264_preset.clone(),
+        media: crate::model::OutputMedia::Av,
     }
 }
 

@@ -10,7 +10,9 @@ use crate::model::FieldError;
 
 use super::field::{self, invalid};
 use super::strings::{self, shown};
-use crate::model::{AudioCodec, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec};
+use crate::model::{
+    AudioCodec, ContentType, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec,
+};
 use crate::proto;
 
 /// Most sources one mixer may have (each needs two UDP port pairs).
@@ -79,6 +81,8 @@ fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, FieldError> {
         video,
         audio,
         transport: transport(s, at)?,
+        content: content_type(s.content_type, &field::join(at, "content_type"))?,
+        host: s.host,
     })
 }
 
@@ -117,6 +121,16 @@ fn transport(s: &proto::SourceConfig, at: &str) -> Result<SourceTransport, Field
             })
         }
         Err(_) => Err(invalid(f, format!("unknown transport {}", s.transport))),
+    }
+}
+
+/// A source's or region's content type.
+pub fn content_type(v: i32, f: &str) -> Result<ContentType, FieldError> {
+    match proto::ContentType::try_from(v) {
+        Ok(proto::ContentType::Video) => Ok(ContentType::Camera),
+        Ok(proto::ContentType::Screen) => Ok(ContentType::Screen),
+        Ok(proto::ContentType::Media) => Ok(ContentType::Media),
+        Err(_) => Err(invalid(f, format!("unknown content type {v}"))),
     }
 }
 

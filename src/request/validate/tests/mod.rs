@@ -23,6 +23,7 @@ pub(super) fn defaults() -> OutputDefaults {
         x264_preset: "veryfast".into(),
         encoder_threads: 0,
         max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
+        single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
     }
 }
 
@@ -30,6 +31,8 @@ pub(super) fn src(camid: &str) -> proto::SourceConfig {
     proto::SourceConfig {
         transport: 0,
         whep: None,
+        content_type: 0,
+        host: false,
         camid: camid.into(),
         video: Some(proto::RtpVideo {
             codec: proto::VideoCodec::Vp8 as i32,
@@ -84,6 +87,7 @@ pub(super) fn req() -> proto::CreateCloudMixerRequest {
         mixer_id: "m1".into(),
         oper_user_id: "alice".into(),
         sources: vec![src("Usr1.-1"), src("Usr2.-1")],
+        record_cfg: None,
         video_file_cfg: Some(proto::VideoFileCfg {
             svr_path_name: "2021-09-24/meeting.mp4".into(),
             v_width: 1280,

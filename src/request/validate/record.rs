@@ -1,0 +1,300 @@
+//! The recording configuration (`record_cfg`) -> [`RecordSpec`], and the per-participant
+//! path template.
+//!
+//! Rules: known enum values; `single_media` without UNSPECIFIED or repeats (empty =
+//! AV + AUDIO); transcode size even, 2..=3840 x 2..=2160 or 0 (the composite's); a path
+//! template that expands to a relative path of safe components (see [`template`]).
+
+use std::path::PathBuf;
+
+use crate::model::{
+    AudioContainer, Encoding, FieldError, OutputMedia, RecordMode, RecordSpec, SingleVideo,
+    SourceSpec, STATE_DIR_NAME,
+};
+use crate::proto;
+
+use super::field::{self, invalid};
+use super::output::{MAX_HEIGHT, MAX_PATH_LEN, MAX_WIDTH};
+use super::strings::MAX_PATH_COMPONENT_LEN;
+
+/// The placeholders a per-participant path template may use.
+pub const TEMPLATE_PLACEHOLDERS: [&str; 5] =
+    ["{mixer_id}", "{camid}", "{media}", "{span}", "{start_ms}"];
+
+/// Validates `cfg` (request field `record_cfg`; None = the defaults) against the
+/// composite's `enc` (the transcode size defaults to it); `default_template` is the
+/// daemon's `--single-path-template`. Errors: a [`FieldError`] naming the field.
+pub fn record(
+    cfg: Option<&proto::RecordCfg>,
+    enc: &Encoding,
+    default_template: &str,
+) -> Result<RecordSpec, FieldError> {
+    let mut spec = RecordSpec {
+        single_path_template: default_template.to_owned(),
+        ..RecordSpec::default()
+    };
+    let Some(cfg) = cfg else {
+        return Ok(spec);
+    };
+    spec.mode = match proto::RecordMode::try_from(cfg.mode) {
+        Ok(proto::RecordMode::Mixed) => RecordMode::Mixed,
+        Ok(proto::RecordMode::MixedAndSingle) => RecordMode::MixedAndSingle,
+        Ok(proto::RecordMode::Single) => RecordMode::Single,
+        Err(_) => {
+            return Err(invalid(
+                "record_cfg.mode",
+                format!("unknown mode {}", cfg.mode),
+            ))
+        }
+    };
+    spec.record_audio = cfg.record_audio.unwrap_or(true);
+    spec.record_video = cfg.record_video.unwrap_or(true);
+    if !spec.record_audio && !spec.record_video {
+        return Err(invalid(
+            "record_cfg.record_audio",
+            "record_audio and record_video are both false: nothing to record",
+        ));
+    }
+    if !cfg.single_media.is_empty() {
+        spec.single_av = false;
+        spec.single_audio = false;
+        for (i, m) in cfg.single_media.iter().enumerate() {
+            let f = field::index("record_cfg.single_media", i);
+            let flag = match proto::SingleMedia::try_from(*m) {
+                Ok(proto::SingleMedia::Av) => &mut spec.single_av,
+                Ok(proto::SingleMedia::Audio) => &mut spec.single_audio,
+                Ok(proto::SingleMedia::Unspecified) => {
+                    return Err(invalid(f, "must be SINGLE_MEDIA_AV or SINGLE_MEDIA_AUDIO"))
+                }
+                Err(_) => return Err(invalid(f, format!("unknown media {m}"))),
+            };
+            if std::mem::replace(flag, true) {
+                return Err(invalid(f, "listed twice"));
+            }
+        }
+    }
+    spec.single_video = match proto::SingleVideo::try_from(cfg.single_video) {
+        Ok(proto::SingleVideo::Passthrough) => SingleVideo::Passthrough,
+        Ok(proto::SingleVideo::Transcode) => SingleVideo::Transcode {
+            width: size(cfg.transcode_width, enc.width, MAX_WIDTH, "transcode_width")?,
+            height: size(
+                cfg.transcode_height,
+                enc.height,
+                MAX_HEIGHT,
+                "transcode_height",
+            )?,
+        },
+        Err(_) => {
+            return Err(invalid(
+                "record_cfg.single_video",
+                format!("unknown value {}", cfg.single_video),
+            ))
+        }
+    };
+    spec.single_audio_container = match proto::AudioContainer::try_from(cfg.single_audio_container)
+    {
+        Ok(proto::AudioContainer::Aac) => AudioContainer::Aac,
+        Ok(proto::AudioContainer::M4a) => AudioContainer::M4a,
+        Ok(proto::AudioContainer::Ogg) => AudioContainer::Ogg,
+        Err(_) => {
+            return Err(invalid(
+                "record_cfg.single_audio_container",
+                format!("unknown value {}", cfg.single_audio_container),
+            ))
+        }
+    };
+    if !cfg.single_path_template.is_empty() {
+        template(&cfg.single_path_template, "record_cfg.single_path_template")?;
+        spec.single_path_template = cfg.single_path_template.clone();
+    }
+    Ok(spec)
+}
+
+/// What the composite holds: audio only when video is not recorded or no source of the
+/// Create has video (a pure-audio call), video only when audio is not recorded.
+pub fn mixed_media(r: &RecordSpec, sources: &[SourceSpec]) -> OutputMedia {
+    if !r.record_video || sources.iter().all(|s| s.video.is_none()) {
+        OutputMedia::Audio
+    } else if !r.record_audio {
+        OutputMedia::Video
+    } else {
+        OutputMedia::Av
+    }
+}
+
+/// The composite's (relative, absolute) path for `media`: an audio-only composite's
+/// `.mp4` becomes `.m4a`.
+pub fn mixed_path(media: OutputMedia, rel: String, abs: PathBuf) -> (String, PathBuf) {
+    if media != OutputMedia::Audio {
+        return (rel, abs);
+    }
+    let swap = |p: &str| format!("{}.m4a", &p[..p.len() - ".mp4".len()]);
+    let rel2 = swap(&rel);
+    let abs2 = PathBuf::from(swap(&abs.to_string_lossy()));
+    (rel2, abs2)
+}
+
+/// A transcode dimension: 0 = `default`, else even and 2..=`max`.
+fn size(v: u32, default: u32, max: u32, name: &str) -> Result<u32, FieldError> {
+    if v == 0 {
+        return Ok(default);
+    }
+    if v % 2 != 0 || !(2..=max).contains(&v) {
+        return Err(invalid(
+            format!("record_cfg.{name}"),
+            format!("must be even and 2..={max}, got {v}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// Checks a per-participant path template (field `f`): relative, `/`-separated, no
+/// empty, `.` or `..` component, not in the state directory, only the placeholders of
+/// [`TEMPLATE_PLACEHOLDERS`], and `{camid}` and `{start_ms}` or `{span}` present in the
+/// last component's directory chain or name so that two spans never share a path.
+/// Components are checked with the placeholders expanded to their longest form.
+pub fn template(t: &str, f: &str) -> Result<(), FieldError> {
+    if t.len() > MAX_PATH_LEN / 2 {
+        return Err(invalid(
+            f,
+            format!("at most {} bytes, got {}", MAX_PATH_LEN / 2, t.len()),
+        ));
+    }
+    if t.chars().any(|c| c.is_control() || c == '\\') {
+        return Err(invalid(f, format!("control characters or '\\' in {t:?}")));
+    }
+    if t.starts_with('/') {
+        return Err(invalid(
+            f,
+            format!("must be relative to the recordings root, got {t:?}"),
+        ));
+    }
+    let mut rest = t;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| invalid(f, format!("unclosed '{{' in {t:?}")))?;
+        let name = &rest[open..open + close + 1];
+        if !TEMPLATE_PLACEHOLDERS.contains(&name) {
+            return Err(invalid(
+                f,
+                format!(
+                    "unknown placeholder {name}; known: {}",
+                    TEMPLATE_PLACEHOLDERS.join(" ")
+                ),
+            ));
+        }
+        rest = &rest[open + close + 1..];
+    }
+    if !t.contains("{camid}") || !(t.contains("{start_ms}") || t.contains("{span}")) {
+        return Err(invalid(
+            f,
+            "must contain {camid} and {start_ms} or {span} (each participant's span needs its own file)",
+        ));
+    }
+    for part in t.split('/') {
+        if matches!(part, "" | "." | "..") {
+            return Err(invalid(
+                f,
+                format!("{part:?} component not allowed in {t:?}"),
+            ));
+        }
+        // Longest expansions: camid 128 bytes, mixer id 64, media 6, numbers 20.
+        let longest = part
+            .replace("{camid}", &"x".repeat(field::MAX_CAMID_LEN))
+            .replace("{mixer_id}", &"x".repeat(64))
+            .replace("{media}", "screen")
+            .replace("{span}", &"9".repeat(10))
+            .replace("{start_ms}", &"9".repeat(20));
+        // Room for the extension (".webm").
+        if longest.len() + 5 > MAX_PATH_COMPONENT_LEN {
+            return Err(invalid(
+                f,
+                format!("component {part:?} may expand beyond {MAX_PATH_COMPONENT_LEN} bytes"),
+            ));
+        }
+    }
+    if t.split('/').next() == Some(STATE_DIR_NAME) {
+        return Err(invalid(
+            f,
+            format!("{STATE_DIR_NAME:?} is the daemon's state directory"),
+        ));
+    }
+    Ok(())
+}
+
+/// `camid` as a path component: letters, digits, '.', '-' and '_' kept, anything else
+/// '_'; a result of only dots becomes underscores too.
+pub fn path_safe(camid: &str) -> String {
+    let s: String = camid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.chars().all(|c| c == '.') {
+        "_".repeat(s.len())
+    } else {
+        s
+    }
+}
+
+/// Expands a validated template; `ext` is appended (without its dot).
+pub fn expand(
+    t: &str,
+    (mixer_id, camid, media): (&str, &str, &str),
+    span: u32,
+    start_ms: i64,
+    ext: &str,
+) -> String {
+    let path = t
+        .replace("{mixer_id}", mixer_id)
+        .replace("{camid}", &path_safe(camid))
+        .replace("{media}", media)
+        .replace("{span}", &span.to_string())
+        .replace("{start_ms}", &start_ms.to_string());
+    format!("{path}.{ext}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE;
+
+    #[test]
+    fn the_default_template_is_valid_and_expands() {
+        template(DEFAULT_SINGLE_PATH_TEMPLATE, "t").unwrap();
+        assert_eq!(
+            expand(
+                DEFAULT_SINGLE_PATH_TEMPLATE,
+                ("m1", "Usr1.-1", "av"),
+                1,
+                1700,
+                "mp4"
+            ),
+            "m1/Usr1.-1-av-1700.mp4"
+        );
+        assert_eq!(path_safe("a/b c"), "a_b_c");
+        assert_eq!(path_safe(".."), "__");
+    }
+
+    #[test]
+    fn bad_templates_name_the_field_and_the_reason() {
+        let e = |t: &str| {
+            template(t, "record_cfg.single_path_template")
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(e("/abs/{camid}-{span}").contains("relative"));
+        assert!(e("{mixer_id}/../{camid}-{span}").contains("\"..\""));
+        assert!(e("{mixer_id}/{who}-{span}").contains("unknown placeholder {who}"));
+        assert!(e("{mixer_id}/{media}").contains("must contain {camid}"));
+        assert!(e(".cloudmixer/{camid}-{span}").contains("state directory"));
+        assert!(e("{mixer_id}/{camid}{camid}-{span}").contains("may expand beyond"));
+        assert!(e("{mixer_id/{camid}-{span}").contains("unknown placeholder"));
+    }
+}
