@@ -10,6 +10,7 @@ pub mod decode;
 pub mod demux;
 pub mod encode;
 pub mod mux;
+pub mod passthrough;
 pub mod picture_size;
 pub mod probe;
 pub mod still;

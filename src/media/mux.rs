@@ -1,5 +1,10 @@
-//! Fragmented MP4 writer (ISO/IEC 14496-12 §8.8 movie fragments) through ffmpeg's mov
-//! muxer.
+//! File writer through ffmpeg's muxers: fragmented MP4 (ISO/IEC 14496-12 §8.8 movie
+//! fragments, the mov muxer), and for per-participant files WebM (Matroska), Ogg and
+//! ADTS ([`Container`]).
+//!
+//! Every container here can be cut off by a crash and still play up to what was
+//! written: MP4 by its fragments, WebM/Ogg/ADTS by construction (clusters, pages,
+//! frames are self-delimiting; the muxers' final index only speeds seeking).
 //!
 //! The file starts with an empty `moov` and then gets a `moof`+`mdat` fragment every
 //! [`FRAGMENT_US`] and at every video keyframe, flushed to disk as it is written, so a
@@ -28,27 +33,61 @@ pub const MOVFLAGS: &str = "frag_keyframe+empty_moov+default_base_moof";
 /// Longest fragment, µs (the mov muxer's `frag_duration`): what a crash may lose.
 pub const FRAGMENT_US: i64 = 500_000;
 
-/// An MP4 file being written.
+/// The containers a [`Mp4Muxer`] can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// Fragmented MP4 (`.mp4`, `.m4a`): H.264, AAC.
+    Mp4,
+    /// WebM (`.webm`): VP8, Opus.
+    WebM,
+    /// Ogg (`.ogg`): Opus.
+    Ogg,
+    /// ADTS (`.aac`): AAC frames with their own headers (ISO/IEC 13818-7).
+    Adts,
+}
+
+impl Container {
+    /// ffmpeg's muxer name.
+    pub fn muxer(self) -> &'static str {
+        match self {
+            Container::Mp4 => "mp4",
+            Container::WebM => "webm",
+            Container::Ogg => "ogg",
+            Container::Adts => "adts",
+        }
+    }
+}
+
+/// A media file being written (named for its first container, MP4; see [`Container`]).
 pub struct Mp4Muxer {
     octx: ff::format::context::Output,
     /// The created file, kept open: ffmpeg writes to it through `/proc/self/fd/N`.
     file: File,
-    /// (stream index, encoder timebase) per added stream.
-    streams: Vec<(usize, Rational)>,
+    /// (stream index, encoder timebase, last dts written in the stream's timebase) per
+    /// added stream.
+    streams: Vec<(usize, Rational, Option<i64>)>,
+    container: Container,
     started: bool,
 }
 
 impl Mp4Muxer {
-    /// A muxer writing to `file` (open for writing, normally new and empty: ffmpeg's
-    /// file protocol truncates it). Errors: ffmpeg cannot open `/proc/self/fd/N`.
+    /// A fragmented MP4 muxer writing to `file` (open for writing, normally new and
+    /// empty: ffmpeg's file protocol truncates it). Errors: ffmpeg cannot open
+    /// `/proc/self/fd/N`.
     pub fn create(file: File) -> Result<Self, MediaError> {
+        Self::create_as(file, Container::Mp4)
+    }
+
+    /// A muxer of `container` writing to `file` (see [`Self::create`]).
+    pub fn create_as(file: File, container: Container) -> Result<Self, MediaError> {
         let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-        let octx =
-            ff::format::output_as(&fd_path, "mp4").map_err(MediaError::ffmpeg("create mp4"))?;
+        let octx = ff::format::output_as(&fd_path, container.muxer())
+            .map_err(MediaError::ffmpeg("create output file"))?;
         Ok(Self {
             octx,
             file,
             streams: Vec::new(),
+            container,
             started: false,
         })
     }
@@ -79,15 +118,17 @@ impl Mp4Muxer {
             (*(*st.as_mut_ptr()).codecpar).codec_tag = 0;
         }
         let index = st.index();
-        self.streams.push((index, encoder_time_base));
+        self.streams.push((index, encoder_time_base, None));
         Ok(self.streams.len() - 1)
     }
 
     /// Writes the header. Call once after every stream is added.
     pub fn start(&mut self) -> Result<(), MediaError> {
         let mut opts = Dictionary::new();
-        opts.set("movflags", MOVFLAGS);
-        opts.set("frag_duration", &FRAGMENT_US.to_string());
+        if self.container == Container::Mp4 {
+            opts.set("movflags", MOVFLAGS);
+            opts.set("frag_duration", &FRAGMENT_US.to_string());
+        }
         // SAFETY: octx is a valid output context not yet written to; flush_packets makes
         // every fragment reach the file as soon as it is complete.
         unsafe {
@@ -101,11 +142,23 @@ impl Mp4Muxer {
     }
 
     /// Writes one encoded packet of stream `handle` (timestamps in its encoder timebase).
+    /// A decode timestamp not after the stream's previous one (a received stream whose
+    /// timing moved back, or two packets rounding to one tick of the container's
+    /// timebase) is moved to one tick after it, pts with it, so the muxer never refuses
+    /// a packet for its timing.
     pub fn write(&mut self, handle: usize, mut pkt: Packet) -> Result<(), MediaError> {
-        let (index, tb) = self.streams[handle];
+        let (index, tb, last) = self.streams[handle];
         let stream_tb = self.octx.stream(index).map(|s| s.time_base()).unwrap_or(tb);
         pkt.set_stream(index);
         pkt.rescale_ts(tb, stream_tb);
+        if let (Some(last), Some(dts)) = (last, pkt.dts()) {
+            if dts <= last {
+                let shift = last + 1 - dts;
+                pkt.set_dts(Some(last + 1));
+                pkt.set_pts(pkt.pts().map(|p| p + shift));
+            }
+        }
+        self.streams[handle].2 = pkt.dts().or(last);
         pkt.write_interleaved(&mut self.octx)
             .map_err(MediaError::ffmpeg("write mp4 packet"))
     }
@@ -123,7 +176,7 @@ impl Mp4Muxer {
         let ret = unsafe { ff::ffi::av_write_trailer(self.octx.as_mut_ptr()) };
         if ret < 0 {
             return Err(MediaError::Ffmpeg {
-                context: "write mp4 trailer",
+                context: "write trailer",
                 source: ff::Error::from(ret),
             });
         }

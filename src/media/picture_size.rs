@@ -44,7 +44,7 @@ fn vp8_keyframe_size(data: &[u8]) -> Option<(u32, u32)> {
 }
 
 /// NAL units of an Annex B stream (start codes `00 00 01` or `00 00 00 01`).
-fn annex_b_nals(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn annex_b_nals(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut starts = Vec::new();
     let mut i = 0;
     while i + 3 <= data.len() {

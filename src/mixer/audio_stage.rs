@@ -23,6 +23,7 @@ use crate::audio::SourceAudio;
 use crate::media::decode::{AudioDecoder, Pcm};
 use crate::mixer::slot::SourceSlot;
 use crate::model::SourceCounters;
+use crate::output::single::SingleRecorder;
 use crate::time::{rescale_floor, MixerTime, AUDIO_RATE, MICROS};
 
 /// Lost packets concealed at most in a row: five, 100 ms of 20 ms packets.
@@ -50,15 +51,16 @@ impl AudioStage {
 
     /// Decodes one Opus packet with RTP timestamp `rtp_ts` (48 kHz) at mixer time `t`
     /// after `lost_before` packets were declared lost, concealing them first, and writes
-    /// the PCM into `slot`'s ring. Decoder errors count in `packets_dropped` and `drops_decode_error`.
+    /// the PCM into `slot`'s ring (and hands it to `recorder`, the participant's own
+    /// files). Decoder errors count in `packets_dropped` and `drops_decode_error`.
     pub fn decode(
         &mut self,
         data: &[u8],
         rtp_ts: u32,
         t: MixerTime,
         lost_before: u64,
-        slot: &SourceSlot,
-        counters: &SourceCounters,
+        (slot, counters): (&SourceSlot, &SourceCounters),
+        recorder: Option<&mut SingleRecorder>,
     ) {
         // The decoder stamps its blocks with plain µs.
         let t_us = t.as_micros();
@@ -78,7 +80,7 @@ impl AudioStage {
         if decoded > 0 {
             self.last = Some((rtp_ts, decoded));
         }
-        self.place(slot, counters);
+        self.place(slot, counters, recorder);
     }
 
     /// Decodes concealment frames for the span between the previous packet's end and
@@ -104,9 +106,17 @@ impl AudioStage {
     }
 
     /// Writes every decoded block into the ring at its mixer time.
-    fn place(&mut self, slot: &SourceSlot, counters: &SourceCounters) {
+    fn place(
+        &mut self,
+        slot: &SourceSlot,
+        counters: &SourceCounters,
+        mut recorder: Option<&mut SingleRecorder>,
+    ) {
         for block in self.pcm.drain(..) {
             SourceCounters::inc(&counters.audio_frames_decoded);
+            if let Some(r) = recorder.as_deref_mut() {
+                r.pcm(MixerTime::from_micros(block.pts), &block.left, &block.right);
+            }
             let ts = MixerTime::from_micros(block.pts).to_samples();
             let mut ring = slot.audio.lock();
             let late_before = ring.late_samples;
@@ -160,7 +170,7 @@ mod tests {
             }
             let t_us = rescale_floor(i64::from(ts.wrapping_sub(pk[0].0)), AUDIO_RATE, MICROS);
             let t = MixerTime::from_micros(t_us + 100_000);
-            stage.decode(data, *ts, t, lost, &slot, &counters);
+            stage.decode(data, *ts, t, lost, (&slot, &counters), None);
             lost = 0;
         }
         let (mut l, mut r) = (vec![0.0; 60_000], vec![0.0; 60_000]);

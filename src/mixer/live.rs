@@ -26,6 +26,7 @@ use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared, TickProgress};
 use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
 use crate::model::{ContentUpdate, MixerError, MixerSpec};
+use crate::output::single::{SingleConfig, SingleOutputs};
 use crate::output::{EncodedOutput, MediaSink};
 
 /// How long `update` waits for the tick thread to apply a change.
@@ -36,11 +37,11 @@ pub struct LiveMixer {
     shared: Arc<Shared>,
     ctrl: Sender<Control>,
     tick: Mutex<Option<JoinHandle<()>>>,
-    sources: Mutex<Vec<LiveSource>>,
+    sources: Arc<Mutex<Vec<LiveSource>>>,
     /// Serializes `update` calls.
     update_lock: Mutex<()>,
     /// Per-source counters as they were when the mixer stopped.
-    final_stats: Mutex<Option<Vec<SourceStats>>>,
+    final_stats: Arc<Mutex<Option<Vec<SourceStats>>>>,
     epoch: Instant,
     clock: Arc<SharedClock>,
     rt: tokio::runtime::Handle,
@@ -49,6 +50,9 @@ pub struct LiveMixer {
     /// The stale timeout of every source (`MixerSpec::stale_timeout`).
     stale_after: Duration,
     max_picture_pixels: u64,
+    /// The per-participant files and their recorders' shared settings.
+    singles: Arc<SingleOutputs>,
+    single_base: SingleConfig,
 }
 
 impl LiveMixer {
@@ -104,6 +108,21 @@ impl LiveMixer {
             out.audio_start(),
         );
         let epoch = Instant::now();
+        let singles = Arc::new(SingleOutputs::new(&spec.mixer_id, bus.clone()));
+        let single_base = SingleConfig {
+            mixer_id: spec.mixer_id.clone(),
+            camid: String::new(),
+            content: Default::default(),
+            video: None,
+            audio: false,
+            record: spec.record.clone(),
+            root: spec.output.root.clone(),
+            epoch,
+            epoch_unix_ms: crate::events::unix_ms_now(),
+            playout_delay: spec.playout_delay,
+            presence_timeout: spec.record.presence_timeout,
+            audio_bps: spec.output.encoding.audio_bps,
+        };
         let clock = Arc::new(SharedClock::default());
         let mut live = Vec::new();
         let mut slots = Vec::new();
@@ -118,6 +137,7 @@ impl LiveMixer {
             mixer_id: &spec.mixer_id,
             stale_after,
             max_picture_pixels,
+            singles: (&singles, &single_base),
         };
         for (s, pair) in spec.sources.iter().zip(sockets) {
             match spawn_source(&ctx, s, pair) {
@@ -142,6 +162,12 @@ impl LiveMixer {
         // Running before the tick thread exists: its end (Stopped or Error) always
         // follows Running.
         shared.running();
+        let sources = Arc::new(Mutex::new(live));
+        let final_stats = Arc::new(Mutex::new(None));
+        {
+            let (sources, final_stats) = (sources.clone(), final_stats.clone());
+            shared.on_end(move || stop_sources(&sources, &final_stats));
+        }
         let tick = spawn_tick_thread(core, out, ctrl_rx, epoch, delay, shared.clone())
             .map_err(|e| fail(&shared, MixerError::Internal(e.to_string())))?;
         Ok((
@@ -149,9 +175,9 @@ impl LiveMixer {
                 shared,
                 ctrl,
                 tick: Mutex::new(Some(tick)),
-                sources: Mutex::new(live),
+                sources,
                 update_lock: Mutex::new(()),
-                final_stats: Mutex::new(None),
+                final_stats,
                 epoch,
                 clock,
                 rt,
@@ -159,6 +185,8 @@ impl LiveMixer {
                 bus,
                 stale_after,
                 max_picture_pixels,
+                singles,
+                single_base,
             },
             out_ports,
         ))
@@ -225,6 +253,7 @@ impl LiveMixer {
             mixer_id: &self.mixer_id,
             stale_after: self.stale_after,
             max_picture_pixels: self.max_picture_pixels,
+            singles: (&self.singles, &self.single_base),
         };
         let mut added = Vec::new();
         let mut slots = Vec::new();
@@ -305,14 +334,9 @@ impl LiveMixer {
         if let Some(t) = self.tick.lock().take() {
             let _ = t.join();
         }
-        let mut sources = std::mem::take(&mut *self.sources.lock());
-        for s in &mut sources {
-            s.shutdown();
-        }
-        let stats = sources.iter().map(LiveSource::stats).collect();
-        *self.final_stats.lock() = Some(stats);
-        // Dropping the sources closes their sockets: the ports return to the pool.
-        drop(sources);
+        // The tick thread stopped them before it ended; sources an update added after
+        // that (a failed mixer) are stopped here.
+        stop_sources(&self.sources, &self.final_stats);
         self.shared.output()
     }
 
@@ -326,9 +350,9 @@ impl LiveMixer {
         self.shared.state()
     }
 
-    /// The per-participant outputs so far (none yet: single outputs are being built).
+    /// The per-participant outputs so far, in the order they were opened.
     fn singles(&self) -> Vec<crate::events::OutputInfo> {
-        Vec::new()
+        self.singles.list()
     }
 
     /// Current state, output info and per-source counters.
@@ -348,4 +372,19 @@ impl LiveMixer {
             layout: self.shared.layout(),
         }
     }
+}
+
+/// Stops every source (their workers complete the participants' own files), keeping
+/// their final counters (the first call's; a later call only adds sources added since).
+/// Dropping the sources closes their sockets: the ports return to the pool.
+fn stop_sources(sources: &Mutex<Vec<LiveSource>>, final_stats: &Mutex<Option<Vec<SourceStats>>>) {
+    let mut taken = std::mem::take(&mut *sources.lock());
+    for s in &mut taken {
+        s.shutdown();
+    }
+    let stats: Vec<SourceStats> = taken.iter().map(LiveSource::stats).collect();
+    final_stats
+        .lock()
+        .get_or_insert_with(Vec::new)
+        .extend(stats);
 }

@@ -21,6 +21,7 @@ use crate::mixer::{SourcePorts, SourceStats};
 use crate::model::SourceCounters;
 use crate::model::SourceTransport;
 use crate::model::{MixerError, SourceSpec};
+use crate::output::single::{SingleConfig, SingleOutputs, SingleRecorder};
 use crate::receive::shared_clock::SharedClock;
 
 /// One source of a live mixer: its sockets or peer connections, counters and worker.
@@ -107,6 +108,22 @@ pub(super) struct SourceCtx<'a> {
     pub(super) stale_after: Duration,
     /// Largest picture a source may send, pixels ([`crate::media::picture_size`]).
     pub(super) max_picture_pixels: u64,
+    /// Per-participant files: the mixer's list of them and the settings every
+    /// participant's recorder shares (camid and codecs filled in per source).
+    pub(super) singles: (&'a Arc<SingleOutputs>, &'a SingleConfig),
+}
+
+/// The participant's recorder of its own files, if the recording writes any.
+fn recorder(ctx: &SourceCtx<'_>, spec: &SourceSpec) -> Option<SingleRecorder> {
+    let (outputs, base) = ctx.singles;
+    let cfg = SingleConfig {
+        camid: spec.camid.clone(),
+        content: spec.content,
+        video: spec.video.map(|v| v.codec),
+        audio: spec.audio.is_some(),
+        ..base.clone()
+    };
+    SingleRecorder::new(cfg, outputs.clone())
 }
 
 /// Starts the receive tasks (UDP sockets, WHIP endpoint or WHEP client) and the worker
@@ -192,7 +209,8 @@ pub(super) fn spawn_source(
     let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), limits, sinks)
         .map(|w| w.with_clock(ctx.clock.join()))
         .map_err(|e| internal(&e))?
-        .with_stop(stop_rx);
+        .with_stop(stop_rx)
+        .with_recorder(recorder(ctx, spec));
     let camid = spec.camid.clone();
     let failed = events.clone();
     let handle = std::thread::Builder::new()

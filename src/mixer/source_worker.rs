@@ -21,6 +21,7 @@ use crate::media::MediaError;
 use crate::mixer::slot::SourceSlot;
 use crate::mixer::stream_path::{FeedbackSink, StreamDecoder};
 use crate::model::{Medium, SourceCounters, SourceSpec};
+use crate::output::single::SingleRecorder;
 use crate::receive::shared_clock::ClockMember;
 use crate::receive::{Event, Output, ReceiverConfig, SourceReceiver};
 
@@ -51,6 +52,10 @@ pub struct SourceWorker {
     units: u64,
     /// Test fault: panic at this access unit ([`crate::fault::source_panic_at`]).
     panic_at: Option<u64>,
+    /// The participant's own files, if the recording writes them.
+    recorder: Option<SingleRecorder>,
+    /// When the recorder last asked the sender for a keyframe.
+    recorder_keyframe_asked: Option<Instant>,
 }
 
 impl SourceWorker {
@@ -99,6 +104,8 @@ impl SourceWorker {
             last_timing_log: epoch,
             units: 0,
             panic_at: crate::fault::source_panic_at(&spec.camid),
+            recorder: None,
+            recorder_keyframe_asked: None,
         })
     }
 
@@ -116,8 +123,22 @@ impl SourceWorker {
         self
     }
 
-    /// Runs until every sender of the channel is gone, or the stop flag is set.
+    /// Writes the participant's own files with `recorder` ([`crate::output::single`]).
+    pub fn with_recorder(mut self, recorder: Option<SingleRecorder>) -> Self {
+        self.recorder = recorder;
+        self
+    }
+
+    /// Runs until every sender of the channel is gone, or the stop flag is set; then
+    /// completes the participant's files.
     pub fn run(mut self) {
+        self.receive();
+        if let Some(r) = &mut self.recorder {
+            r.finish();
+        }
+    }
+
+    fn receive(&mut self) {
         loop {
             if self.stop.as_ref().is_some_and(|s| *s.borrow()) {
                 return;
@@ -141,8 +162,9 @@ impl SourceWorker {
             }
             let now = Instant::now();
             while let Some(out) = self.receiver.poll_output(now) {
-                self.on_output(out);
+                self.on_output(out, now);
             }
+            self.poll_recorder(now);
             self.log_timing(now);
         }
     }
@@ -154,7 +176,23 @@ impl SourceWorker {
         }
     }
 
-    fn on_output(&mut self, out: Output) {
+    /// Lets the recorder's time pass; asks for a keyframe (at most once a second) while
+    /// one of its files waits for one.
+    fn poll_recorder(&mut self, now: Instant) {
+        let Some(r) = &mut self.recorder else {
+            return;
+        };
+        r.poll(now);
+        let due = self
+            .recorder_keyframe_asked
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if r.wants_keyframe() && due {
+            self.recorder_keyframe_asked = Some(now);
+            self.receiver.request_keyframe();
+        }
+    }
+
+    fn on_output(&mut self, out: Output, now: Instant) {
         match out {
             Output::AccessUnit(unit) => {
                 self.units += 1;
@@ -165,12 +203,21 @@ impl SourceWorker {
                         crate::fault::FAULT_ENV
                     );
                 }
+                if let Some(r) = &mut self.recorder {
+                    match unit.medium {
+                        Medium::Video => {
+                            r.video_unit(&unit.data, unit.mixer_time, unit.keyframe, now)
+                        }
+                        Medium::Audio => r.audio_unit(&unit.data, unit.mixer_time, now),
+                    }
+                }
                 let s = match unit.medium {
                     Medium::Video => self.video.as_mut(),
                     Medium::Audio => self.audio.as_mut(),
                 };
                 if let Some(s) = s {
-                    s.decoder.decode(&unit, &self.slot, &self.counters);
+                    s.decoder
+                        .decode(&unit, &self.slot, &self.counters, self.recorder.as_mut());
                 }
             }
             Output::Transmit(t) => {

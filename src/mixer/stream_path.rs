@@ -18,6 +18,7 @@ use crate::media::{picture_size, MediaError};
 use crate::mixer::audio_stage::AudioStage;
 use crate::mixer::slot::SourceSlot;
 use crate::model::{AudioCodec, SourceCounters, VideoCodec};
+use crate::output::single::SingleRecorder;
 use crate::receive::TimedUnit;
 use crate::time::MixerTime;
 
@@ -83,7 +84,14 @@ impl StreamDecoder {
     }
 
     /// Decodes one access unit onto `slot`. Decoder errors count in `packets_dropped` and `drops_decode_error`.
-    pub fn decode(&mut self, unit: &TimedUnit, slot: &SourceSlot, counters: &SourceCounters) {
+    /// `recorder`: the participant's own files, which take the decoded PCM.
+    pub fn decode(
+        &mut self,
+        unit: &TimedUnit,
+        slot: &SourceSlot,
+        counters: &SourceCounters,
+        recorder: Option<&mut SingleRecorder>,
+    ) {
         match self {
             StreamDecoder::Video(v) => {
                 let VideoStream {
@@ -130,8 +138,8 @@ impl StreamDecoder {
                 unit.rtp_timestamp,
                 unit.mixer_time,
                 unit.lost_before,
-                slot,
-                counters,
+                (slot, counters),
+                recorder,
             ),
         }
     }

@@ -49,6 +49,10 @@ pub struct Shared {
     output: Mutex<OutputInfo>,
     layout: Mutex<Layout>,
     progress: Mutex<TickProgress>,
+    /// Run by the tick thread once its output is complete, before the final state is
+    /// announced (the live mixer stops its sources there, so that the participants'
+    /// own files are complete before Stopped).
+    end_hook: Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 /// How the tick thread keeps up, for health checks and metrics: a Running mixer whose
@@ -85,6 +89,19 @@ impl Shared {
                 lag: Duration::ZERO,
                 pictures: 0,
             }),
+            end_hook: Mutex::new(None),
+        }
+    }
+
+    /// Sets the hook the tick thread runs before announcing the final state.
+    pub fn on_end(&self, f: impl FnOnce() + Send + 'static) {
+        *self.end_hook.lock() = Some(Box::new(f));
+    }
+
+    fn run_end_hook(&self) {
+        let hook = self.end_hook.lock().take();
+        if let Some(f) = hook {
+            f();
         }
     }
 
@@ -238,6 +255,7 @@ pub fn spawn_tick_thread(
                     Some((ErrorCode::Internal, msg, finished))
                 }
             };
+            shared.run_end_hook();
             match failure {
                 None => shared.stopped(),
                 Some((code, msg, finished)) => {

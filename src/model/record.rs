@@ -64,6 +64,13 @@ pub enum AudioContainer {
     Ogg,
 }
 
+use std::time::Duration;
+
+/// Default presence timeout: a participant with no media for this long has left.
+pub const DEFAULT_PRESENCE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Accepted presence timeouts, ms.
+pub const PRESENCE_TIMEOUT_MS_RANGE: (u32, u32) = (1_000, 600_000);
+
 /// Default template of per-participant paths (see [`RecordSpec::single_path_template`]).
 pub const DEFAULT_SINGLE_PATH_TEMPLATE: &str = "{mixer_id}/{camid}-{media}-{start_ms}";
 
@@ -84,6 +91,8 @@ pub struct RecordSpec {
     /// Relative path of each per-participant file without extension; placeholders
     /// `{mixer_id}`, `{camid}`, `{media}`, `{span}`, `{start_ms}`.
     pub single_path_template: String,
+    /// No media from a participant for this long ends its presence span.
+    pub presence_timeout: Duration,
 }
 
 impl Default for RecordSpec {
@@ -98,6 +107,7 @@ impl Default for RecordSpec {
             single_video: SingleVideo::Passthrough,
             single_audio_container: AudioContainer::Aac,
             single_path_template: DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
+            presence_timeout: DEFAULT_PRESENCE_TIMEOUT,
         }
     }
 }

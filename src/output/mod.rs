@@ -27,6 +27,7 @@
 pub mod confined;
 pub mod encoded;
 pub mod mp4_file;
+pub mod single;
 
 use ffmpeg_next::{codec, frame, Packet, Rational};
 

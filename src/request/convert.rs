@@ -76,5 +76,6 @@ pub fn record_cfg(r: &RecordSpec) -> proto::RecordCfg {
             AudioContainer::Ogg => proto::AudioContainer::Ogg,
         } as i32,
         single_path_template: r.single_path_template.clone(),
+        presence_timeout_ms: r.presence_timeout.as_millis() as u32,
     }
 }

@@ -83,10 +83,11 @@ impl SenderSpec {
             .map(String::from)
             .to_vec();
         // -t before each -i: it ends the endless lavfi sources (an output -t would not).
-        for src in [
-            self.picture.clone(),
-            format!("sine=frequency={}:sample_rate=48000", self.tone_hz),
-        ] {
+        // No picture input without video: with -re, an input nothing reads from lets
+        // ffmpeg send the other one as fast as it can.
+        let picture = self.video_port.map(|_| self.picture.clone());
+        let tone = format!("sine=frequency={}:sample_rate=48000", self.tone_hz);
+        for src in picture.into_iter().chain([tone]) {
             a.extend([
                 "-t".into(),
                 secs.clone(),
@@ -102,7 +103,12 @@ impl SenderSpec {
             a.extend(rtp_out(self.video_pt, self.video_ssrc, port));
         }
         if let Some(port) = self.audio_port {
-            a.extend(["-map".to_string(), "1:a".to_string()]);
+            let input = if self.video_port.is_some() {
+                "1:a"
+            } else {
+                "0:a"
+            };
+            a.extend(["-map".to_string(), input.to_string()]);
             a.extend(opus_encoder_args());
             a.extend(rtp_out(self.audio_pt, self.audio_ssrc, port));
         }

@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+use crate::model::record::PRESENCE_TIMEOUT_MS_RANGE;
+
 use crate::model::{
     AudioContainer, Encoding, FieldError, OutputMedia, RecordMode, RecordSpec, SingleVideo,
     SourceSpec, STATE_DIR_NAME,
@@ -103,6 +105,20 @@ pub fn record(
             ))
         }
     };
+    if cfg.presence_timeout_ms != 0 {
+        let (lo, hi) = PRESENCE_TIMEOUT_MS_RANGE;
+        if !(lo..=hi).contains(&cfg.presence_timeout_ms) {
+            return Err(invalid(
+                "record_cfg.presence_timeout_ms",
+                format!(
+                    "must be 0 (default) or {lo}..={hi}, got {}",
+                    cfg.presence_timeout_ms
+                ),
+            ));
+        }
+        spec.presence_timeout =
+            std::time::Duration::from_millis(u64::from(cfg.presence_timeout_ms));
+    }
     if !cfg.single_path_template.is_empty() {
         template(&cfg.single_path_template, "record_cfg.single_path_template")?;
         spec.single_path_template = cfg.single_path_template.clone();

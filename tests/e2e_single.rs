@@ -1,0 +1,379 @@
+//! Per-participant files beside the composite (issue 11), end to end over real RTP with
+//! ffmpeg publishers, checked by content: each participant's own file shows only its
+//! colour and holds only its tone, the audio-only participant has no video file,
+//! passthrough video is the sender's packets bit for bit, a participant's stream that
+//! restarts at another resolution stays one playable file, and leaving for longer than
+//! the presence timeout then coming back makes a second span with its own files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use cloudmixer::proto::{
+    mixer_event::Event, DestroyCloudMixerRequest, MixerEvent, MixerInfo, OutputInfo, OutputKind,
+    OutputMedia, OutputStatus, RecordCfg, RecordMode, VideoCodec, WatchEventsRequest,
+};
+use common::daemon::Daemon;
+use common::media::{self, check_tones, Rgb, BLUE, COLOUR_TOLERANCE, RED};
+use common::sender::{spawn_ffmpeg, Codec, SenderSpec};
+use common::spec;
+use tokio::time::{sleep_until, timeout};
+
+const A: &str = "Usr1.-1";
+const B: &str = "Usr2.-1";
+const C: &str = "Usr3.-1";
+const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Collects one mixer's events until Stopped/Error or `limit`.
+async fn collect(mut s: tonic::Streaming<MixerEvent>, limit: Duration) -> Vec<MixerEvent> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut out = Vec::new();
+    while let Ok(Ok(Some(ev))) = tokio::time::timeout_at(deadline, s.message()).await {
+        let done = matches!(&ev.event, Some(Event::StateChanged(x))
+            if x.state == cloudmixer::proto::MixerState::Stopped as i32
+                || x.state == cloudmixer::proto::MixerState::Error as i32);
+        out.push(ev);
+        if done {
+            break;
+        }
+    }
+    out
+}
+
+fn output<'a>(info: &'a MixerInfo, id: &str) -> &'a OutputInfo {
+    info.outputs
+        .iter()
+        .find(|o| o.output_id == id)
+        .unwrap_or_else(|| panic!("no output {id}: {:#?}", info.outputs))
+}
+
+fn record(mode: RecordMode) -> RecordCfg {
+    RecordCfg {
+        mode: mode as i32,
+        ..Default::default()
+    }
+}
+
+/// The mean colour of the picture's centre at `t_s`, any picture size.
+fn centre_colour(path: &Path, t_s: f64) -> Rgb {
+    let (w, h) = (64, 36);
+    let out = common::run_bounded(
+        Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
+            .args(["-ss", &format!("{t_s:.3}"), "-i"])
+            .arg(path)
+            .args(["-frames:v", "1", "-vf", &format!("scale={w}:{h}")])
+            .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"]),
+        TOOL_TIMEOUT,
+    );
+    assert_eq!(out.len(), (w * h * 3) as usize, "{}", path.display());
+    media::Frame {
+        width: w,
+        height: h,
+        rgb: out,
+    }
+    .patch_mean(w / 2, h / 2)
+}
+
+fn close(got: Rgb, want: Rgb) -> bool {
+    got.iter()
+        .zip(want)
+        .all(|(g, w)| g.abs_diff(w) <= COLOUR_TOLERANCE)
+}
+
+/// Every OutputInfoChanged of `output_id`, in order.
+fn output_events<'a>(evs: &'a [MixerEvent], output_id: &str) -> Vec<&'a OutputInfo> {
+    evs.iter()
+        .filter_map(|e| match &e.event {
+            Some(Event::OutputInfoChanged(o)) => o.output_info.as_ref(),
+            _ => None,
+        })
+        .filter(|o| o.output_id == output_id)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_participants_get_their_own_files_beside_the_composite() {
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    let id = "single-three";
+    let watch = c
+        .watch_events(WatchEventsRequest {
+            mixer_id: id.into(),
+        })
+        .await
+        .expect("WatchEvents")
+        .into_inner();
+    let events = tokio::spawn(collect(watch, Duration::from_secs(60)));
+    let mut req = spec::create_request(
+        id,
+        vec![
+            spec::source(A, Some((VideoCodec::Vp8, 96)), true),
+            spec::source(B, Some((VideoCodec::H264, 102)), true),
+            spec::source(C, None, true),
+        ],
+        spec::side_by_side(A, B),
+        "single/three.mp4",
+    );
+    req.record_cfg = Some(record(RecordMode::MixedAndSingle));
+    let created = c
+        .create_cloud_mixer(req)
+        .await
+        .expect("Create")
+        .into_inner();
+    let t0 = tokio::time::Instant::now();
+    let p = &created.source_ports;
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &p[0]).start();
+    let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &p[1]).start();
+    let mut only_audio = SenderSpec::solid_to("black", Codec::Vp8, 2500, &p[2]);
+    only_audio.video_port = None;
+    let _c = only_audio.start();
+
+    sleep_until(t0 + Duration::from_secs(8)).await;
+    let info = c
+        .destroy_cloud_mixer(DestroyCloudMixerRequest {
+            mixer_id: id.into(),
+            oper_user_id: "e2e".into(),
+        })
+        .await
+        .expect("Destroy")
+        .into_inner()
+        .info
+        .expect("final info");
+    let evs = timeout(Duration::from_secs(20), events)
+        .await
+        .expect("events end")
+        .unwrap();
+
+    // Every output listed, each FINALIZED; the composite first.
+    let ids: Vec<&str> = info.outputs.iter().map(|o| o.output_id.as_str()).collect();
+    assert_eq!(ids[0], "mixed", "{ids:?}");
+    let mut singles: Vec<&str> = ids[1..].to_vec();
+    singles.sort_unstable();
+    assert_eq!(
+        singles,
+        [
+            "Usr1.-1/audio/1",
+            "Usr1.-1/av/1",
+            "Usr2.-1/audio/1",
+            "Usr2.-1/av/1",
+            "Usr3.-1/audio/1"
+        ],
+        "the audio-only participant has no video file"
+    );
+    for o in &info.outputs {
+        assert_eq!(o.status, OutputStatus::Finalized as i32, "{o:?}");
+        let file = d.recordings().join(&o.path);
+        assert_eq!(
+            std::fs::metadata(&file).map(|m| m.len()).ok(),
+            Some(o.size_bytes),
+            "{o:?}"
+        );
+        if o.kind == OutputKind::Single as i32 {
+            assert!(
+                o.start_unix_ms > 0 && o.end_unix_ms > o.start_unix_ms,
+                "{o:?}"
+            );
+            // Present from the start to Destroy: ~8 s minus the senders' start-up.
+            assert!((5_000..=9_000).contains(&o.duration_ms), "{o:?}");
+            let span_ms = (o.end_unix_ms - o.start_unix_ms) as u64;
+            assert!(span_ms.abs_diff(o.duration_ms) <= 500, "{o:?}");
+            // Events: growing, then FINALIZED last.
+            let seen = output_events(&evs, &o.output_id);
+            assert!(seen.len() >= 3, "{}: {} events", o.output_id, seen.len());
+            assert_eq!(
+                seen.last().map(|x| x.status),
+                Some(OutputStatus::Finalized as i32)
+            );
+            assert!(seen
+                .windows(2)
+                .all(|w| w[0].duration_ms <= w[1].duration_ms));
+        }
+    }
+    let mixed = output(&info, "mixed");
+    assert_eq!(Some(mixed), info.output.as_ref());
+
+    // Each participant's files by content.
+    let root = d.recordings();
+    let checks: [(&str, Rgb, f64, &str, &str); 2] = [
+        (A, RED, 440.0, "webm", "vp8"),
+        (B, BLUE, 1000.0, "mp4", "h264"),
+    ];
+    for (camid, colour, tone, container, codec) in checks {
+        let av = output(&info, &format!("{camid}/av/1"));
+        assert_eq!(
+            (av.media, av.container.as_str()),
+            (OutputMedia::Av as i32, container)
+        );
+        let file = root.join(&av.path);
+        let pr = media::probe(&file);
+        let v = pr.of_kind("video");
+        assert_eq!(v.len(), 1, "{pr:?}");
+        assert_eq!(
+            (v[0].codec.as_str(), v[0].width, v[0].height),
+            (codec, 640, 360)
+        );
+        let want_audio = if container == "webm" { "opus" } else { "aac" };
+        assert_eq!(
+            pr.of_kind("audio").first().map(|a| a.codec.as_str()),
+            Some(want_audio)
+        );
+        for t in [1.0, 3.0, 5.0] {
+            let got = centre_colour(&file, t);
+            assert!(close(got, colour), "{camid} at {t} s: {got:?}");
+        }
+        let audio = media::audio_between(&file, 1.0, 5.0);
+        for absent in [440.0, 1000.0, 2500.0].into_iter().filter(|f| *f != tone) {
+            check_tones(&audio, &[tone], absent).unwrap_or_else(|e| panic!("{camid} av: {e}"));
+        }
+        let aac = output(&info, &format!("{camid}/audio/1"));
+        assert_eq!(
+            (aac.media, aac.container.as_str()),
+            (OutputMedia::Audio as i32, "aac")
+        );
+        let samples = media::audio_between(&root.join(&aac.path), 1.0, 5.0);
+        for absent in [440.0, 1000.0, 2500.0].into_iter().filter(|f| *f != tone) {
+            check_tones(&samples, &[tone], absent).unwrap_or_else(|e| panic!("{camid} aac: {e}"));
+        }
+    }
+    let c_audio = output(&info, "Usr3.-1/audio/1");
+    let c_file = root.join(&c_audio.path);
+    assert_eq!(media::probe(&c_file).of_kind("video").len(), 0);
+    let samples = media::audio_between(&c_file, 1.0, 5.0);
+    for absent in [440.0, 1000.0] {
+        check_tones(&samples, &[2500.0], absent).expect("C's own tone only");
+    }
+    // The composite as before: both pictures, both voices and C's.
+    let composite = media::audio_between(&root.join(&mixed.path), 2.0, 6.0);
+    check_tones(&composite, &[440.0, 1000.0, 2500.0], 1700.0).expect("everyone in the mix");
+}
+
+/// `ffmpeg -i path -map 0:v -c copy -f framemd5`: the (size, md5) of each video packet.
+fn packet_hashes(path: &Path, bsf: Option<&str>) -> Vec<(u64, String)> {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v", "-c", "copy"]);
+    if let Some(b) = bsf {
+        cmd.args(["-bsf:v", b]);
+    }
+    let out = common::run_bounded(cmd.args(["-f", "framemd5", "-"]), TOOL_TIMEOUT);
+    String::from_utf8_lossy(&out)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            Some((f.get(4)?.parse().ok()?, f.get(5)?.to_string()))
+        })
+        .collect()
+}
+
+/// Encodes `seconds` of a moving test picture like a WebRTC sender into `path`.
+fn pre_encode(path: &Path, codec: Codec, seconds: u32) {
+    let mut args: Vec<String> = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+        .map(String::from)
+        .to_vec();
+    args.extend(["-f", "lavfi", "-i"].map(String::from));
+    args.push(format!("testsrc2=size=640x360:rate=15:duration={seconds}"));
+    args.extend(common::sender::video_encoder_args(codec, "800k", 15));
+    args.push(path.display().to_string());
+    let st = spawn_ffmpeg(args).wait().expect("ffmpeg ran");
+    assert!(st.success(), "pre-encode {}", path.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passthrough_files_hold_the_senders_packets_bit_for_bit() {
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    let id = "single-passthrough";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inputs: [(Codec, PathBuf); 2] = [
+        (Codec::Vp8, dir.path().join("a.webm")),
+        (Codec::H264, dir.path().join("b.mkv")),
+    ];
+    for (codec, path) in &inputs {
+        pre_encode(path, *codec, 6);
+    }
+    let mut req = spec::create_request(
+        id,
+        vec![
+            spec::source(A, Some((VideoCodec::Vp8, 96)), false),
+            spec::source(B, Some((VideoCodec::H264, 102)), false),
+        ],
+        spec::side_by_side(A, B),
+        "single/passthrough.mp4",
+    );
+    req.record_cfg = Some(record(RecordMode::Single));
+    let created = c
+        .create_cloud_mixer(req)
+        .await
+        .expect("Create")
+        .into_inner();
+    let mut senders = Vec::new();
+    for ((codec, path), ports) in inputs.iter().zip(&created.source_ports) {
+        let pt = if *codec == Codec::Vp8 { 96 } else { 102 };
+        let mut args: Vec<String> = [
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-re",
+            "-i",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(path.display().to_string());
+        args.extend(["-map", "0:v", "-c", "copy"].map(String::from));
+        if *codec == Codec::H264 {
+            args.extend(["-bsf:v", "h264_mp4toannexb"].map(String::from));
+        }
+        let port = u16::try_from(ports.video_rtp_port).unwrap();
+        args.extend(common::sender::rtp_out(
+            pt,
+            0x5151_0000 + u32::from(pt),
+            port,
+        ));
+        senders.push(spawn_ffmpeg(args));
+    }
+    for s in &mut senders {
+        let st = tokio::task::block_in_place(|| s.wait()).expect("sender ran");
+        assert!(st.success());
+    }
+    let info = c
+        .destroy_cloud_mixer(DestroyCloudMixerRequest {
+            mixer_id: id.into(),
+            oper_user_id: "e2e".into(),
+        })
+        .await
+        .expect("Destroy")
+        .into_inner()
+        .info
+        .expect("final info");
+    assert!(info.output.is_none(), "single mode writes no composite");
+    for ((codec, input), camid) in inputs.iter().zip([A, B]) {
+        let o = output(&info, &format!("{camid}/video/1"));
+        assert_eq!(o.status, OutputStatus::Finalized as i32, "{o:?}");
+        let recorded = d.recordings().join(&o.path);
+        let bsf = (*codec == Codec::H264).then_some("h264_mp4toannexb");
+        let sent = packet_hashes(input, bsf);
+        let got = packet_hashes(&recorded, bsf);
+        assert!(sent.len() >= 80, "{} packets sent", sent.len());
+        let start = sent
+            .iter()
+            .position(|p| Some(p) == got.first())
+            .unwrap_or_else(|| panic!("{camid}: first recorded packet not sent: {got:?}"));
+        assert_eq!(
+            got[..],
+            sent[start..start + got.len().min(sent.len() - start)],
+            "{camid}: recorded packets differ from the sent ones"
+        );
+        assert!(
+            got.len() * 10 >= sent.len() * 9,
+            "{camid}: {} of {} packets recorded",
+            got.len(),
+            sent.len()
+        );
+    }
+}
