@@ -377,3 +377,133 @@ async fn passthrough_files_hold_the_senders_packets_bit_for_bit() {
         );
     }
 }
+
+/// A publisher of `colour` at `size` (WxH) with H.264 and a tone for `seconds`.
+fn h264_sender(colour: &str, size: &str, tone: u32, seconds: u64, ports: &cloudmixer::proto::SourcePorts) -> std::process::Child {
+    let mut s = SenderSpec::solid_to(colour, Codec::H264, tone, ports);
+    s.picture = format!("color=c={colour}:size={size}:rate=15");
+    s.duration = Duration::from_secs(seconds);
+    spawn_ffmpeg(s.args())
+}
+
+/// Waits (bounded) for `output_id`'s FINALIZED event on `stream`.
+async fn wait_finalized(stream: &mut tonic::Streaming<MixerEvent>, output_id: &str) -> OutputInfo {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, stream.message())
+            .await
+            .unwrap_or_else(|_| panic!("{output_id} not finalized in time"))
+            .expect("event stream")
+            .expect("event");
+        if let Some(Event::OutputInfoChanged(o)) = ev.event {
+            let o = o.output_info.expect("info");
+            if o.output_id == output_id && o.status == OutputStatus::Finalized as i32 {
+                return o;
+            }
+        }
+    }
+}
+
+/// The widths of every decoded picture of `path`, and ffmpeg's decode errors.
+fn decoded_widths(path: &Path) -> (Vec<u32>, String) {
+    let out = common::output_bounded(
+        Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=width"])
+            .args(["-of", "csv=p=0"])
+            .arg(path),
+        TOOL_TIMEOUT,
+    );
+    let widths = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+        .collect();
+    (widths, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_who_restarts_smaller_then_leaves_and_rejoins() {
+    let d = Daemon::start_with_args(
+        common::daemon::DEFAULT_RTP_PORTS,
+        &["--rtp-relatch-after-ms".into(), "500".into()],
+    );
+    let mut c = d.client().await;
+    let id = "single-rejoin";
+    let mut watch = c
+        .watch_events(WatchEventsRequest {
+            mixer_id: id.into(),
+        })
+        .await
+        .expect("WatchEvents")
+        .into_inner();
+    let mut req = spec::create_request(
+        id,
+        vec![spec::source(A, Some((VideoCodec::H264, 102)), true)],
+        vec![spec::region(A, 0, 0, 1280, 720)],
+        "single/rejoin.mp4",
+    );
+    req.record_cfg = Some(RecordCfg {
+        presence_timeout_ms: 3_000,
+        ..record(RecordMode::Single)
+    });
+    let created = c.create_cloud_mixer(req).await.expect("Create").into_inner();
+    let ports = created.source_ports[0].clone();
+    // Span 1: red 640x360, then at once (a restart: new SSRC) green 320x240.
+    for (colour, size, tone) in [("red", "640x360", 440), ("green", "320x240", 660)] {
+        let mut s = h264_sender(colour, size, tone, 3, &ports);
+        let st = tokio::task::block_in_place(|| s.wait()).expect("sender ran");
+        assert!(st.success());
+    }
+    // Gone for longer than the presence timeout: span 1 ends by itself.
+    let first = wait_finalized(&mut watch, "Usr1.-1/av/1").await;
+    // Span 2: blue.
+    let mut s = h264_sender("blue", "640x360", 880, 3, &ports);
+    let st = tokio::task::block_in_place(|| s.wait()).expect("sender ran");
+    assert!(st.success());
+    let info = c
+        .destroy_cloud_mixer(DestroyCloudMixerRequest {
+            mixer_id: id.into(),
+            oper_user_id: "e2e".into(),
+        })
+        .await
+        .expect("Destroy")
+        .into_inner()
+        .info
+        .expect("final info");
+    let mut ids: Vec<&str> = info.outputs.iter().map(|o| o.output_id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        ["Usr1.-1/audio/1", "Usr1.-1/audio/2", "Usr1.-1/av/1", "Usr1.-1/av/2"]
+    );
+    let span1 = output(&info, "Usr1.-1/av/1");
+    let span2 = output(&info, "Usr1.-1/av/2");
+    assert_eq!(span1, &first, "the span-1 event is its final info");
+    for o in &info.outputs {
+        assert_eq!(o.status, OutputStatus::Finalized as i32, "{o:?}");
+    }
+    // Span times: span 1 covers both senders (~6 s), span 2 starts after the timeout.
+    let len1 = span1.end_unix_ms - span1.start_unix_ms;
+    assert!((5_000..=8_000).contains(&len1), "span 1 lasted {len1} ms: {span1:?}");
+    assert!(
+        span2.start_unix_ms - span1.end_unix_ms >= 3_000,
+        "rejoined {} ms after leaving",
+        span2.start_unix_ms - span1.end_unix_ms
+    );
+    assert!(span1.path != span2.path);
+    // Span 1's passthrough file plays across the resolution change.
+    let f1 = d.recordings().join(&span1.path);
+    let (widths, errors) = decoded_widths(&f1);
+    assert!(errors.trim().is_empty(), "decode errors: {errors}");
+    let n640 = widths.iter().filter(|w| **w == 640).count();
+    let n320 = widths.iter().filter(|w| **w == 320).count();
+    assert!(n640 >= 30 && n320 >= 30, "{n640} pictures at 640, {n320} at 320");
+    let dur1 = span1.duration_ms as f64 / 1000.0;
+    assert!(close(centre_colour(&f1, 1.0), RED));
+    assert!(close(centre_colour(&f1, dur1 - 1.0), [0, 128, 0]), "green at the end");
+    let f2 = d.recordings().join(&span2.path);
+    assert!(close(centre_colour(&f2, 1.0), BLUE));
+    let a1 = media::audio_between(&d.recordings().join(&output(&info, "Usr1.-1/audio/1").path), 0.5, 2.5);
+    check_tones(&a1, &[440.0], 880.0).expect("span 1 audio: the first sender's tone");
+    let a2 = media::audio_between(&d.recordings().join(&output(&info, "Usr1.-1/audio/2").path), 0.5, 2.5);
+    check_tones(&a2, &[880.0], 440.0).expect("span 2 audio: its own tone");
+}
