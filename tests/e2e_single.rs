@@ -379,7 +379,13 @@ async fn passthrough_files_hold_the_senders_packets_bit_for_bit() {
 }
 
 /// A publisher of `colour` at `size` (WxH) with H.264 and a tone for `seconds`.
-fn h264_sender(colour: &str, size: &str, tone: u32, seconds: u64, ports: &cloudmixer::proto::SourcePorts) -> std::process::Child {
+fn h264_sender(
+    colour: &str,
+    size: &str,
+    tone: u32,
+    seconds: u64,
+    ports: &cloudmixer::proto::SourcePorts,
+) -> std::process::Child {
     let mut s = SenderSpec::solid_to(colour, Codec::H264, tone, ports);
     s.picture = format!("color=c={colour}:size={size}:rate=15");
     s.duration = Duration::from_secs(seconds);
@@ -390,11 +396,10 @@ fn h264_sender(colour: &str, size: &str, tone: u32, seconds: u64, ports: &cloudm
 async fn wait_finalized(stream: &mut tonic::Streaming<MixerEvent>, output_id: &str) -> OutputInfo {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let ev = tokio::time::timeout_at(deadline, stream.message())
-            .await
-            .unwrap_or_else(|_| panic!("{output_id} not finalized in time"))
-            .expect("event stream")
-            .expect("event");
+        let Ok(next) = tokio::time::timeout_at(deadline, stream.message()).await else {
+            panic!("{output_id} not finalized in time");
+        };
+        let ev = next.expect("event stream").expect("event");
         if let Some(Event::OutputInfoChanged(o)) = ev.event {
             let o = o.output_info.expect("info");
             if o.output_id == output_id && o.status == OutputStatus::Finalized as i32 {
@@ -408,7 +413,14 @@ async fn wait_finalized(stream: &mut tonic::Streaming<MixerEvent>, output_id: &s
 fn decoded_widths(path: &Path) -> (Vec<u32>, String) {
     let out = common::output_bounded(
         Command::new("ffprobe")
-            .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=width"])
+            .args([
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "frame=width",
+            ])
             .args(["-of", "csv=p=0"])
             .arg(path),
         TOOL_TIMEOUT,
@@ -445,7 +457,11 @@ async fn a_participant_who_restarts_smaller_then_leaves_and_rejoins() {
         presence_timeout_ms: 3_000,
         ..record(RecordMode::Single)
     });
-    let created = c.create_cloud_mixer(req).await.expect("Create").into_inner();
+    let created = c
+        .create_cloud_mixer(req)
+        .await
+        .expect("Create")
+        .into_inner();
     let ports = created.source_ports[0].clone();
     // Span 1: red 640x360, then at once (a restart: new SSRC) green 320x240.
     for (colour, size, tone) in [("red", "640x360", 440), ("green", "320x240", 660)] {
@@ -473,7 +489,12 @@ async fn a_participant_who_restarts_smaller_then_leaves_and_rejoins() {
     ids.sort_unstable();
     assert_eq!(
         ids,
-        ["Usr1.-1/audio/1", "Usr1.-1/audio/2", "Usr1.-1/av/1", "Usr1.-1/av/2"]
+        [
+            "Usr1.-1/audio/1",
+            "Usr1.-1/audio/2",
+            "Usr1.-1/av/1",
+            "Usr1.-1/av/2"
+        ]
     );
     let span1 = output(&info, "Usr1.-1/av/1");
     let span2 = output(&info, "Usr1.-1/av/2");
@@ -483,7 +504,10 @@ async fn a_participant_who_restarts_smaller_then_leaves_and_rejoins() {
     }
     // Span times: span 1 covers both senders (~6 s), span 2 starts after the timeout.
     let len1 = span1.end_unix_ms - span1.start_unix_ms;
-    assert!((5_000..=8_000).contains(&len1), "span 1 lasted {len1} ms: {span1:?}");
+    assert!(
+        (5_000..=8_000).contains(&len1),
+        "span 1 lasted {len1} ms: {span1:?}"
+    );
     assert!(
         span2.start_unix_ms - span1.end_unix_ms >= 3_000,
         "rejoined {} ms after leaving",
@@ -496,14 +520,183 @@ async fn a_participant_who_restarts_smaller_then_leaves_and_rejoins() {
     assert!(errors.trim().is_empty(), "decode errors: {errors}");
     let n640 = widths.iter().filter(|w| **w == 640).count();
     let n320 = widths.iter().filter(|w| **w == 320).count();
-    assert!(n640 >= 30 && n320 >= 30, "{n640} pictures at 640, {n320} at 320");
+    assert!(
+        n640 >= 30 && n320 >= 30,
+        "{n640} pictures at 640, {n320} at 320"
+    );
     let dur1 = span1.duration_ms as f64 / 1000.0;
     assert!(close(centre_colour(&f1, 1.0), RED));
-    assert!(close(centre_colour(&f1, dur1 - 1.0), [0, 128, 0]), "green at the end");
+    assert!(
+        close(centre_colour(&f1, dur1 - 1.0), [0, 128, 0]),
+        "green at the end"
+    );
     let f2 = d.recordings().join(&span2.path);
     assert!(close(centre_colour(&f2, 1.0), BLUE));
-    let a1 = media::audio_between(&d.recordings().join(&output(&info, "Usr1.-1/audio/1").path), 0.5, 2.5);
+    let a1 = media::audio_between(
+        &d.recordings().join(&output(&info, "Usr1.-1/audio/1").path),
+        0.5,
+        2.5,
+    );
     check_tones(&a1, &[440.0], 880.0).expect("span 1 audio: the first sender's tone");
-    let a2 = media::audio_between(&d.recordings().join(&output(&info, "Usr1.-1/audio/2").path), 0.5, 2.5);
+    let a2 = media::audio_between(
+        &d.recordings().join(&output(&info, "Usr1.-1/audio/2").path),
+        0.5,
+        2.5,
+    );
     check_tones(&a2, &[880.0], 440.0).expect("span 2 audio: its own tone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_leaves_every_participant_file_playable() {
+    let mut d = Daemon::start();
+    let mut c = d.client().await;
+    let id = "single-kill";
+    let mut req = spec::create_request(
+        id,
+        vec![
+            spec::source(A, Some((VideoCodec::Vp8, 96)), true),
+            spec::source(B, Some((VideoCodec::H264, 102)), true),
+        ],
+        spec::side_by_side(A, B),
+        "single/kill.mp4",
+    );
+    req.record_cfg = Some(RecordCfg {
+        single_audio_container: cloudmixer::proto::AudioContainer::M4a as i32,
+        ..record(RecordMode::MixedAndSingle)
+    });
+    let created = c
+        .create_cloud_mixer(req)
+        .await
+        .expect("Create")
+        .into_inner();
+    let p = &created.source_ports;
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &p[0]).start();
+    let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &p[1]).start();
+    // Until every participant file holds 4 s (bounded).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let info = loop {
+        let info = c
+            .get_cloud_mixer(cloudmixer::proto::GetCloudMixerRequest {
+                mixer_id: id.into(),
+            })
+            .await
+            .expect("Get")
+            .into_inner();
+        let singles: Vec<&OutputInfo> = info
+            .outputs
+            .iter()
+            .filter(|o| o.kind == OutputKind::Single as i32)
+            .collect();
+        if singles.len() == 4 && singles.iter().all(|o| o.duration_ms >= 4_000) {
+            break info;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:#?}",
+            info.outputs
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    d.signal("KILL");
+    assert!(
+        d.wait_exit(Duration::from_secs(10)).is_some(),
+        "daemon killed"
+    );
+    for o in info
+        .outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::Single as i32)
+    {
+        let file = d.recordings().join(&o.path);
+        let tone = if o.camid == A { 440.0 } else { 1000.0 };
+        let other = if o.camid == A { 1000.0 } else { 440.0 };
+        let samples = media::audio_between(&file, 0.5, 3.5);
+        check_tones(&samples, &[tone], other)
+            .unwrap_or_else(|e| panic!("{}: audio after kill -9: {e}", o.output_id));
+        if o.media == OutputMedia::Av as i32 {
+            let (widths, errors) = decoded_widths(&file);
+            assert!(errors.trim().is_empty(), "{}: {errors}", o.output_id);
+            // 15 fps; at most about a second lost to the kill.
+            assert!(
+                widths.len() >= 45,
+                "{}: {} pictures",
+                o.output_id,
+                widths.len()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcoded_files_are_h264_aac_mp4_at_the_asked_size() {
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    let id = "single-transcode";
+    let mut req = spec::create_request(
+        id,
+        vec![spec::source(A, Some((VideoCodec::Vp8, 96)), true)],
+        vec![spec::region(A, 0, 0, 1280, 720)],
+        "single/transcode.mp4",
+    );
+    req.record_cfg = Some(RecordCfg {
+        single_video: cloudmixer::proto::SingleVideo::Transcode as i32,
+        transcode_width: 320,
+        transcode_height: 240,
+        single_media: vec![cloudmixer::proto::SingleMedia::Av as i32],
+        ..record(RecordMode::Single)
+    });
+    let created = c
+        .create_cloud_mixer(req)
+        .await
+        .expect("Create")
+        .into_inner();
+    let mut s = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]);
+    s.duration = Duration::from_secs(4);
+    let mut sender = s.start();
+    assert!(
+        common::wait_for(Duration::from_secs(20), Duration::from_millis(100), || {
+            (!sender.is_running()).then_some(())
+        })
+        .is_some()
+    );
+    let info = c
+        .destroy_cloud_mixer(DestroyCloudMixerRequest {
+            mixer_id: id.into(),
+            oper_user_id: "e2e".into(),
+        })
+        .await
+        .expect("Destroy")
+        .into_inner()
+        .info
+        .expect("final info");
+    let ids: Vec<&str> = info.outputs.iter().map(|o| o.output_id.as_str()).collect();
+    assert_eq!(ids, ["Usr1.-1/av/1"], "only the av file was asked for");
+    let o = &info.outputs[0];
+    assert_eq!(
+        (o.container.as_str(), o.status),
+        ("mp4", OutputStatus::Finalized as i32)
+    );
+    let file = d.recordings().join(&o.path);
+    let pr = media::probe(&file);
+    let v = pr.of_kind("video");
+    assert_eq!(
+        (v[0].codec.as_str(), v[0].width, v[0].height),
+        ("h264", 320, 240),
+        "{pr:?}"
+    );
+    assert_eq!(pr.of_kind("audio")[0].codec, "aac");
+    // 640x360 fitted into 320x240: 320x180 of red between black bars.
+    let f = media::frame_at(&file, 2.0, 320, 240);
+    assert!(
+        close(f.patch_mean(160, 120), RED),
+        "{:?}",
+        f.patch_mean(160, 120)
+    );
+    assert!(
+        close(f.patch_mean(160, 8), [0, 0, 0]),
+        "top bar {:?}",
+        f.patch_mean(160, 8)
+    );
+    let samples = media::audio_between(&file, 0.5, 3.0);
+    check_tones(&samples, &[440.0], 1000.0).expect("the participant's tone");
 }

@@ -26,7 +26,7 @@ use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared, TickProgress};
 use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
 use crate::model::{ContentUpdate, MixerError, MixerSpec};
-use crate::output::single::{SingleConfig, SingleOutputs};
+use crate::output::single::{SingleConfig, SingleOutputs, TranscodeSettings};
 use crate::output::{EncodedOutput, MediaSink};
 
 /// How long `update` waits for the tick thread to apply a change.
@@ -122,6 +122,7 @@ impl LiveMixer {
             playout_delay: spec.playout_delay,
             presence_timeout: spec.record.presence_timeout,
             audio_bps: spec.output.encoding.audio_bps,
+            transcode: transcode_settings(&spec),
         };
         let clock = Arc::new(SharedClock::default());
         let mut live = Vec::new();
@@ -387,4 +388,26 @@ fn stop_sources(sources: &Mutex<Vec<LiveSource>>, final_stats: &Mutex<Option<Vec
         .lock()
         .get_or_insert_with(Vec::new)
         .extend(stats);
+}
+
+/// The picture of a mixer's transcoded participant files: the size the recording asks
+/// for, the composite's frame rate, the composite's bit rate scaled by area (at least
+/// 200 kbit/s), the daemon's x264 preset, one thread per participant.
+fn transcode_settings(spec: &MixerSpec) -> TranscodeSettings {
+    let e = &spec.output.encoding;
+    let (width, height) = match spec.record.single_video {
+        crate::model::SingleVideo::Transcode { width, height } => (width, height),
+        crate::model::SingleVideo::Passthrough => (e.width, e.height),
+    };
+    let area = u64::from(width) * u64::from(height);
+    let canvas = (u64::from(e.width) * u64::from(e.height)).max(1);
+    let bit_rate = (u64::from(e.video_bps) * area / canvas).max(200_000);
+    TranscodeSettings {
+        width,
+        height,
+        fps: e.fps,
+        bit_rate: u32::try_from(bit_rate).unwrap_or(u32::MAX),
+        preset: spec.output.x264_preset.clone(),
+        threads: 1,
+    }
 }

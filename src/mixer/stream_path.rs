@@ -90,7 +90,7 @@ impl StreamDecoder {
         unit: &TimedUnit,
         slot: &SourceSlot,
         counters: &SourceCounters,
-        recorder: Option<&mut SingleRecorder>,
+        mut recorder: Option<&mut SingleRecorder>,
     ) {
         match self {
             StreamDecoder::Video(v) => {
@@ -130,6 +130,9 @@ impl StreamDecoder {
                         );
                     }
                     let t = pic.pts().map_or(unit.mixer_time, MixerTime::from_micros);
+                    if let Some(r) = recorder.as_deref_mut() {
+                        r.picture(t, &pic);
+                    }
                     slot.frames.lock().push(t, pic);
                 }
             }

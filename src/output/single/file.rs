@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use ffmpeg_next::{codec, Packet};
+use ffmpeg_next::{codec, Packet, Rational};
 
 use crate::media::mux::{Container, Mp4Muxer};
 use crate::media::passthrough::PASSTHROUGH_TIME_BASE;
@@ -22,6 +22,15 @@ use crate::output::{confined, media_error, StreamInfo};
 /// Audio packets an `av` file holds while it waits for its first keyframe (~20 s of
 /// 20 ms Opus packets or AAC frames); older ones are dropped.
 pub const MAX_PENDING_AUDIO: usize = 1_000;
+
+/// The video a file holds.
+pub enum VideoIn {
+    None,
+    /// The participant's access units as received.
+    Passthrough,
+    /// Our encoder's packets, of this stream.
+    Encoded(StreamInfo),
+}
 
 /// The audio a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +54,9 @@ pub struct SingleFile {
     rel_path: String,
     mux: Mp4Muxer,
     wants_video: bool,
+    /// The video is encoded by us (transcode): its stream is known from the start and
+    /// its packets come in this stream's timebase; passthrough units are ignored.
+    encoded_video: Option<StreamInfo>,
     pub(super) audio_feed: AudioFeed,
     audio_stream: Option<StreamInfo>,
     /// Muxer handles once the header is written.
@@ -59,16 +71,22 @@ pub struct SingleFile {
 
 impl SingleFile {
     /// Creates `rel_path` beneath `root` (no symlink followed, never replacing a file)
-    /// as a `container` file. `audio`: the audio stream, if the file holds one; a file
-    /// without video starts at once.
+    /// as a `container` file. `video`: none, passthrough (the file starts at the first
+    /// keyframe) or an encoder's stream (starts at once); `audio`: the audio stream, if
+    /// the file holds one; a file without passthrough video starts at once.
     /// Errors: `Output` (the file cannot be created or the header written).
     pub fn create(
         root: &RecordingsRoot,
         rel_path: &str,
         container: Container,
-        wants_video: bool,
+        video: VideoIn,
         audio: Option<(AudioFeed, StreamInfo)>,
     ) -> Result<Self, MixerError> {
+        let (wants_video, encoded_video) = match video {
+            VideoIn::None => (false, None),
+            VideoIn::Passthrough => (true, None),
+            VideoIn::Encoded(s) => (true, Some(s)),
+        };
         let file = confined::create_new(root, Path::new(rel_path), rel_path)?;
         let mux = Mp4Muxer::create_as(file, container).map_err(media_error(rel_path))?;
         let (audio_feed, audio_stream) = match audio {
@@ -79,6 +97,7 @@ impl SingleFile {
             rel_path: rel_path.to_owned(),
             mux,
             wants_video,
+            encoded_video: encoded_video.clone(),
             audio_feed,
             audio_stream,
             video: None,
@@ -88,10 +107,22 @@ impl SingleFile {
             held: Default::default(),
             end_us: 0,
         };
-        if !wants_video {
-            f.start(None)?;
+        match encoded_video {
+            Some(v) => f.start(Some((v.parameters, v.time_base)))?,
+            None if !wants_video => f.start(None)?,
+            None => {}
         }
         Ok(f)
+    }
+
+    /// The file's path relative to the recordings root.
+    pub fn rel_path(&self) -> &str {
+        &self.rel_path
+    }
+
+    /// Whether the file takes transcoded video packets.
+    pub fn takes_encoded_video(&self) -> bool {
+        self.encoded_video.is_some()
     }
 
     /// Whether the file waits for a video keyframe to start.
@@ -99,12 +130,12 @@ impl SingleFile {
         self.wants_video && !self.started
     }
 
-    /// Writes the header with `video` (passthrough parameters, µs timebase) if given.
-    fn start(&mut self, video: Option<codec::Parameters>) -> Result<(), MixerError> {
-        if let Some(p) = video {
+    /// Writes the header with `video` (parameters and packet timebase) if given.
+    fn start(&mut self, video: Option<(codec::Parameters, Rational)>) -> Result<(), MixerError> {
+        if let Some((p, tb)) = video {
             let h = self
                 .mux
-                .add_stream(p, PASSTHROUGH_TIME_BASE)
+                .add_stream(p, tb)
                 .map_err(media_error(&self.rel_path))?;
             self.video = Some(h);
         }
@@ -132,7 +163,7 @@ impl SingleFile {
         keyframe: bool,
         params: impl FnOnce() -> Option<codec::Parameters>,
     ) -> Result<(), MixerError> {
-        if !self.wants_video {
+        if !self.wants_video || self.encoded_video.is_some() {
             return Ok(());
         }
         if !self.started {
@@ -142,7 +173,15 @@ impl SingleFile {
             let Some(p) = params() else {
                 return Ok(());
             };
-            self.start(Some(p))?;
+            self.start(Some((p, PASSTHROUGH_TIME_BASE)))?;
+        }
+        self.write_held(0, packet)
+    }
+
+    /// A packet of our own encoder's video (transcode). Errors: `Output`.
+    pub fn encoded_video(&mut self, packet: Packet) -> Result<(), MixerError> {
+        if self.encoded_video.is_none() {
+            return Ok(());
         }
         self.write_held(0, packet)
     }
@@ -189,7 +228,9 @@ impl SingleFile {
 
     fn write(&mut self, i: usize, handle: usize, p: Packet) -> Result<(), MixerError> {
         let tb = if i == 0 {
-            PASSTHROUGH_TIME_BASE
+            self.encoded_video
+                .as_ref()
+                .map_or(PASSTHROUGH_TIME_BASE, |v| v.time_base)
         } else {
             self.audio_stream
                 .as_ref()

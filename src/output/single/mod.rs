@@ -23,6 +23,7 @@ pub mod aac_track;
 pub mod file;
 pub mod outputs;
 pub mod presence;
+pub mod transcode;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,9 +41,11 @@ use crate::model::{
 use crate::time::MixerTime;
 
 use aac_track::AacTrack;
-use file::{AudioFeed, SingleFile};
+use file::{AudioFeed, SingleFile, VideoIn};
 pub use outputs::{OutputSlot, SingleOutputs};
 use presence::{Presence, Span};
+pub use transcode::TranscodeSettings;
+use transcode::TranscodeTrack;
 
 /// Interval of the files' `OutputInfoChanged` while they grow.
 const INFO_INTERVAL_US: i64 = 1_000_000;
@@ -70,6 +73,9 @@ pub struct SingleConfig {
     pub presence_timeout: Duration,
     /// AAC bit rate, bit/s.
     pub audio_bps: u32,
+    /// The picture of transcoded files (used when `record.single_video` is Transcode;
+    /// its size is taken from there).
+    pub transcode: TranscodeSettings,
 }
 
 /// One file of the plan: what it holds and how.
@@ -79,6 +85,8 @@ struct Planned {
     container: Container,
     ext: &'static str,
     video: bool,
+    /// The video is transcoded (else passed through).
+    transcoded: bool,
     audio: AudioFeed,
 }
 
@@ -86,6 +94,7 @@ struct Planned {
 struct SpanFiles {
     start: MixerTime,
     aac: Option<AacTrack>,
+    transcode: Option<TranscodeTrack>,
     files: Vec<(OutputSlot, Option<SingleFile>)>,
     last_info_us: i64,
 }
@@ -183,6 +192,19 @@ impl SingleRecorder {
         }
     }
 
+    /// A decoded picture stamped `t`, for transcoded files.
+    pub fn picture(&mut self, t: MixerTime, pic: &ffmpeg_next::frame::Video) {
+        let Some(span) = &mut self.span else {
+            return;
+        };
+        let Some(track) = &mut span.transcode else {
+            return;
+        };
+        self.packets.clear();
+        let r = track.picture(t, pic, &mut self.packets);
+        write_encoded(&self.outputs, span, &self.packets, r);
+    }
+
     /// Decoded PCM stamped `t` (its first sample), for the AAC files.
     pub fn pcm(&mut self, t: MixerTime, left: &[f32], right: &[f32]) {
         if let Some(aac) = self.span.as_mut().and_then(|s| s.aac.as_mut()) {
@@ -274,6 +296,18 @@ impl SingleRecorder {
         let index = self.outputs.next_span(&self.cfg.camid);
         let start_unix_ms = self.cfg.epoch_unix_ms + start.as_millis();
         let needs_aac = self.plan.iter().any(|p| p.audio == AudioFeed::Aac);
+        let mut transcode_error = None;
+        let transcode = if self.plan.iter().any(|p| p.transcoded) {
+            match TranscodeTrack::open(&self.cfg.transcode, start) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    transcode_error = Some(e.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let mut aac_error = None;
         let aac = if needs_aac {
             match AacTrack::open(self.cfg.audio_bps, start.to_samples()) {
@@ -324,10 +358,24 @@ impl SingleRecorder {
                 )),
                 AudioFeed::Aac => aac.as_ref().map(|a| (AudioFeed::Aac, a.stream())),
             };
+            let video = match (p.video, p.transcoded, &transcode) {
+                (false, _, _) => Some(VideoIn::None),
+                (true, false, _) => Some(VideoIn::Passthrough),
+                (true, true, Some(t)) => Some(VideoIn::Encoded(t.stream())),
+                (true, true, None) => None,
+            };
             let mut file = None;
-            let created = match (&aac_error, p.audio) {
-                (Some(e), AudioFeed::Aac) => Err(crate::output::output_error(&rel, e.as_str())),
-                _ => SingleFile::create(&self.cfg.root, &rel, p.container, p.video, audio),
+            let created = match (&aac_error, p.audio, video, &transcode_error) {
+                (Some(e), AudioFeed::Aac, _, _) => {
+                    Err(crate::output::output_error(&rel, e.as_str()))
+                }
+                (_, _, None, e) => Err(crate::output::output_error(
+                    &rel,
+                    e.as_deref().unwrap_or("no video encoder"),
+                )),
+                (_, _, Some(v), _) => {
+                    SingleFile::create(&self.cfg.root, &rel, p.container, v, audio)
+                }
             };
             match created {
                 Ok(f) => file = Some(f),
@@ -339,6 +387,7 @@ impl SingleRecorder {
         self.span = Some(SpanFiles {
             start,
             aac,
+            transcode,
             files,
             last_info_us: 0,
         });
@@ -350,6 +399,11 @@ impl SingleRecorder {
         let Some(mut span) = self.span.take() else {
             return;
         };
+        if let Some(mut t) = span.transcode.take() {
+            self.packets.clear();
+            let r = t.finish(&mut self.packets);
+            write_encoded(&self.outputs, &mut span, &self.packets, r);
+        }
         let end_unix_ms = self.cfg.epoch_unix_ms + s.last.as_millis();
         for (slot, f) in &mut span.files {
             let Some(file) = f else { continue };
@@ -377,6 +431,41 @@ impl SingleRecorder {
     }
 }
 
+/// Writes our encoder's video `packets` (or its failure `r`) to the span's transcoded
+/// files.
+fn write_encoded(
+    outputs: &SingleOutputs,
+    span: &mut SpanFiles,
+    packets: &[Packet],
+    r: Result<(), crate::media::MediaError>,
+) {
+    for (slot, file) in &mut span.files {
+        if !file.as_ref().is_some_and(|f| f.takes_encoded_video()) {
+            continue;
+        }
+        if let Err(e) = &r {
+            let name = file
+                .as_ref()
+                .map(|f| f.rel_path().to_owned())
+                .unwrap_or_default();
+            let err = crate::output::output_error(&name, e.to_string().as_str());
+            fail(outputs, *slot, file, &err);
+            continue;
+        }
+        for p in packets {
+            if let Some(f) = file.as_mut() {
+                if let Err(e) = f.encoded_video(p.clone()) {
+                    fail(outputs, *slot, file, &e);
+                    break;
+                }
+            }
+        }
+    }
+    if r.is_err() {
+        span.transcode = None;
+    }
+}
+
 /// Marks a file FAILED with `e` and stops writing it.
 fn fail(outputs: &SingleOutputs, slot: OutputSlot, file: &mut Option<SingleFile>, e: &MixerError) {
     tracing::warn!(error = %e, "per-participant output failed");
@@ -394,10 +483,9 @@ fn plan(cfg: &SingleConfig) -> Vec<Planned> {
     let audio = cfg.audio && r.record_audio;
     let mut out = Vec::new();
     if let (true, true, Some(codec)) = (r.single_av, r.record_video, cfg.video) {
-        let (container, ext, feed) = match (r.single_video, codec) {
-            (SingleVideo::Passthrough, VideoCodec::Vp8) => {
-                (Container::WebM, "webm", AudioFeed::Opus)
-            }
+        let transcoded = matches!(r.single_video, SingleVideo::Transcode { .. });
+        let (container, ext, feed) = match (transcoded, codec) {
+            (false, VideoCodec::Vp8) => (Container::WebM, "webm", AudioFeed::Opus),
             _ => (Container::Mp4, "mp4", AudioFeed::Aac),
         };
         let media = match (cfg.content, audio) {
@@ -410,6 +498,7 @@ fn plan(cfg: &SingleConfig) -> Vec<Planned> {
             container,
             ext,
             video: true,
+            transcoded,
             audio: if audio { feed } else { AudioFeed::None },
         });
     }
@@ -424,6 +513,7 @@ fn plan(cfg: &SingleConfig) -> Vec<Planned> {
             container,
             ext,
             video: false,
+            transcoded: false,
             audio: feed,
         });
     }
