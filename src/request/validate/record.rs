@@ -139,7 +139,7 @@ fn size(v: u32, default: u32, max: u32, name: &str) -> Result<u32, FieldError> {
     if v == 0 {
         return Ok(default);
     }
-    if v % 2 != 0 || !(2..=max).contains(&v) {
+    if !v.is_multiple_of(2) || !(2..=max).contains(&v) {
         return Err(invalid(
             format!("record_cfg.{name}"),
             format!("must be even and 2..={max}, got {v}"),
