@@ -205,6 +205,8 @@ fn effective_cfg_round_trips_through_validation() {
         height: 720,
         background: out_spec().encoding.background,
     };
-    let l = crate::request::validate::layout::regions(&cfg.layout_config, "x", canvas).unwrap();
+    let none = crate::request::validate::layout::LayoutSources::default();
+    let l =
+        crate::request::validate::layout::regions(&cfg.layout_config, "x", canvas, &none).unwrap();
     assert_eq!(l, layout());
 }

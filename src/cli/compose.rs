@@ -57,16 +57,17 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
         height: enc.height,
         background: enc.background,
     };
+    let sources = validate::layout::LayoutSources::cameras(&camids);
     let requested = validate::layout::requested(
         &cfg.layout_config,
         cfg.layout_preset.as_ref(),
         "video_file_cfg.",
         canvas,
-        &camids,
+        &sources,
     )?;
     let layout = match requested {
         Some(l) => l,
-        None => validate::layout::default_layout(canvas, &camids)?,
+        None => validate::layout::default_layout(canvas, &sources)?,
     };
     let abs = out_path(&a.out, a.force)?;
     let root = out_root(&abs, a.force)?;

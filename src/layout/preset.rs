@@ -27,6 +27,15 @@
 //! - `"grid"` is adaptive: the region set is chosen by the number of camids, see
 //!   [`ADAPTIVE_GRID`].
 //!
+//! # Default camids and the host
+//!
+//! A request that names no camids fills the preset with the mixer's video sources
+//! ([`default_camids`]): in source order, except that the presets of [`HOST_FIRST`]
+//! (`"speaker"`, whose first region is the main tile) put the host (NetEase
+//! `isHostSpeaker`, `SourceConfig.host`) first and the others after it in source order.
+//! Every other preset keeps source order: a grid has no main tile. Camids named by the
+//! request are used as given, host or not.
+//!
 //! Region values are *not* even-aligned here: at the reference canvas a preset resolves
 //! to exactly its file's numbers (the Cloudroom picture-in-picture tile is `top=495
 //! height=225`). Snapping to the 4:2:0 grid happens once, when drawing, in
@@ -74,6 +83,25 @@ pub const ADAPTIVE_GRID: &[(usize, &str)] = &[
 
 /// The name of the adaptive grid preset.
 pub const ADAPTIVE_GRID_NAME: &str = "grid";
+
+/// Presets whose first region is the main tile: filled with default camids, they give
+/// it to the host (see the module docs).
+pub const HOST_FIRST: &[&str] = &["speaker"];
+
+/// The camids a preset named `name` is filled with when the request names none:
+/// `video_camids` (the mixer's video sources, in source order), with `host` moved to
+/// the front if `name` is one of [`HOST_FIRST`] and `host` is among them. Any other
+/// preset, or a host without video, keeps source order.
+pub fn default_camids(name: &str, video_camids: &[String], host: Option<&str>) -> Vec<String> {
+    let mut out = video_camids.to_vec();
+    if HOST_FIRST.contains(&name) {
+        if let Some(i) = host.and_then(|h| out.iter().position(|c| c == h)) {
+            let h = out.remove(i);
+            out.insert(0, h);
+        }
+    }
+    out
+}
 
 /// Why a preset could not be loaded or resolved.
 #[derive(Debug, thiserror::Error)]

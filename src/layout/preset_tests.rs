@@ -324,3 +324,44 @@ fn user_presets_from_a_directory() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(matches!(load_dir(&dir), Err(PresetError::Io { .. })));
 }
+
+#[test]
+fn speaker_preset_default_camids_put_the_host_first() {
+    let camids = ids(3);
+    let filled = default_camids("speaker", &camids, Some("Usr2.-1"));
+    assert_eq!(filled, ["Usr2.-1", "Usr1.-1", "Usr3.-1"]);
+    // The host gets the main (first, 960x540) tile of the speaker preset.
+    let l = resolve("speaker", &filled, 1280, 720, true).unwrap();
+    assert_eq!(l.regions[0], region("Usr2.-1", 0, 160, 960, 540, None));
+    assert_eq!(l.regions[1].camid, "Usr1.-1");
+    assert_eq!(l.regions[2].camid, "Usr3.-1");
+    // Already first, or the last one.
+    assert_eq!(default_camids("speaker", &camids, Some("Usr1.-1")), camids);
+    assert_eq!(
+        default_camids("speaker", &camids, Some("Usr3.-1")),
+        ["Usr3.-1", "Usr1.-1", "Usr2.-1"]
+    );
+}
+
+#[test]
+fn default_camids_keep_source_order_without_a_host_or_main_tile() {
+    let camids = ids(3);
+    // No host, or a host that sends no video (not among the video camids).
+    assert_eq!(default_camids("speaker", &camids, None), camids);
+    assert_eq!(default_camids("speaker", &camids, Some("Usr9.-1")), camids);
+    // Presets without a main tile keep source order, host or not.
+    for name in [
+        "grid",
+        "grid-3x3",
+        "side-by-side",
+        "picture-in-picture",
+        "single",
+    ] {
+        assert_eq!(
+            default_camids(name, &camids, Some("Usr2.-1")),
+            camids,
+            "{name}"
+        );
+    }
+    assert_eq!(HOST_FIRST, ["speaker"]);
+}

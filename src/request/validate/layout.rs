@@ -1,19 +1,29 @@
 //! Layouts: `layout_config` (explicit regions) or `layout_preset` -> [`Layout`].
 //!
-//! Rules: not both; at most [`MAX_REGIONS`] regions; each region of type
-//! `CONTENT_TYPE_VIDEO`, `top`/`left` >= 0, `width`/`height` > 0, inside the canvas, with a
-//! non-empty `param.camid` (which need not be a source: such a tile shows the background).
+//! Rules: not both; at most [`MAX_REGIONS`] regions; each region with `top`/`left` >= 0,
+//! `width`/`height` > 0, inside the canvas, and a known `type` (a [`ContentType`]):
+//! - `CONTENT_TYPE_VIDEO`: a non-empty `param.camid`, which need not be a source (such a
+//!   tile shows the placeholder or background) and may name a screen or media source (a
+//!   screen is a picture like any other);
+//! - `CONTENT_TYPE_SCREEN` / `CONTENT_TYPE_MEDIA`: an empty `param.camid` is resolved here
+//!   to the mixer's first source of that content type (none: an error naming the region's
+//!   `type`); a non-empty one must name a source of that content type (else an error
+//!   naming `param.camid`). The sources are the mixer's after the request (Create, or
+//!   Update's kept and added sources).
+//!
 //! Presets resolve through [`crate::layout::preset::resolve`]; a preset without camids
-//! is filled with the mixer's video sources in order. A region's or preset's
+//! is filled with the mixer's video sources in order, the host first for the `speaker`
+//! preset ([`crate::layout::preset::default_camids`]). A region's or preset's
 //! `placeholder_image` is checked and decoded by [`super::placeholder`].
 
 use crate::model::FieldError;
 
 use super::field::{self, invalid};
 use super::placeholder::Placeholders;
+use super::source;
 use super::strings;
 use crate::layout::{preset, Layout, Region};
-use crate::model::Rgb;
+use crate::model::{ContentType, Rgb, SourceSpec};
 use crate::proto;
 
 /// Most regions one layout may have.
@@ -37,16 +47,69 @@ pub struct Canvas {
     pub background: Rgb,
 }
 
+/// What a layout is filled from and checked against: the mixer's sources (on Update, the
+/// sources after the update).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayoutSources {
+    /// Camids of the sources that send video, in source order: they fill a preset that
+    /// names no camids.
+    pub video_camids: Vec<String>,
+    /// The host's camid, if any: the `speaker` preset's main tile when it names no camids.
+    pub host: Option<String>,
+    /// Every source's camid and content type, in source order: what `CONTENT_TYPE_SCREEN`
+    /// and `CONTENT_TYPE_MEDIA` regions resolve against.
+    pub content: Vec<(String, ContentType)>,
+}
+
+impl LayoutSources {
+    /// The layout view of validated sources.
+    pub fn of(sources: &[SourceSpec]) -> LayoutSources {
+        LayoutSources {
+            video_camids: source::video_camids(sources),
+            host: source::host(sources).map(str::to_owned),
+            content: sources
+                .iter()
+                .map(|s| (s.camid.clone(), s.content))
+                .collect(),
+        }
+    }
+
+    /// Camera sources with video named `camids`, no host (the inputs of offline compose).
+    pub fn cameras(camids: &[String]) -> LayoutSources {
+        LayoutSources {
+            video_camids: camids.to_vec(),
+            host: None,
+            content: camids
+                .iter()
+                .map(|c| (c.clone(), ContentType::Camera))
+                .collect(),
+        }
+    }
+
+    /// The first source whose content type is `kind`.
+    fn first_of(&self, kind: ContentType) -> Option<&str> {
+        self.content
+            .iter()
+            .find(|(_, t)| *t == kind)
+            .map(|(c, _)| c.as_str())
+    }
+
+    /// Whether `camid` is a source whose content type is `kind`.
+    fn is_of(&self, camid: &str, kind: ContentType) -> bool {
+        self.content.iter().any(|(c, t)| c == camid && *t == kind)
+    }
+}
+
 /// The layout requested by `config` / `preset` (request fields `{prefix}layout_config` and
-/// `{prefix}layout_preset`; `prefix` is `"video_file_cfg."` or empty). `video_camids` fill a
-/// preset that names none. None when neither is set.
-/// Errors: a [`FieldError`] naming the field.
+/// `{prefix}layout_preset`; `prefix` is `"video_file_cfg."` or empty). `sources` fill a
+/// preset that names no camids and resolve screen and media regions. None when neither
+/// is set. Errors: a [`FieldError`] naming the field.
 pub fn requested(
     config: &[proto::LayoutRegion],
     preset: Option<&proto::LayoutPreset>,
     prefix: &str,
     canvas: Canvas,
-    video_camids: &[String],
+    sources: &LayoutSources,
 ) -> Result<Option<Layout>, FieldError> {
     let config_field = format!("{prefix}layout_config");
     let preset_field = format!("{prefix}layout_preset");
@@ -56,25 +119,25 @@ pub fn requested(
             preset_field,
             format!("set either {config_field} or layout_preset, not both"),
         )),
-        (false, None) => regions(config, &config_field, canvas).map(Some),
-        (true, Some(p)) => from_preset(p, &preset_field, canvas, video_camids).map(Some),
+        (false, None) => regions(config, &config_field, canvas, sources).map(Some),
+        (true, Some(p)) => from_preset(p, &preset_field, canvas, sources).map(Some),
     }
 }
 
-/// The Create default (see [`DEFAULT_PRESET`]).
+/// The Create default (see [`DEFAULT_PRESET`]), filled like any preset without camids.
 /// Errors: a [`FieldError`] naming `video_file_cfg.layout_preset.name` if the preset
 /// cannot hold the sources.
-pub fn default_layout(canvas: Canvas, video_camids: &[String]) -> Result<Layout, FieldError> {
-    if video_camids.is_empty() {
+pub fn default_layout(canvas: Canvas, sources: &LayoutSources) -> Result<Layout, FieldError> {
+    if sources.video_camids.is_empty() {
         return Ok(Layout::default());
     }
     let p = proto::LayoutPreset {
-        name: default_preset_name(video_camids.len()).to_owned(),
+        name: default_preset_name(sources.video_camids.len()).to_owned(),
         camids: Vec::new(),
         keep_aspect_ratio: true,
         placeholder_image: Vec::new(),
     };
-    from_preset(&p, "video_file_cfg.layout_preset", canvas, video_camids)
+    from_preset(&p, "video_file_cfg.layout_preset", canvas, sources)
 }
 
 /// The preset of the Create default for `video_sources` (> 0) video sources:
@@ -87,11 +150,13 @@ pub fn default_preset_name(video_sources: usize) -> &'static str {
     }
 }
 
-/// Explicit regions (field `f`, e.g. `video_file_cfg.layout_config`).
+/// Explicit regions (field `f`, e.g. `video_file_cfg.layout_config`); screen and media
+/// regions resolved against `sources`.
 pub fn regions(
     config: &[proto::LayoutRegion],
     f: &str,
     canvas: Canvas,
+    sources: &LayoutSources,
 ) -> Result<Layout, FieldError> {
     if config.len() > MAX_REGIONS {
         return Err(invalid(
@@ -103,7 +168,7 @@ pub fn regions(
     let regions = config
         .iter()
         .enumerate()
-        .map(|(i, r)| region(r, &field::index(f, i), canvas, &mut images))
+        .map(|(i, r)| region(r, &field::index(f, i), canvas, sources, &mut images))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Layout { regions })
 }
@@ -112,15 +177,11 @@ fn region<'a>(
     r: &'a proto::LayoutRegion,
     at: &str,
     canvas: Canvas,
+    sources: &LayoutSources,
     images: &mut Placeholders<'a>,
 ) -> Result<Region, FieldError> {
     let f = |name: &str| field::join(at, name);
-    if r.r#type != proto::ContentType::Video as i32 {
-        return Err(invalid(
-            f("type"),
-            format!("only CONTENT_TYPE_VIDEO (0) is supported, got {}", r.r#type),
-        ));
-    }
+    let kind = source::content_type(r.r#type, &f("type"))?;
     let top = non_negative(r.top, &f("top"))?;
     let left = non_negative(r.left, &f("left"))?;
     let width = positive(r.width, &f("width"))?;
@@ -143,11 +204,11 @@ fn region<'a>(
             ),
         ));
     }
-    let camid = r.param.as_ref().map(|p| p.camid.as_str()).unwrap_or("");
-    field::camid(&f("param.camid"), camid)?;
+    let given = r.param.as_ref().map(|p| p.camid.as_str()).unwrap_or("");
+    let camid = region_camid(kind, given, at, sources)?;
     let placeholder = images.decode(&r.placeholder_image, &f("placeholder_image"))?;
     Ok(Region {
-        camid: camid.to_owned(),
+        camid,
         top,
         left,
         width,
@@ -156,6 +217,47 @@ fn region<'a>(
         z_order: r.z_order,
         placeholder,
     })
+}
+
+/// The camid a region of content type `kind` shows, `given` its `param.camid` (see the
+/// module docs).
+fn region_camid(
+    kind: ContentType,
+    given: &str,
+    at: &str,
+    sources: &LayoutSources,
+) -> Result<String, FieldError> {
+    let camid_field = field::join(at, "param.camid");
+    let (what, enum_name) = match kind {
+        ContentType::Camera => {
+            field::camid(&camid_field, given)?;
+            return Ok(given.to_owned());
+        }
+        ContentType::Screen => ("screen-share", "CONTENT_TYPE_SCREEN"),
+        ContentType::Media => ("media-share", "CONTENT_TYPE_MEDIA"),
+    };
+    if given.is_empty() {
+        return sources.first_of(kind).map(str::to_owned).ok_or_else(|| {
+            invalid(
+                field::join(at, "type"),
+                format!(
+                    "no {what} source: a {enum_name} region without param.camid shows \
+                     the mixer's first source with content_type {enum_name}"
+                ),
+            )
+        });
+    }
+    field::camid(&camid_field, given)?;
+    if !sources.is_of(given, kind) {
+        return Err(invalid(
+            camid_field,
+            format!(
+                "{given:?} is not a {what} source of this mixer (content_type {enum_name}), \
+                 as a {enum_name} region needs"
+            ),
+        ));
+    }
+    Ok(given.to_owned())
 }
 
 fn non_negative(v: i32, f: &str) -> Result<u32, FieldError> {
@@ -170,12 +272,13 @@ fn positive(v: i32, f: &str) -> Result<u32, FieldError> {
 }
 
 /// A preset (field `f`, e.g. `video_file_cfg.layout_preset`) filled with its camids, or
-/// with `video_camids` when it names none; its placeholder picture on every region.
+/// when it names none with the video sources (host first for the `speaker` preset,
+/// [`preset::default_camids`]); its placeholder picture on every region.
 fn from_preset(
     p: &proto::LayoutPreset,
     f: &str,
     canvas: Canvas,
-    video_camids: &[String],
+    sources: &LayoutSources,
 ) -> Result<Layout, FieldError> {
     let name_field = field::join(f, "name");
     strings::text(&name_field, &p.name, strings::MAX_PRESET_NAME_LEN)?;
@@ -189,15 +292,15 @@ fn from_preset(
         field::camid(&field::index(&field::join(f, "camids"), i), c)?;
     }
     let camids = if p.camids.is_empty() {
-        video_camids
+        preset::default_camids(&p.name, &sources.video_camids, sources.host.as_deref())
     } else {
-        &p.camids[..]
+        p.camids.clone()
     };
     let image = Placeholders::new(canvas.background)
         .decode(&p.placeholder_image, &field::join(f, "placeholder_image"))?;
     let mut layout = preset::resolve(
         &p.name,
-        camids,
+        &camids,
         canvas.width,
         canvas.height,
         p.keep_aspect_ratio,

@@ -38,6 +38,7 @@ pub fn create_request(
     let mixer_id = output::mixer_id(&req.mixer_id)?;
     strings::oper_user_id(&req.oper_user_id)?;
     let sources = source::sources(&req.sources, "sources", &[])?;
+    let layout_sources = layout::LayoutSources::of(&sources);
     let cfg = req
         .video_file_cfg
         .as_ref()
@@ -54,16 +55,15 @@ pub fn create_request(
         height: enc.height,
         background: enc.background,
     };
-    let video_camids = source::video_camids(&sources);
     let layout = match layout::requested(
         &cfg.layout_config,
         cfg.layout_preset.as_ref(),
         "video_file_cfg.",
         canvas,
-        &video_camids,
+        &layout_sources,
     )? {
         Some(l) => l,
-        None => layout::default_layout(canvas, &video_camids)?,
+        None => layout::default_layout(canvas, &layout_sources)?,
     };
     let record = record::record(
         req.record_cfg.as_ref(),
@@ -119,8 +119,10 @@ pub struct Current<'a> {
 /// Validates an Update request (its `oper_user_id`; the `mixer_id` was checked by the
 /// lookup, [`output::existing_mixer_id`]) against the mixer's current state. Sources in
 /// `remove_camids` are removed before `add_sources` are added, so one request may
-/// replace a source by removing and re-adding its camid. A preset without camids is
-/// filled with the video sources after the update. Errors: a [`FieldError`] naming the field.
+/// replace a source by removing and re-adding its camid. At most one host among the kept
+/// and added sources. A preset without camids is filled with the video sources after the
+/// update (the host first for `speaker`); screen and media regions resolve against them.
+/// Errors: a [`FieldError`] naming the field.
 pub fn update_request(
     req: &proto::UpdateCloudMixerContentRequest,
     current: Current<'_>,
@@ -134,8 +136,7 @@ pub fn update_request(
         .filter(|s| !req.remove_camids.contains(&s.camid))
         .cloned()
         .collect();
-    let kept_camids: Vec<String> = kept.iter().map(|s| s.camid.clone()).collect();
-    let add_sources = source::sources(&req.add_sources, "add_sources", &kept_camids)?;
+    let add_sources = source::sources(&req.add_sources, "add_sources", &kept)?;
     let after: Vec<SourceSpec> = kept
         .into_iter()
         .chain(add_sources.iter().cloned())
@@ -145,7 +146,7 @@ pub fn update_request(
         req.layout_preset.as_ref(),
         "",
         current.canvas,
-        &source::video_camids(&after),
+        &layout::LayoutSources::of(&after),
     )?;
     Ok(ContentUpdate {
         layout,

@@ -2,7 +2,8 @@
 //!
 //! Rules: camid non-empty and unique within the mixer; at least one of video and audio;
 //! codec set (not `*_UNSPECIFIED`, not an unknown enum value); payload type 0..=127;
-//! a known transport, and for WHEP an `http://` or `https://` URL.
+//! a known transport, and for WHEP an `http://` or `https://` URL; a known content type;
+//! at most one host (`host = true`) per mixer, counting the sources it keeps on Update.
 
 use std::collections::HashSet;
 
@@ -19,12 +20,14 @@ use crate::proto;
 pub const MAX_SOURCES: usize = 64;
 
 /// Validates `list` (request field `prefix`, e.g. `sources` or `add_sources`).
-/// `taken` holds camids already used by the mixer; a camid in `taken` or repeated in
-/// `list` is a duplicate. Errors: a [`FieldError`] naming e.g. `sources[1].camid`.
+/// `taken` holds the sources the mixer keeps (none on Create); a camid in `taken` or
+/// repeated in `list` is a duplicate, and a host in `list` when `taken` or an earlier
+/// entry of `list` already has one is a second host. Errors: a [`FieldError`] naming
+/// e.g. `sources[1].camid` or `add_sources[0].host`.
 pub fn sources(
     list: &[proto::SourceConfig],
     prefix: &str,
-    taken: &[String],
+    taken: &[SourceSpec],
 ) -> Result<Vec<SourceSpec>, FieldError> {
     if list.len() + taken.len() > MAX_SOURCES {
         return Err(invalid(
@@ -35,7 +38,8 @@ pub fn sources(
             ),
         ));
     }
-    let mut seen: HashSet<&str> = taken.iter().map(String::as_str).collect();
+    let mut seen: HashSet<&str> = taken.iter().map(|s| s.camid.as_str()).collect();
+    let mut host: Option<&str> = taken.iter().find(|s| s.host).map(|s| s.camid.as_str());
     let mut out = Vec::with_capacity(list.len());
     for (i, s) in list.iter().enumerate() {
         let at = field::index(prefix, i);
@@ -43,6 +47,15 @@ pub fn sources(
         field::camid(&camid_field, &s.camid)?;
         if !seen.insert(&s.camid) {
             return Err(invalid(camid_field, format!("duplicate {:?}", s.camid)));
+        }
+        if s.host {
+            if let Some(h) = host {
+                return Err(invalid(
+                    field::join(&at, "host"),
+                    format!("a mixer has at most one host, and {h:?} already is"),
+                ));
+            }
+            host = Some(&s.camid);
         }
         out.push(source(s, &at)?);
     }
@@ -178,11 +191,17 @@ pub fn removals(remove: &[String], current: &[String]) -> Result<(), FieldError>
     Ok(())
 }
 
-/// Camids of the sources that send video, in order: the default tiles of a preset.
+/// Camids of the sources that send video, in order: the default tiles of a preset
+/// (the `speaker` preset then puts the host first, [`crate::layout::preset::default_camids`]).
 pub fn video_camids(sources: &[SourceSpec]) -> Vec<String> {
     sources
         .iter()
         .filter(|s| s.video.is_some())
         .map(|s| s.camid.clone())
         .collect()
+}
+
+/// The camid of the mixer's host (`host = true`), if any (validation allows one).
+pub fn host(sources: &[SourceSpec]) -> Option<&str> {
+    sources.iter().find(|s| s.host).map(|s| s.camid.as_str())
 }

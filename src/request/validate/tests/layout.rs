@@ -39,13 +39,16 @@ fn region_outside_the_canvas() {
 }
 
 #[test]
-fn region_content_type_must_be_video() {
-    let mut r = req();
-    cfg(&mut r).layout_config[0].r#type = 1;
-    rejects(
-        r,
-        "video_file_cfg.layout_config[0].type: only CONTENT_TYPE_VIDEO",
-    );
+fn region_content_type_must_be_known() {
+    // 1 is not a ContentType value (VIDEO 0, SCREEN 2, MEDIA 3).
+    for t in [1, 4, -1] {
+        let mut r = req();
+        cfg(&mut r).layout_config[0].r#type = t;
+        rejects(
+            r,
+            &format!("video_file_cfg.layout_config[0].type: unknown content type {t}"),
+        );
+    }
 }
 
 #[test]

@@ -119,6 +119,7 @@ pub(super) fn rejects(r: proto::CreateCloudMixerRequest, prefix: &str) {
     );
 }
 
+mod content;
 mod layout;
 mod output;
 mod placeholder;
