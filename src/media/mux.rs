@@ -1,10 +1,13 @@
 //! Fragmented MP4 writer (ISO/IEC 14496-12 §8.8 movie fragments) through ffmpeg's mov
-//! muxer.
+//! muxer: audio+video `.mp4` (ffmpeg's "mp4" muxer) or audio-only `.m4a` ("ipod" muxer,
+//! brand M4A; [`Mp4Format`]).
 //!
 //! The file starts with an empty `moov` and then gets a `moof`+`mdat` fragment every
 //! [`FRAGMENT_US`] and at every video keyframe, flushed to disk as it is written, so a
 //! crash loses at most the fragment being built and the file stays playable. `finish`
-//! writes the trailer (`mfra` index).
+//! writes the trailer (`mfra` index). Without a video stream (`.m4a`) only the
+//! [`FRAGMENT_US`] rule applies (the mov muxer's `frag_keyframe` looks at video
+//! keyframes only), so an audio-only file has a fragment every 0.5 s too.
 //!
 //! The muxer writes to a file the caller already created (beneath the recordings root,
 //! see `output/confined.rs`), never to a path it resolves itself: ffmpeg's `file`
@@ -28,6 +31,25 @@ pub const MOVFLAGS: &str = "frag_keyframe+empty_moov+default_base_moof";
 /// Longest fragment, µs (the mov muxer's `frag_duration`): what a crash may lose.
 pub const FRAGMENT_US: i64 = 500_000;
 
+/// Which flavour of the ISO base media file format is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mp4Format {
+    /// `.mp4` (ffmpeg's "mp4" muxer): any of the streams.
+    Mp4,
+    /// `.m4a` (ffmpeg's "ipod" muxer, major brand `M4A `): AAC audio only.
+    M4a,
+}
+
+impl Mp4Format {
+    /// The ffmpeg muxer name.
+    pub fn muxer(self) -> &'static str {
+        match self {
+            Mp4Format::Mp4 => "mp4",
+            Mp4Format::M4a => "ipod",
+        }
+    }
+}
+
 /// An MP4 file being written.
 pub struct Mp4Muxer {
     octx: ff::format::context::Output,
@@ -39,12 +61,12 @@ pub struct Mp4Muxer {
 }
 
 impl Mp4Muxer {
-    /// A muxer writing to `file` (open for writing, normally new and empty: ffmpeg's
-    /// file protocol truncates it). Errors: ffmpeg cannot open `/proc/self/fd/N`.
-    pub fn create(file: File) -> Result<Self, MediaError> {
+    /// A muxer writing `format` to `file` (open for writing, normally new and empty:
+    /// ffmpeg's file protocol truncates it). Errors: ffmpeg cannot open `/proc/self/fd/N`.
+    pub fn create(file: File, format: Mp4Format) -> Result<Self, MediaError> {
         let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-        let octx =
-            ff::format::output_as(&fd_path, "mp4").map_err(MediaError::ffmpeg("create mp4"))?;
+        let octx = ff::format::output_as(&fd_path, format.muxer())
+            .map_err(MediaError::ffmpeg("create mp4"))?;
         Ok(Self {
             octx,
             file,

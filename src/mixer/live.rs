@@ -7,7 +7,8 @@
 //! ([`tick`](super::tick)) that composites, mixes and encodes. The mixer's time 0 (the
 //! epoch) is when it enters Running; output picture `n` is made at wall time
 //! `epoch + playout_delay + n / fps`, so every source has had the playout delay to
-//! deliver what is due.
+//! deliver what is due. With record mode single only there is no composite: no file,
+//! no encoder, nothing composited or mixed; the tick thread only keeps the pace.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -20,13 +21,14 @@ use crate::events::{EventBus, MixerState, OutputInfo};
 use crate::ingest::ports::PortPool;
 pub use crate::ingest::Ingest;
 use crate::media::encode::Latency;
-use crate::mixer::core::MixCore;
+use crate::mixer::core::{MixCore, Produce};
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared, TickProgress};
 use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
 use crate::model::{ContentUpdate, MixerError, MixerSpec};
 use crate::output::{EncodedOutput, MediaSink};
+use crate::time::SamplePos;
 
 /// How long `update` waits for the tick thread to apply a change.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,6 +51,8 @@ pub struct LiveMixer {
     /// The stale timeout of every source (`MixerSpec::stale_timeout`).
     stale_after: Duration,
     max_picture_pixels: u64,
+    /// Whether sources decode video (the composite shows pictures).
+    decode_video: bool,
 }
 
 impl LiveMixer {
@@ -94,14 +98,22 @@ impl LiveMixer {
                 Err(e) => return Err(fail(&shared, e)),
             }
         }
-        let out = match EncodedOutput::mp4_file(&spec.output, Latency::Low) {
+        // The composite, unless the record mode makes none (single only): then no file,
+        // no encoder, and a core that composites and mixes nothing.
+        let composite = spec.record.mode.mixed().then_some(spec.output.media);
+        let out = match composite
+            .map(|_| EncodedOutput::mp4_file(&spec.output, Latency::Low))
+            .transpose()
+        {
             Ok(o) => o,
             Err(e) => return Err(fail(&shared, e)),
         };
-        let mut core = MixCore::new(
+        let audio_start = out.as_ref().map_or(SamplePos::ZERO, MediaSink::audio_start);
+        let mut core = MixCore::producing(
             &spec.output.encoding,
             spec.layout.clone(),
-            out.audio_start(),
+            audio_start,
+            Produce::of(composite),
         );
         let epoch = Instant::now();
         let clock = Arc::new(SharedClock::default());
@@ -118,6 +130,7 @@ impl LiveMixer {
             mixer_id: &spec.mixer_id,
             stale_after,
             max_picture_pixels,
+            decode_video: core.produce().video,
         };
         for (s, pair) in spec.sources.iter().zip(sockets) {
             match spawn_source(&ctx, s, pair) {
@@ -134,6 +147,7 @@ impl LiveMixer {
             }
         }
         let out_ports = live.iter().map(|l| l.ports.clone()).collect();
+        let decode_video = core.produce().video;
         let (ctrl, ctrl_rx) = bounded(64);
         let delay = spec.playout_delay;
         for s in slots {
@@ -159,6 +173,7 @@ impl LiveMixer {
                 bus,
                 stale_after,
                 max_picture_pixels,
+                decode_video,
             },
             out_ports,
         ))
@@ -225,6 +240,7 @@ impl LiveMixer {
             mixer_id: &self.mixer_id,
             stale_after: self.stale_after,
             max_picture_pixels: self.max_picture_pixels,
+            decode_video: self.decode_video,
         };
         let mut added = Vec::new();
         let mut slots = Vec::new();

@@ -107,6 +107,9 @@ pub(super) struct SourceCtx<'a> {
     pub(super) stale_after: Duration,
     /// Largest picture a source may send, pixels ([`crate::media::picture_size`]).
     pub(super) max_picture_pixels: u64,
+    /// Whether the sources' video is decoded: false when no output shows pictures
+    /// ([`SourceWorker::with_video_decode`]).
+    pub(super) decode_video: bool,
 }
 
 /// Starts the receive tasks (UDP sockets, WHIP endpoint or WHEP client) and the worker
@@ -192,7 +195,8 @@ pub(super) fn spawn_source(
     let worker = SourceWorker::new(spec, rx, counters.clone(), slot.clone(), limits, sinks)
         .map(|w| w.with_clock(ctx.clock.join()))
         .map_err(|e| internal(&e))?
-        .with_stop(stop_rx);
+        .with_stop(stop_rx)
+        .with_video_decode(ctx.decode_video);
     let camid = spec.camid.clone();
     let failed = events.clone();
     let handle = std::thread::Builder::new()

@@ -51,6 +51,10 @@ pub struct SourceWorker {
     units: u64,
     /// Test fault: panic at this access unit ([`crate::fault::source_panic_at`]).
     panic_at: Option<u64>,
+    /// Whether video access units are decoded (false: nothing shows the pictures, e.g.
+    /// an audio-only composite or no composite; the stream is still received, counted
+    /// and fed back on).
+    decode_video: bool,
 }
 
 impl SourceWorker {
@@ -99,7 +103,15 @@ impl SourceWorker {
             last_timing_log: epoch,
             units: 0,
             panic_at: crate::fault::source_panic_at(&spec.camid),
+            decode_video: true,
         })
+    }
+
+    /// Decodes video access units only if `decode` (default true): a mixer whose
+    /// outputs show no picture saves the decoder's CPU.
+    pub fn with_video_decode(mut self, decode: bool) -> Self {
+        self.decode_video = decode;
+        self
     }
 
     /// Lines this source up with the mixer's other sources whose sender clocks agree
@@ -166,6 +178,7 @@ impl SourceWorker {
                     );
                 }
                 let s = match unit.medium {
+                    Medium::Video if !self.decode_video => None,
                     Medium::Video => self.video.as_mut(),
                     Medium::Audio => self.audio.as_mut(),
                 };
