@@ -13,6 +13,11 @@
 //! - compositing: output pixels x fps x [`COMPOSE_MC_PER_MPX`];
 //! - audio: [`AAC_ENCODE_MC`] per mixer plus [`AUDIO_DECODE_MC`] per audio source.
 //!
+//! Only what the composite needs is counted: an audio-only composite (`.m4a`) has no
+//! encode, compositing or video decode cost (its sources' video is not decoded), a
+//! video-only one no AAC; a mixer without a composite (record mode single only) costs
+//! the audio decode of its sources (still decoded today) and nothing else.
+//!
 //! Calibration (veryfast, this machine class: 2 cores): the live density measurement of
 //! docs/PERFORMANCE.md (duo-720p15: 5 real-time mixers on 2 cores, about 0.26 cores per
 //! mixer) split by the callgrind profile of the same job (x264 ~70 %, libavcodec decode
@@ -23,6 +28,7 @@
 //! (motion raises x264's cost), so it is a planning number; the default budget keeps
 //! 20 % headroom.
 
+use crate::mixer::core::Produce;
 use crate::model::MixerSpec;
 
 /// Encode cost, millicores per million output pixels per second (libx264 veryfast).
@@ -58,14 +64,16 @@ pub fn preset_factor(preset: &str) -> f64 {
 /// The estimated cost of `spec`, millicores (at least 1).
 pub fn estimate(spec: &MixerSpec) -> u64 {
     let enc = &spec.output.encoding;
+    let produce = Produce::of(spec.record.mode.mixed().then_some(spec.output.media));
     let fps = f64::from(enc.fps);
     let out_mpx = f64::from(enc.width) * f64::from(enc.height) * fps / 1e6;
-    let encode = out_mpx * ENCODE_MC_PER_MPX * preset_factor(&spec.output.x264_preset);
-    let compose = out_mpx * COMPOSE_MC_PER_MPX;
+    let video = if produce.video { 1.0 } else { 0.0 };
+    let encode = video * out_mpx * ENCODE_MC_PER_MPX * preset_factor(&spec.output.x264_preset);
+    let compose = video * out_mpx * COMPOSE_MC_PER_MPX;
     let decode: f64 = spec
         .sources
         .iter()
-        .filter(|s| s.video.is_some())
+        .filter(|s| produce.video && s.video.is_some())
         .map(|s| {
             let shown: u64 = spec
                 .layout
@@ -79,7 +87,8 @@ pub fn estimate(spec: &MixerSpec) -> u64 {
         })
         .sum();
     let audio_sources = spec.sources.iter().filter(|s| s.audio.is_some()).count() as u64;
-    let audio = AAC_ENCODE_MC + AUDIO_DECODE_MC * audio_sources;
+    let aac = if produce.audio { AAC_ENCODE_MC } else { 0 };
+    let audio = aac + AUDIO_DECODE_MC * audio_sources;
     ((encode + compose + decode).round() as u64 + audio).max(1)
 }
 
@@ -148,8 +157,9 @@ mod tests {
         assert_eq!(default_budget(2), 1600);
     }
 
-    #[test]
-    fn duo_720p15_costs_what_the_density_measurement_says() {
+    /// Two VP8 + Opus sources at 1280x720@15 (the default side-by-side layout), with
+    /// `record_cfg`.
+    fn duo(record_cfg: Option<crate::proto::RecordCfg>) -> MixerSpec {
         use crate::proto;
         let source = |camid: &str| proto::SourceConfig {
             camid: camid.into(),
@@ -174,6 +184,7 @@ mod tests {
                 v_fps: 15,
                 ..Default::default()
             }),
+            record_cfg,
             ..Default::default()
         };
         let defaults = crate::request::OutputDefaults {
@@ -183,7 +194,39 @@ mod tests {
             max_picture_pixels: crate::model::DEFAULT_MAX_PICTURE_PIXELS,
             single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
         };
-        let spec = crate::request::validate::create_request(&req, &defaults).unwrap();
+        crate::request::validate::create_request(&req, &defaults).unwrap()
+    }
+
+    #[test]
+    fn only_what_the_composite_needs_is_counted() {
+        use crate::proto::{RecordCfg, RecordMode};
+        let cfg = |mode: RecordMode, audio: bool, video: bool| RecordCfg {
+            mode: mode as i32,
+            record_audio: Some(audio),
+            record_video: Some(video),
+            ..Default::default()
+        };
+        // Audio-only composite: AAC (33) + two Opus decodes (2 x 3); no x264, no
+        // compositing, no video decode.
+        assert_eq!(
+            estimate(&duo(Some(cfg(RecordMode::Mixed, true, false)))),
+            39
+        );
+        // Video-only: all but the AAC encode.
+        assert_eq!(
+            estimate(&duo(Some(cfg(RecordMode::Mixed, false, true)))),
+            234
+        );
+        // No composite: the sources' audio decode only.
+        assert_eq!(estimate(&duo(Some(cfg(RecordMode::Single, true, true)))), 6);
+        // Composite and singles: the composite's full cost (singles' costs are theirs).
+        let both = cfg(RecordMode::MixedAndSingle, true, true);
+        assert_eq!(estimate(&duo(Some(both))), 267);
+    }
+
+    #[test]
+    fn duo_720p15_costs_what_the_density_measurement_says() {
+        let spec = duo(None);
         // The default layout for two video sources: side-by-side, two 640x360 tiles.
         // 182.5 encode + 6.9 compositing + 38.7 decode (two 640x360 tiles) + 39 audio.
         assert_eq!(estimate(&spec), 267);

@@ -110,9 +110,17 @@ impl Entry {
         debug_assert!(last.state.is_final(), "released in {:?}", last.state);
         drop_placeholders(&mut last.layout);
         drop_placeholders(&mut self.current.lock().1);
-        crate::api::observe::events::file_ended(&last.output);
+        if self.record.mode.mixed() {
+            crate::api::observe::events::file_ended(&last.output);
+        }
         *self.slot.lock() = Slot::Released(Box::new(last));
         *self.ended_at.lock() = Some(Instant::now());
+    }
+
+    /// Whether this mixer's composite is (or was) the file at `abs_path`; a mixer in
+    /// record mode single only has none and holds no path.
+    pub fn writes_composite(&self, abs_path: &std::path::Path) -> bool {
+        self.record.mode.mixed() && self.output.abs_path == abs_path
     }
 
     /// Keeps the journal record of its open file.
@@ -358,18 +366,21 @@ impl Registry {
                 spec.mixer_id
             )));
         }
+        // A mixer without a composite (record mode single only) neither takes nor
+        // needs its svr_path_name.
         let path_field = OUTPUT_PATH_FIELD;
         let rel = &spec.output.rel_path;
+        let composite = spec.record.mode.mixed();
         if let Some(other) = map
             .values()
-            .find(|e| e.output.abs_path == spec.output.abs_path)
+            .find(|e| composite && e.writes_composite(&spec.output.abs_path))
         {
             return Err(Status::already_exists(format!(
                 "{path_field}: {rel:?} is the output of mixer {:?}",
                 other.mixer_id
             )));
         }
-        if spec.output.root.holds(&spec.output.abs_path) {
+        if composite && spec.output.root.holds(&spec.output.abs_path) {
             return Err(Status::already_exists(format!(
                 "{path_field}: {rel:?} already exists; recordings are not overwritten"
             )));

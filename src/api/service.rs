@@ -221,10 +221,14 @@ impl CloudMixerService {
     /// that a crash from now on leaves a trace. A journal that cannot be written fails
     /// the Create (UNAVAILABLE): a recording that a crash would silently lose is not
     /// started.
+    /// A mixer without a composite (record mode single only) has no record here.
     fn begin_journal(&self, entry: &Entry) -> Result<(), Status> {
         let Some(journal) = &self.inner.cfg.journal else {
             return Ok(());
         };
+        if !entry.record.mode.mixed() {
+            return Ok(());
+        }
         let enc = &entry.output.encoding;
         let record = Record {
             mixer_id: entry.mixer_id.clone(),

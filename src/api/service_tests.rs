@@ -162,3 +162,57 @@ async fn watch_rejects_malformed_id() {
         .unwrap();
     assert_eq!(e.code(), Code::InvalidArgument);
 }
+
+/// `create_req(out)` with record mode `mode` and mixer id `id`.
+fn create_req_mode(id: &str, out: &str, mode: proto::RecordMode) -> proto::CreateCloudMixerRequest {
+    proto::CreateCloudMixerRequest {
+        mixer_id: id.into(),
+        record_cfg: Some(proto::RecordCfg {
+            mode: mode as i32,
+            ..Default::default()
+        }),
+        ..create_req(out)
+    }
+}
+
+#[tokio::test]
+async fn a_single_only_mixer_neither_takes_nor_journals_its_output_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.mp4"), b"x").unwrap();
+    let mut s = service(dir.path());
+    let state = dir.path().join(".cloudmixer");
+    Arc::get_mut(&mut s.inner).unwrap().cfg.journal = Some(Journal::open(&state).unwrap());
+    let d = &s.inner.cfg.output;
+    let reserve = |id: &str, out: &str, mode| {
+        let spec = validate::create_request(&create_req_mode(id, out, mode), d).unwrap();
+        s.inner.registry.reserve(&spec, 1, 0).map(|(e, _g)| e)
+    };
+    use proto::RecordMode::{Mixed, MixedAndSingle, Single};
+    // An existing file at svr_path_name does not matter: nothing is written there.
+    let Ok(single) = reserve("s1", "old.mp4", Single) else {
+        panic!("single-only mixer refused")
+    };
+    assert!(
+        reserve("s2", "old.mp4", Single).is_ok(),
+        "a path no composite writes is not taken"
+    );
+    assert!(reserve("s3", "b.mp4", Single).is_ok());
+    assert!(
+        reserve("m1", "b.mp4", Mixed).is_ok(),
+        "the single-only mixer does not hold b.mp4"
+    );
+    let Err(e) = reserve("m2", "b.mp4", MixedAndSingle) else {
+        panic!("b.mp4 is m1's")
+    };
+    assert!(e.message().contains("\"m1\""), "{}", e.message());
+    let Err(e) = reserve("m3", "old.mp4", MixedAndSingle) else {
+        panic!("old.mp4 exists")
+    };
+    assert!(e.message().contains("already exists"), "{}", e.message());
+    // No journal record for a mixer without a composite file; one for a composite.
+    s.begin_journal(&single).unwrap();
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 0);
+    s.begin_journal(&s.inner.registry.get("m1").unwrap())
+        .unwrap();
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 1);
+}

@@ -46,7 +46,8 @@ pub enum Command {
     List(ClientArgs),
     /// Stream mixer events (state changes, output progress) until Ctrl-C.
     Events(EventsArgs),
-    /// Mix media files offline (no daemon) into one MP4, as fast as the CPU allows.
+    /// Mix media files offline (no daemon) into one MP4 (always audio and video; the
+    /// recording modes of `create` are live only), as fast as the CPU allows.
     Compose(ComposeArgs),
     /// Print an HS256 JWT for the control API, signed with the daemon's JWT secret:
     /// `export CLOUDMIXER_TOKEN=$(cloudmixer token --secret-file jwt.key --ttl-secs 600)`.
@@ -300,6 +301,15 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_client_ca: Option<PathBuf>,
+    /// Default path template of per-participant files (record mode single or both),
+    /// relative to --recordings-dir, without extension; a Create's
+    /// record_cfg.single_path_template overrides it. Placeholders {mixer_id}, {camid},
+    /// {media} (av, audio, screen), {span} (presence span 1, 2, ...), {start_ms} (Unix
+    /// ms of the span's first media); it must hold {camid} and {span} or {start_ms}, and
+    /// is checked at startup.
+    #[arg(long, env = "CLOUDMIXER_SINGLE_PATH_TEMPLATE", value_name = "TEMPLATE",
+          default_value = crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE)]
+    pub single_path_template: String,
     /// TOML file of settings with the same keys as these flags (`recordings-dir =
     /// "/var/lib/cloudmixer"`, `rtp-ports = "40000-40999"`, `webrtc-loopback = true`).
     /// Precedence: flags, then CLOUDMIXER_* variables, then the file, then the defaults.
@@ -428,12 +438,16 @@ pub struct CreateArgs {
     pub source: Vec<proto::SourceConfig>,
     #[command(flatten)]
     pub picture: PictureArgs,
-    /// Output path relative to the daemon's recordings dir, ending in .mp4;
-    /// empty = "<mixer id>.mp4".
+    /// Output path of the composite relative to the daemon's recordings dir, ending in
+    /// .mp4; empty = "<mixer id>.mp4". An audio-only composite (--no-record-video, or
+    /// no source with video) is written as .m4a in its place; --record-mode single
+    /// writes none.
     #[arg(long, default_value = "")]
     pub out: String,
     #[command(flatten)]
     pub layout: LayoutArgs,
+    #[command(flatten, next_help_heading = "Recording (what is recorded)")]
+    pub record: crate::cli::record_arg::RecordArgs,
     /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.
     #[arg(long, default_value_t = 0)]
     pub playout_delay_ms: u32,
@@ -503,7 +517,10 @@ pub struct ComposeArgs {
     pub input: Vec<(String, PathBuf)>,
     #[command(flatten)]
     pub layout: LayoutArgs,
-    /// Output MP4 path (absolute or relative to the current directory).
+    /// Output MP4 path (absolute or relative to the current directory). Always an
+    /// audio+video .mp4 (inputs without video show the placeholder or background);
+    /// audio-only and per-participant recordings are `create --record-mode` /
+    /// `--no-record-video` on the daemon.
     #[arg(long)]
     pub out: PathBuf,
     /// Replace --out if it exists.

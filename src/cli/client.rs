@@ -88,7 +88,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
             layout_preset,
             a_bps: a.picture.audio_bps,
         }),
-        record_cfg: None,
+        record_cfg: a.record.to_proto(),
         playout_delay_ms: a.playout_delay_ms,
         stale_timeout_ms: a.stale_timeout_ms,
     };

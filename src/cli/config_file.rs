@@ -198,6 +198,12 @@ mod tests {
         assert_eq!(a.x264_preset, "ultrafast", "the flag wins over the file");
         assert!(a.webrtc_loopback);
         assert_eq!(a.encoder_threads, 2);
+        assert_eq!(
+            a.single_path_template,
+            crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE
+        );
+        let a = serve_args(&[], "single-path-template = \"rec/{camid}-{span}\"\n");
+        assert_eq!(a.single_path_template, "rec/{camid}-{span}");
     }
 
     #[test]

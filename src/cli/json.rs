@@ -34,6 +34,31 @@ pub fn output_info(o: &proto::OutputInfo) -> Value {
         "status": enum_name(o.status, |s: proto::OutputStatus| s.as_str_name()),
         "errorCode": o.error_code,
         "errorMessage": o.error_message,
+        "outputId": o.output_id,
+        "kind": enum_name(o.kind, |k: proto::OutputKind| k.as_str_name()),
+        "camid": o.camid,
+        "media": enum_name(o.media, |m: proto::OutputMedia| m.as_str_name()),
+        "container": o.container,
+        "startUnixMs": o.start_unix_ms,
+        "endUnixMs": o.end_unix_ms,
+        "span": o.span,
+    })
+}
+
+/// `RecordCfg`.
+pub fn record_cfg(r: &proto::RecordCfg) -> Value {
+    json!({
+        "mode": enum_name(r.mode, |m: proto::RecordMode| m.as_str_name()),
+        "recordAudio": r.record_audio,
+        "recordVideo": r.record_video,
+        "singleMedia": r.single_media.iter()
+            .map(|m| enum_name(*m, |m: proto::SingleMedia| m.as_str_name()))
+            .collect::<Vec<_>>(),
+        "singleVideo": enum_name(r.single_video, |v: proto::SingleVideo| v.as_str_name()),
+        "transcodeWidth": r.transcode_width,
+        "transcodeHeight": r.transcode_height,
+        "singleAudioContainer": enum_name(r.single_audio_container, |c: proto::AudioContainer| c.as_str_name()),
+        "singlePathTemplate": r.single_path_template,
     })
 }
 
@@ -104,6 +129,8 @@ pub fn mixer_info(m: &proto::MixerInfo) -> Value {
         "state": enum_name(m.state, |s: proto::MixerState| s.as_str_name()),
         "videoFileCfg": m.video_file_cfg.as_ref().map(video_file_cfg),
         "output": m.output.as_ref().map(output_info),
+        "outputs": m.outputs.iter().map(output_info).collect::<Vec<_>>(),
+        "recordCfg": m.record_cfg.as_ref().map(record_cfg),
         "sources": m.sources.iter().map(source_stats).collect::<Vec<_>>(),
         "createdUnixMs": m.created_unix_ms,
         "errorCode": m.error_code,
@@ -189,6 +216,9 @@ mod tests {
         assert_eq!(v["state"], "MIXER_STATE_RUNNING");
         assert_eq!(v["output"]["status"], "OUTPUT_STATUS_RECORDING");
         assert_eq!(v["output"]["durationMs"], 5);
+        assert_eq!(v["output"]["kind"], "OUTPUT_KIND_MIXED");
+        assert_eq!(v["outputs"], json!([]));
+        assert_eq!(v["recordCfg"], Value::Null);
         let e = event(&proto::MixerEvent {
             seq: 3,
             unix_ms: 4,

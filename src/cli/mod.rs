@@ -17,6 +17,7 @@ pub mod layout_arg;
 pub mod output;
 pub mod parse;
 pub mod placeholder_arg;
+pub mod record_arg;
 pub mod serve;
 pub mod tls;
 

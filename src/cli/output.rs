@@ -119,6 +119,67 @@ pub fn output_info(o: &proto::OutputInfo) -> String {
     s
 }
 
+/// `[mixed av mp4]` or `[single Usr1.-1 audio aac span 2 from T to T]`, then
+/// [`output_info`].
+pub fn output_entry(o: &proto::OutputInfo) -> String {
+    let kind = proto::OutputKind::try_from(o.kind)
+        .map(|k| short(k.as_str_name(), "OUTPUT_KIND_").to_lowercase())
+        .unwrap_or_else(|_| o.kind.to_string());
+    let media = proto::OutputMedia::try_from(o.media)
+        .map(|k| short(k.as_str_name(), "OUTPUT_MEDIA_").to_lowercase())
+        .unwrap_or_else(|_| o.media.to_string());
+    let mut s = format!("[{kind}");
+    if !o.camid.is_empty() {
+        let _ = write!(s, " {}", o.camid);
+    }
+    let _ = write!(s, " {media} {}", o.container);
+    if o.span != 0 {
+        let _ = write!(s, " span {}", o.span);
+    }
+    if o.start_unix_ms != 0 {
+        let _ = write!(s, " from {}", unix_ms(o.start_unix_ms));
+    }
+    if o.end_unix_ms != 0 {
+        let _ = write!(s, " to {}", unix_ms(o.end_unix_ms));
+    }
+    let _ = write!(s, "] {}", output_info(o));
+    s
+}
+
+/// `mode MIXED_AND_SINGLE  audio on  video on  single AV,AUDIO PASSTHROUGH AAC  template T`.
+pub fn record_cfg(r: &proto::RecordCfg) -> String {
+    let mode = proto::RecordMode::try_from(r.mode)
+        .map(|m| short(m.as_str_name(), "RECORD_MODE_"))
+        .unwrap_or_else(|_| r.mode.to_string());
+    let on = |b: Option<bool>| if b.unwrap_or(true) { "on" } else { "off" };
+    let media: Vec<String> = r
+        .single_media
+        .iter()
+        .map(|m| {
+            proto::SingleMedia::try_from(*m)
+                .map(|m| short(m.as_str_name(), "SINGLE_MEDIA_"))
+                .unwrap_or_else(|_| m.to_string())
+        })
+        .collect();
+    let video = match proto::SingleVideo::try_from(r.single_video) {
+        Ok(proto::SingleVideo::Transcode) => {
+            format!("TRANSCODE {}x{}", r.transcode_width, r.transcode_height)
+        }
+        Ok(v) => short(v.as_str_name(), "SINGLE_VIDEO_"),
+        Err(_) => r.single_video.to_string(),
+    };
+    let container = proto::AudioContainer::try_from(r.single_audio_container)
+        .map(|c| short(c.as_str_name(), "AUDIO_CONTAINER_"))
+        .unwrap_or_else(|_| r.single_audio_container.to_string());
+    format!(
+        "mode {mode}  audio {}  video {}  single {} {video} {container}  template {}",
+        on(r.record_audio),
+        on(r.record_video),
+        media.join(","),
+        r.single_path_template
+    )
+}
+
 /// The answer of `create`: id, state, file, then one ports line per source.
 pub fn created(r: &proto::CreateCloudMixerResponse, fallback_host: &str) -> String {
     let mut s = format!("mixer {}", r.mixer_id);
@@ -188,8 +249,19 @@ pub fn mixer_info(m: &proto::MixerInfo, fallback_host: &str) -> String {
             );
         }
     }
-    if let Some(o) = &m.output {
-        let _ = writeln!(s, "output    {}", output_info(o));
+    if let Some(r) = &m.record_cfg {
+        let _ = writeln!(s, "record    {}", record_cfg(r));
+    }
+    // Every output (composite and per participant); a daemon that predates
+    // `outputs` only sends `output`.
+    let single_output: Vec<proto::OutputInfo> = m.output.clone().into_iter().collect();
+    let outputs = if m.outputs.is_empty() {
+        &single_output
+    } else {
+        &m.outputs
+    };
+    for o in outputs {
+        let _ = writeln!(s, "output    {}", output_entry(o));
         let _ = writeln!(s, "file      {}", o.abs_path);
     }
     for src in &m.sources {
@@ -301,6 +373,73 @@ mod tests {
             ports_line(&p, "x"),
             "Usr1.-1  video rtp 127.0.0.1:40000 (rtcp 40001)"
         );
+    }
+
+    #[test]
+    fn get_lists_every_output_and_the_record_cfg() {
+        let mixed = proto::OutputInfo {
+            output_id: "mixed".into(),
+            kind: proto::OutputKind::Mixed as i32,
+            media: proto::OutputMedia::Audio as i32,
+            container: "m4a".into(),
+            path: "m/a.m4a".into(),
+            abs_path: "/rec/m/a.m4a".into(),
+            duration_ms: 2000,
+            status: proto::OutputStatus::Recording as i32,
+            ..Default::default()
+        };
+        let single = proto::OutputInfo {
+            output_id: "Usr1.-1/audio/1".into(),
+            kind: proto::OutputKind::Single as i32,
+            camid: "Usr1.-1".into(),
+            media: proto::OutputMedia::Audio as i32,
+            container: "aac".into(),
+            span: 1,
+            start_unix_ms: 1_632_491_261_123,
+            path: "m/Usr1.-1-audio-1632491261123.aac".into(),
+            abs_path: "/rec/m/Usr1.-1-audio-1632491261123.aac".into(),
+            status: proto::OutputStatus::Finalized as i32,
+            ..Default::default()
+        };
+        let info = proto::MixerInfo {
+            mixer_id: "m".into(),
+            output: Some(mixed.clone()),
+            outputs: vec![mixed, single],
+            record_cfg: Some(proto::RecordCfg {
+                mode: proto::RecordMode::MixedAndSingle as i32,
+                record_audio: Some(true),
+                record_video: Some(false),
+                single_media: vec![proto::SingleMedia::Audio as i32],
+                single_path_template: "{mixer_id}/{camid}-{media}-{start_ms}".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let text = mixer_info(&info, "h");
+        assert!(
+            text.contains("record    mode MIXED_AND_SINGLE  audio on  video off  single AUDIO PASSTHROUGH AAC  template {mixer_id}/{camid}-{media}-{start_ms}\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("output    [mixed audio m4a] m/a.m4a  RECORDING  2.000 s  0 B\nfile      /rec/m/a.m4a\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("output    [single Usr1.-1 audio aac span 1 from 2021-09-24T13:47:41.123Z] m/Usr1.-1-audio-1632491261123.aac  FINALIZED"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("output    ").count(),
+            2,
+            "the composite once: {text}"
+        );
+        // Single only: no composite, the per-participant files alone.
+        let only = proto::MixerInfo {
+            output: None,
+            outputs: vec![info.outputs[1].clone()],
+            ..info
+        };
+        assert_eq!(mixer_info(&only, "h").matches("output    ").count(), 1);
     }
 
     #[test]

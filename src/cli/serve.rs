@@ -73,7 +73,15 @@ pub async fn run(a: ServeArgs) -> Result<(), Status> {
     run_with_root(a, root).await
 }
 
+/// `--single-path-template`, checked like a request's (INVALID_ARGUMENT naming the flag).
+fn single_path_template(t: &str) -> Result<String, Status> {
+    crate::request::validate::record::template(t, "--single-path-template")
+        .map_err(|e| Status::invalid_argument(e.to_string()))?;
+    Ok(t.to_owned())
+}
+
 async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Status> {
+    let single_path_template = single_path_template(&a.single_path_template)?;
     let env_tokens = std::env::var("CLOUDMIXER_AUTH_TOKENS").ok();
     let tokens = TokenSet::load(a.auth_tokens_file.as_deref(), env_tokens.as_deref())
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
@@ -138,7 +146,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             x264_preset: a.x264_preset.clone(),
             encoder_threads: a.encoder_threads,
             max_picture_pixels: a.max_picture_pixels,
-            single_path_template: crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
+            single_path_template,
         },
         ports: PortPool::new(a.rtp_bind, a.rtp_ports.0, a.rtp_ports.1),
         bus: EventBus::new(),

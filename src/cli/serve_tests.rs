@@ -81,3 +81,16 @@ async fn serves_health_and_reflection() {
         "{names:?}"
     );
 }
+
+#[test]
+fn the_single_path_template_is_checked_at_startup() {
+    let t = crate::model::record::DEFAULT_SINGLE_PATH_TEMPLATE;
+    assert_eq!(super::single_path_template(t).unwrap(), t);
+    let e = super::single_path_template("/abs/{camid}-{span}").unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    assert!(
+        e.message().starts_with("--single-path-template: ") && e.message().contains("relative"),
+        "{}",
+        e.message()
+    );
+}

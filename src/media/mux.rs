@@ -1,6 +1,7 @@
 //! File writer through ffmpeg's muxers: fragmented MP4 (ISO/IEC 14496-12 §8.8 movie
-//! fragments, the mov muxer), and for per-participant files WebM (Matroska), Ogg and
-//! ADTS ([`Container`]).
+//! fragments, the mov muxer: audio+video `.mp4`, or audio-only `.m4a` through the "ipod"
+//! muxer, brand M4A), and for per-participant files WebM (Matroska), Ogg and ADTS
+//! ([`Container`]).
 //!
 //! Every container here can be cut off by a crash and still play up to what was
 //! written: MP4 by its fragments, WebM/Ogg/ADTS by construction (clusters, pages,
@@ -9,7 +10,9 @@
 //! The file starts with an empty `moov` and then gets a `moof`+`mdat` fragment every
 //! [`FRAGMENT_US`] and at every video keyframe, flushed to disk as it is written, so a
 //! crash loses at most the fragment being built and the file stays playable. `finish`
-//! writes the trailer (`mfra` index).
+//! writes the trailer (`mfra` index). Without a video stream (`.m4a`) only the
+//! [`FRAGMENT_US`] rule applies (the mov muxer's `frag_keyframe` looks at video
+//! keyframes only), so an audio-only file has a fragment every 0.5 s too.
 //!
 //! The muxer writes to a file the caller already created (beneath the recordings root,
 //! see `output/confined.rs`), never to a path it resolves itself: ffmpeg's `file`
@@ -36,8 +39,10 @@ pub const FRAGMENT_US: i64 = 500_000;
 /// The containers a [`Mp4Muxer`] can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
-    /// Fragmented MP4 (`.mp4`, `.m4a`): H.264, AAC.
+    /// Fragmented MP4 (`.mp4`, ffmpeg's "mp4" muxer): H.264, AAC.
     Mp4,
+    /// Fragmented MP4 audio (`.m4a`, ffmpeg's "ipod" muxer, major brand `M4A `): AAC.
+    M4a,
     /// WebM (`.webm`): VP8, Opus.
     WebM,
     /// Ogg (`.ogg`): Opus.
@@ -46,11 +51,15 @@ pub enum Container {
     Adts,
 }
 
+/// The composite's name for the MP4 flavours of [`Container`].
+pub use Container as Mp4Format;
+
 impl Container {
     /// ffmpeg's muxer name.
     pub fn muxer(self) -> &'static str {
         match self {
             Container::Mp4 => "mp4",
+            Container::M4a => "ipod",
             Container::WebM => "webm",
             Container::Ogg => "ogg",
             Container::Adts => "adts",
@@ -71,15 +80,9 @@ pub struct Mp4Muxer {
 }
 
 impl Mp4Muxer {
-    /// A fragmented MP4 muxer writing to `file` (open for writing, normally new and
-    /// empty: ffmpeg's file protocol truncates it). Errors: ffmpeg cannot open
-    /// `/proc/self/fd/N`.
-    pub fn create(file: File) -> Result<Self, MediaError> {
-        Self::create_as(file, Container::Mp4)
-    }
-
-    /// A muxer of `container` writing to `file` (see [`Self::create`]).
-    pub fn create_as(file: File, container: Container) -> Result<Self, MediaError> {
+    /// A muxer writing `container` to `file` (open for writing, normally new and empty:
+    /// ffmpeg's file protocol truncates it). Errors: ffmpeg cannot open `/proc/self/fd/N`.
+    pub fn create(file: File, container: Container) -> Result<Self, MediaError> {
         let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
         let octx = ff::format::output_as(&fd_path, container.muxer())
             .map_err(MediaError::ffmpeg("create output file"))?;
@@ -125,7 +128,7 @@ impl Mp4Muxer {
     /// Writes the header. Call once after every stream is added.
     pub fn start(&mut self) -> Result<(), MediaError> {
         let mut opts = Dictionary::new();
-        if self.container == Container::Mp4 {
+        if matches!(self.container, Container::Mp4 | Container::M4a) {
             opts.set("movflags", MOVFLAGS);
             opts.set("frag_duration", &FRAGMENT_US.to_string());
         }

@@ -10,6 +10,13 @@
 //! [`AAC_FRAME_SAMPLES`] up to `n / fps`. The first block starts at the sink's
 //! [`MediaSink::audio_start`] (the AAC encoder's priming: see
 //! [`crate::output::EncodedOutput`]).
+//!
+//! What a tick produces follows the composite's media ([`Produce`]): without video
+//! (an audio-only `.m4a`) nothing is composited and no picture is handed over, the
+//! sources' due pictures are only consumed so that their queues stay short; without
+//! audio no block is mixed; with neither (record mode single only: no composite) a tick
+//! only advances the output clock. Ticks keep their pace either way, so a stop drains
+//! the same playout delay.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -22,15 +29,51 @@ use crate::compose::{Compositor, SourceFrame};
 use crate::layout::Layout;
 use crate::media::encode::AAC_FRAME_SAMPLES;
 use crate::mixer::slot::SourceSlot;
-use crate::model::{Encoding, MixerError};
+use crate::model::{Encoding, MixerError, OutputMedia};
 use crate::output::MediaSink;
 use crate::time::{rescale_floor, MixerTime, SamplePos, MILLIS};
+
+/// What each tick hands to the sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Produce {
+    /// Composite pictures.
+    pub video: bool,
+    /// Mixed audio blocks.
+    pub audio: bool,
+}
+
+impl Produce {
+    /// Pictures and audio (the default).
+    pub const AV: Produce = Produce {
+        video: true,
+        audio: true,
+    };
+    /// Nothing: no composite is made.
+    pub const NOTHING: Produce = Produce {
+        video: false,
+        audio: false,
+    };
+
+    /// What a composite of `media` needs; `None` (no composite) needs nothing.
+    pub fn of(media: Option<OutputMedia>) -> Produce {
+        match media {
+            None => Produce::NOTHING,
+            Some(m) => Produce {
+                video: crate::output::encoded::has_video(m),
+                audio: crate::output::encoded::has_audio(m),
+            },
+        }
+    }
+}
 
 /// See the module docs.
 pub struct MixCore {
     fps: u32,
-    compositor: Compositor,
-    canvas: frame::Video,
+    /// The compositor and its canvas; None when no picture is produced.
+    video: Option<(Compositor, frame::Video)>,
+    produce: Produce,
+    /// The first audio sample position (the sink's [`MediaSink::audio_start`]).
+    audio_start: SamplePos,
     layout: Layout,
     slots: Vec<SourceSlot>,
     frames_out: u64,
@@ -41,13 +84,32 @@ pub struct MixCore {
 }
 
 impl MixCore {
-    /// A core for the canvas, frame rate and background of `canvas` showing `layout`, whose audio starts at sample `audio_start`
-    /// (the sink's [`MediaSink::audio_start`]). Allocates the canvas; opens nothing.
+    /// A core for the canvas, frame rate and background of `canvas` showing `layout`,
+    /// whose audio starts at sample `audio_start` (the sink's
+    /// [`MediaSink::audio_start`]), producing pictures and audio. Allocates the canvas;
+    /// opens nothing.
     pub fn new(canvas: &Encoding, layout: Layout, audio_start: SamplePos) -> Self {
+        Self::producing(canvas, layout, audio_start, Produce::AV)
+    }
+
+    /// [`MixCore::new`] producing only what `produce` says; without video no canvas is
+    /// allocated.
+    pub fn producing(
+        canvas: &Encoding,
+        layout: Layout,
+        audio_start: SamplePos,
+        produce: Produce,
+    ) -> Self {
         Self {
             fps: canvas.fps,
-            compositor: Compositor::new(canvas.width, canvas.height, canvas.background),
-            canvas: frame::Video::new(Pixel::YUV420P, canvas.width, canvas.height),
+            video: produce.video.then(|| {
+                (
+                    Compositor::new(canvas.width, canvas.height, canvas.background),
+                    frame::Video::new(Pixel::YUV420P, canvas.width, canvas.height),
+                )
+            }),
+            produce,
+            audio_start,
             layout,
             slots: Vec::new(),
             frames_out: 0,
@@ -91,7 +153,12 @@ impl MixCore {
         self.fps
     }
 
-    /// Pictures written so far.
+    /// What each tick produces.
+    pub fn produce(&self) -> Produce {
+        self.produce
+    }
+
+    /// Ticks made so far (pictures written, when pictures are produced).
     pub fn frames_out(&self) -> u64 {
         self.frames_out
     }
@@ -101,9 +168,17 @@ impl MixCore {
         MixerTime::of_picture(n, self.fps)
     }
 
-    /// Media written so far, ms (pictures * 1000 / fps).
+    /// Media written so far, ms: pictures * 1000 / fps; without pictures, the audio
+    /// written (samples from 0 to the end of the last block, * 1000 / 48000); 0 when
+    /// nothing is produced.
     pub fn duration_ms(&self) -> u64 {
-        rescale_floor(self.frames_out as i64, self.fps, MILLIS).max(0) as u64
+        if self.produce.video {
+            rescale_floor(self.frames_out as i64, self.fps, MILLIS).max(0) as u64
+        } else if self.produce.audio && self.audio_out > self.audio_start {
+            self.audio_out.to_mixer_time().as_millis().max(0) as u64
+        } else {
+            0
+        }
     }
 
     /// The source picture each camid showed in the last tick (camids without a live
@@ -112,22 +187,34 @@ impl MixCore {
         &self.shown
     }
 
-    /// Produces output picture `frames_out` and the audio due by its time, into `out`.
-    /// Errors: whatever `out` returns.
+    /// Produces output picture `frames_out` and the audio due by its time, into `out`
+    /// (as far as [`Produce`] says). Errors: whatever `out` returns.
     pub fn tick(&mut self, out: &mut dyn MediaSink) -> Result<(), MixerError> {
         let n = self.frames_out;
         let t = self.picture_time(n);
         self.shown.clear();
-        for slot in &self.slots {
-            if let Some(f) = slot.frames.lock().select(t) {
-                self.shown.insert(slot.camid.clone(), f.clone());
+        match &mut self.video {
+            Some((compositor, canvas)) => {
+                for slot in &self.slots {
+                    if let Some(f) = slot.frames.lock().select(t) {
+                        self.shown.insert(slot.camid.clone(), f.clone());
+                    }
+                }
+                compositor.compose(&self.layout, &self.shown, canvas);
+                canvas.set_pts(Some(n as i64));
+                out.picture(canvas, n)?;
+            }
+            None => {
+                // Nothing shown: only retire the due pictures (queues stay short).
+                for slot in &self.slots {
+                    let _ = slot.frames.lock().select(t);
+                }
             }
         }
-        self.compositor
-            .compose(&self.layout, &self.shown, &mut self.canvas);
-        self.canvas.set_pts(Some(n as i64));
-        out.picture(&self.canvas, n)?;
         self.frames_out += 1;
+        if !self.produce.audio {
+            return Ok(());
+        }
         self.audio_until(t.to_samples(), out)
     }
 
@@ -159,7 +246,7 @@ impl MixCore {
     /// by less than one AAC frame), then finishes `out` (flush encoders, complete files).
     pub fn finish(&mut self, out: &mut dyn MediaSink) -> Result<(), MixerError> {
         let end = self.picture_time(self.frames_out).to_samples();
-        while self.audio_out < end {
+        while self.produce.audio && self.audio_out < end {
             self.mix_audio_block(out)?;
         }
         out.finish()

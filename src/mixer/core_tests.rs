@@ -70,6 +70,10 @@ fn region(camid: &str, left: u32) -> Region {
 }
 
 fn core(stale_ms: u64) -> (MixCore, SourceSlot, SourceSlot) {
+    core_producing(stale_ms, Produce::AV)
+}
+
+fn core_producing(stale_ms: u64, produce: Produce) -> (MixCore, SourceSlot, SourceSlot) {
     crate::media::init();
     let layout = Layout {
         regions: vec![region("a", 0), region("b", W / 2)],
@@ -82,7 +86,7 @@ fn core(stale_ms: u64) -> (MixCore, SourceSlot, SourceSlot) {
         audio_bps: 0,
         background: Rgb { r: 0, g: 0, b: 0 },
     };
-    let mut core = MixCore::new(&canvas, layout, AUDIO_START);
+    let mut core = MixCore::producing(&canvas, layout, AUDIO_START, produce);
     let stale = std::time::Duration::from_millis(stale_ms);
     let (a, b) = (SourceSlot::new("a", stale), SourceSlot::new("b", stale));
     core.add_slot(a.clone());
@@ -190,5 +194,87 @@ fn audio_is_the_clipped_sum_of_the_sources_in_blocks_from_the_sink_start() {
         (24_000..24_000 + 1024).contains(&end),
         "audio ends at {end}"
     );
+    assert_eq!(core.duration_ms(), 500);
+}
+
+/// Two sources with a picture each and 1 s of constant audio from sample 0.
+fn feed(a: &SourceSlot, b: &SourceSlot) {
+    a.frames.lock().push(ms(0), grey(200));
+    b.frames.lock().push(ms(0), grey(120));
+    let n = 48_000usize;
+    a.audio
+        .lock()
+        .write(SamplePos::ZERO, &vec![0.25; n], &vec![0.25; n]);
+    b.audio
+        .lock()
+        .write(SamplePos::ZERO, &vec![0.5; n], &vec![0.5; n]);
+}
+
+#[test]
+fn an_audio_only_core_mixes_every_block_and_hands_over_no_picture() {
+    let produce = Produce::of(Some(crate::model::OutputMedia::Audio));
+    assert_eq!(
+        produce,
+        Produce {
+            video: false,
+            audio: true
+        }
+    );
+    let (mut core, a, b) = core_producing(2000, produce);
+    feed(&a, &b);
+    let mut sink = TestSink::default();
+    for _ in 0..5 {
+        core.tick(&mut sink).unwrap();
+    }
+    assert!(sink.lumas.is_empty(), "no picture without video");
+    assert!(core.shown().is_empty(), "nothing composited");
+    assert_eq!(core.frames_out(), 5, "the ticks still count");
+    // The same blocks as with video: 17 up to 400 ms, the sum of both sources.
+    let positions: Vec<SamplePos> = sink.blocks.iter().map(|b| b.0).collect();
+    let want: Vec<SamplePos> = (0..17).map(|k| AUDIO_START.plus(k * 1024)).collect();
+    assert_eq!(positions, want);
+    assert!(sink
+        .blocks
+        .iter()
+        .all(|(_, l, _)| l.iter().all(|&s| s == 0.75)));
+    // Duration counts audio: 18 blocks end at sample 18432 = 384 ms.
+    assert_eq!(core.duration_ms(), 384);
+    core.finish(&mut sink).unwrap();
+    assert!(sink.finished);
+    // Mixed to the end of the last tick (500 ms = 24000 samples): 24 blocks end at
+    // 24576 samples = 512 ms.
+    assert_eq!(sink.blocks.len(), 23);
+    assert_eq!(core.duration_ms(), 512);
+}
+
+#[test]
+fn a_core_without_composite_produces_nothing_but_keeps_its_pace() {
+    let (mut core, a, b) = core_producing(2000, Produce::of(None));
+    assert_eq!(core.produce(), Produce::NOTHING);
+    feed(&a, &b);
+    let mut sink = TestSink::default();
+    for _ in 0..5 {
+        core.tick(&mut sink).unwrap();
+    }
+    core.finish(&mut sink).unwrap();
+    assert!(sink.lumas.is_empty() && sink.blocks.is_empty());
+    assert!(sink.finished, "finish still reaches the sink");
+    assert_eq!(core.frames_out(), 5);
+    assert_eq!(core.picture_time(core.frames_out()), ms(500));
+    assert_eq!(core.duration_ms(), 0, "no composite, no media");
+}
+
+#[test]
+fn a_video_only_core_mixes_no_audio() {
+    let produce = Produce::of(Some(crate::model::OutputMedia::Video));
+    let (mut core, a, b) = core_producing(2000, produce);
+    feed(&a, &b);
+    let mut sink = TestSink::default();
+    for _ in 0..5 {
+        core.tick(&mut sink).unwrap();
+    }
+    core.finish(&mut sink).unwrap();
+    assert_eq!(sink.lumas.len(), 5);
+    assert!(sink.blocks.is_empty());
     assert_eq!(core.duration_ms(), 500);
 }

@@ -7,7 +7,8 @@
 //! ([`tick`](super::tick)) that composites, mixes and encodes. The mixer's time 0 (the
 //! epoch) is when it enters Running; output picture `n` is made at wall time
 //! `epoch + playout_delay + n / fps`, so every source has had the playout delay to
-//! deliver what is due.
+//! deliver what is due. With record mode single only there is no composite: no file,
+//! no encoder, nothing composited or mixed; the tick thread only keeps the pace.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -20,7 +21,7 @@ use crate::events::{EventBus, MixerState, OutputInfo};
 use crate::ingest::ports::PortPool;
 pub use crate::ingest::Ingest;
 use crate::media::encode::Latency;
-use crate::mixer::core::MixCore;
+use crate::mixer::core::{MixCore, Produce};
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared, TickProgress};
@@ -28,6 +29,7 @@ use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
 use crate::model::{ContentUpdate, MixerError, MixerSpec};
 use crate::output::single::{SingleConfig, SingleOutputs, TranscodeSettings};
 use crate::output::{EncodedOutput, MediaSink};
+use crate::time::SamplePos;
 
 /// How long `update` waits for the tick thread to apply a change.
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,6 +55,8 @@ pub struct LiveMixer {
     /// The per-participant files and their recorders' shared settings.
     singles: Arc<SingleOutputs>,
     single_base: SingleConfig,
+    /// Whether sources decode video (the composite shows pictures).
+    decode_video: bool,
 }
 
 impl LiveMixer {
@@ -98,14 +102,22 @@ impl LiveMixer {
                 Err(e) => return Err(fail(&shared, e)),
             }
         }
-        let out = match EncodedOutput::mp4_file(&spec.output, Latency::Low) {
+        // The composite, unless the record mode makes none (single only): then no file,
+        // no encoder, and a core that composites and mixes nothing.
+        let composite = spec.record.mode.mixed().then_some(spec.output.media);
+        let out = match composite
+            .map(|_| EncodedOutput::mp4_file(&spec.output, Latency::Low))
+            .transpose()
+        {
             Ok(o) => o,
             Err(e) => return Err(fail(&shared, e)),
         };
-        let mut core = MixCore::new(
+        let audio_start = out.as_ref().map_or(SamplePos::ZERO, MediaSink::audio_start);
+        let mut core = MixCore::producing(
             &spec.output.encoding,
             spec.layout.clone(),
-            out.audio_start(),
+            audio_start,
+            Produce::of(composite),
         );
         let epoch = Instant::now();
         let singles = Arc::new(SingleOutputs::new(&spec.mixer_id, bus.clone()));
@@ -129,6 +141,13 @@ impl LiveMixer {
         let mut slots = Vec::new();
         let stale_after = spec.stale_timeout;
         let max_picture_pixels = spec.max_picture_pixels;
+        // Pictures are decoded for the composite and for transcoded participant files.
+        let r = &spec.record;
+        let transcodes = r.mode.single()
+            && r.record_video
+            && r.single_av
+            && matches!(r.single_video, crate::model::SingleVideo::Transcode { .. });
+        let decode_video = core.produce().video || transcodes;
         let ctx = SourceCtx {
             rt: &rt,
             epoch,
@@ -139,6 +158,7 @@ impl LiveMixer {
             stale_after,
             max_picture_pixels,
             singles: (&singles, &single_base),
+            decode_video,
         };
         for (s, pair) in spec.sources.iter().zip(sockets) {
             match spawn_source(&ctx, s, pair) {
@@ -188,6 +208,7 @@ impl LiveMixer {
                 max_picture_pixels,
                 singles,
                 single_base,
+                decode_video,
             },
             out_ports,
         ))
@@ -255,6 +276,7 @@ impl LiveMixer {
             stale_after: self.stale_after,
             max_picture_pixels: self.max_picture_pixels,
             singles: (&self.singles, &self.single_base),
+            decode_video: self.decode_video,
         };
         let mut added = Vec::new();
         let mut slots = Vec::new();

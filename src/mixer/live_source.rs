@@ -111,6 +111,9 @@ pub(super) struct SourceCtx<'a> {
     /// Per-participant files: the mixer's list of them and the settings every
     /// participant's recorder shares (camid and codecs filled in per source).
     pub(super) singles: (&'a Arc<SingleOutputs>, &'a SingleConfig),
+    /// Whether the sources' video is decoded: false when no output shows pictures
+    /// ([`SourceWorker::with_video_decode`]).
+    pub(super) decode_video: bool,
 }
 
 /// The participant's recorder of its own files, if the recording writes any.
@@ -210,7 +213,8 @@ pub(super) fn spawn_source(
         .map(|w| w.with_clock(ctx.clock.join()))
         .map_err(|e| internal(&e))?
         .with_stop(stop_rx)
-        .with_recorder(recorder(ctx, spec));
+        .with_recorder(recorder(ctx, spec))
+        .with_video_decode(ctx.decode_video);
     let camid = spec.camid.clone();
     let failed = events.clone();
     let handle = std::thread::Builder::new()

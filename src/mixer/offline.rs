@@ -13,7 +13,7 @@ use crate::events::{OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::media::demux::{Decoded, Demuxer};
 use crate::media::encode::Latency;
-use crate::mixer::core::MixCore;
+use crate::mixer::core::{MixCore, Produce};
 use crate::mixer::slot::SourceSlot;
 use crate::model::{MixerError, OutputSpec, DEFAULT_STALE_TIMEOUT};
 use crate::output::{EncodedOutput, MediaSink};
@@ -123,7 +123,12 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
         });
     }
     let mut out = EncodedOutput::mp4_file(&job.output, Latency::Quality)?;
-    let mut core = MixCore::new(&job.output.encoding, job.layout.clone(), out.audio_start());
+    let mut core = MixCore::producing(
+        &job.output.encoding,
+        job.layout.clone(),
+        out.audio_start(),
+        Produce::of(Some(job.output.media)),
+    );
     for inp in &inputs {
         core.add_slot(inp.slot.clone());
     }

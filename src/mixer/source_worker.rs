@@ -56,6 +56,10 @@ pub struct SourceWorker {
     recorder: Option<SingleRecorder>,
     /// When the recorder last asked the sender for a keyframe.
     recorder_keyframe_asked: Option<Instant>,
+    /// Whether video access units are decoded (false: nothing shows the pictures, e.g.
+    /// an audio-only composite or no composite; the stream is still received, counted
+    /// and fed back on).
+    decode_video: bool,
 }
 
 impl SourceWorker {
@@ -106,7 +110,15 @@ impl SourceWorker {
             panic_at: crate::fault::source_panic_at(&spec.camid),
             recorder: None,
             recorder_keyframe_asked: None,
+            decode_video: true,
         })
+    }
+
+    /// Decodes video access units only if `decode` (default true): a mixer whose
+    /// outputs show no picture saves the decoder's CPU.
+    pub fn with_video_decode(mut self, decode: bool) -> Self {
+        self.decode_video = decode;
+        self
     }
 
     /// Lines this source up with the mixer's other sources whose sender clocks agree
@@ -212,6 +224,7 @@ impl SourceWorker {
                     }
                 }
                 let s = match unit.medium {
+                    Medium::Video if !self.decode_video => None,
                     Medium::Video => self.video.as_mut(),
                     Medium::Audio => self.audio.as_mut(),
                 };

@@ -1,8 +1,10 @@
 //! The tick thread of a live mixer and the state it shares with the handle.
 //!
-//! The thread owns the [`MixCore`] and the mixer's [`EncodedOutput`]. Between ticks it applies control messages (layout
-//! changes, added and removed sources, stop), so an update takes effect atomically at a
-//! frame boundary. Output picture `n` is made at `epoch + delay + n / fps`; if the thread
+//! The thread owns the [`MixCore`] and the mixer's [`EncodedOutput`] (none when the
+//! record mode makes no composite: the thread then only keeps the pace, so stop and
+//! drain behave the same, and publishes no output info). Between ticks it applies
+//! control messages (layout changes, added and removed sources, stop), so an update
+//! takes effect atomically at a frame boundary. Output picture `n` is made at `epoch + delay + n / fps`; if the thread
 //! falls behind it catches up without skipping pictures (constant frame rate). It emits
 //! OutputInfoChanged once per second of output and, at the end, the final one and
 //! Stopped (or Error if the core failed or panicked). After a panic the thread still
@@ -22,7 +24,7 @@ use crate::layout::Layout;
 use crate::mixer::core::MixCore;
 use crate::mixer::slot::SourceSlot;
 use crate::model::{ErrorCode, Lifecycle, MixerError, MixerSpec};
-use crate::output::EncodedOutput;
+use crate::output::{EncodedOutput, MediaSink, NoOutput};
 use crate::time::MixerTime;
 
 /// A message to the tick thread.
@@ -209,7 +211,12 @@ impl Shared {
         self.layout.lock().clone()
     }
 
-    fn publish_output(&self, f: impl FnOnce(&mut OutputInfo)) {
+    /// Updates the composite's info with `f` and emits OutputInfoChanged; nothing when
+    /// there is no composite (`exists` false: its info stays the placeholder).
+    fn publish_output(&self, exists: bool, f: impl FnOnce(&mut OutputInfo)) {
+        if !exists {
+            return;
+        }
         let info = {
             let mut o = self.output.lock();
             f(&mut o);
@@ -220,10 +227,18 @@ impl Shared {
     }
 }
 
-/// Starts the tick thread.
+/// The composite's sink, or [`NoOutput`] for a mixer that makes none.
+fn sink<'a>(out: &'a mut Option<EncodedOutput>, none: &'a mut NoOutput) -> &'a mut dyn MediaSink {
+    match out {
+        Some(o) => o,
+        None => none,
+    }
+}
+
+/// Starts the tick thread; `out` is the composite (None: the mixer makes none).
 pub fn spawn_tick_thread(
     mut core: MixCore,
-    mut out: EncodedOutput,
+    mut out: Option<EncodedOutput>,
     ctrl: Receiver<Control>,
     epoch: Instant,
     delay: Duration,
@@ -248,7 +263,7 @@ pub fn spawn_tick_thread(
                     // The core may be mid-picture; completing the file only needs the
                     // encoders and the muxer, which a panic elsewhere leaves intact.
                     let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        core.finish(&mut out)
+                        core.finish(sink(&mut out, &mut NoOutput))
                     }));
                     let finished = matches!(done, Ok(Ok(())));
                     let msg = format!("mixer thread panicked: {what}");
@@ -260,8 +275,8 @@ pub fn spawn_tick_thread(
                 None => shared.stopped(),
                 Some((code, msg, finished)) => {
                     tracing::error!(mixer = %shared.mixer_id, error = %msg, "mixer failed");
-                    let (d, s) = (core.duration_ms(), out.size_bytes());
-                    shared.publish_output(|o| {
+                    let (d, s) = (core.duration_ms(), size_of(&out));
+                    shared.publish_output(out.is_some(), |o| {
                         o.duration_ms = d;
                         o.size_bytes = s;
                         // Finalized: the file is complete up to the failure.
@@ -281,7 +296,7 @@ pub fn spawn_tick_thread(
 
 fn run(
     core: &mut MixCore,
-    out: &mut EncodedOutput,
+    out: &mut Option<EncodedOutput>,
     ctrl: &Receiver<Control>,
     epoch: Instant,
     delay: Duration,
@@ -347,22 +362,27 @@ fn run(
                 crate::fault::FAULT_ENV
             );
         }
-        core.tick(out)?;
+        core.tick(sink(out, &mut NoOutput))?;
         shared.ticked(Instant::now(), due, core.frames_out());
         if core.frames_out().is_multiple_of(u64::from(core.fps())) {
-            let (d, s) = (core.duration_ms(), out.size_bytes());
-            shared.publish_output(|o| {
+            let (d, s) = (core.duration_ms(), size_of(out));
+            shared.publish_output(out.is_some(), |o| {
                 o.duration_ms = d;
                 o.size_bytes = s;
             });
         }
     }
-    core.finish(out)?;
-    let (d, s) = (core.duration_ms(), out.size_bytes());
-    shared.publish_output(|o| {
+    core.finish(sink(out, &mut NoOutput))?;
+    let (d, s) = (core.duration_ms(), size_of(out));
+    shared.publish_output(out.is_some(), |o| {
         o.duration_ms = d;
         o.size_bytes = s;
         o.status = OutputStatus::Finalized;
     });
     Ok(())
+}
+
+/// Bytes of the composite so far (0 without one).
+fn size_of(out: &Option<EncodedOutput>) -> u64 {
+    out.as_ref().map_or(0, EncodedOutput::size_bytes)
 }

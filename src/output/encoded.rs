@@ -6,29 +6,35 @@
 //! per extra sink: the payload is shared, not copied). A sink's failure ends the whole
 //! output today (the first error is returned); keeping the other sinks going is the live
 //! outputs' work (issue 14).
+//!
+//! Only the encoders the output's media needs are opened ([`OutputMedia`]): an
+//! audio-only output has no libx264 and no video stream, a video-only one no AAC.
 
 use ffmpeg_next::{frame, Packet};
 
 use crate::media::encode::{AudioEncoder, Latency, VideoEncoder, VideoEncoderConfig};
-use crate::model::{Medium, MixerError, OutputSpec};
-use crate::output::{media_error, MediaSink, Mp4FileSink, PacketSink, StreamInfo};
+use crate::model::{Medium, MixerError, OutputMedia, OutputSpec};
+use crate::output::{media_error, output_error, MediaSink, Mp4FileSink, PacketSink, StreamInfo};
 use crate::time::SamplePos;
 
 /// See the module docs.
 pub struct EncodedOutput {
     /// For errors: the primary output's path.
     name: String,
-    venc: VideoEncoder,
-    aenc: AudioEncoder,
+    /// None: the output has no video (audio-only).
+    venc: Option<VideoEncoder>,
+    /// None: the output has no audio (video-only).
+    aenc: Option<AudioEncoder>,
     sinks: Vec<Box<dyn PacketSink>>,
     packets: Vec<Packet>,
     finished: bool,
 }
 
 impl EncodedOutput {
-    /// Opens the encoders for `spec` (size, fps, bit rates, x264 preset and threads;
-    /// `latency`: live mixers use [`Latency::Low`]) and starts every sink with their
-    /// streams. `sinks` must not be empty; the first one names the output in errors.
+    /// Opens the encoders `spec.media` needs ([`has_video`], [`has_audio`]: size, fps,
+    /// bit rates, x264 preset and threads; `latency`: live mixers use
+    /// [`Latency::Low`]) and starts every sink with their streams. `sinks` must not be
+    /// empty; the first one names the output in errors.
     /// Errors: `Output` if an encoder cannot be opened or a sink cannot start.
     pub fn open(
         spec: &OutputSpec,
@@ -40,29 +46,35 @@ impl EncodedOutput {
             .map(|s| s.name().to_owned())
             .unwrap_or_else(|| spec.rel_path.clone());
         let global_header = sinks.iter().any(|s| s.needs_global_header());
-        let venc = VideoEncoder::open(&VideoEncoderConfig {
-            width: spec.encoding.width,
-            height: spec.encoding.height,
-            fps: spec.encoding.fps,
-            bit_rate: spec.encoding.video_bps,
-            preset: spec.x264_preset.clone(),
-            threads: spec.encoder_threads,
-            global_header,
-            latency,
-        })
-        .map_err(media_error(&name))?;
-        let aenc = AudioEncoder::open(spec.encoding.audio_bps, global_header)
+        let venc = has_video(spec.media)
+            .then(|| {
+                VideoEncoder::open(&VideoEncoderConfig {
+                    width: spec.encoding.width,
+                    height: spec.encoding.height,
+                    fps: spec.encoding.fps,
+                    bit_rate: spec.encoding.video_bps,
+                    preset: spec.x264_preset.clone(),
+                    threads: spec.encoder_threads,
+                    global_header,
+                    latency,
+                })
+            })
+            .transpose()
             .map_err(media_error(&name))?;
-        let video = StreamInfo {
-            parameters: venc.parameters(),
-            time_base: venc.time_base(),
-        };
-        let audio = StreamInfo {
-            parameters: aenc.parameters(),
-            time_base: aenc.time_base(),
-        };
+        let aenc = has_audio(spec.media)
+            .then(|| AudioEncoder::open(spec.encoding.audio_bps, global_header))
+            .transpose()
+            .map_err(media_error(&name))?;
+        let video = venc.as_ref().map(|v| StreamInfo {
+            parameters: v.parameters(),
+            time_base: v.time_base(),
+        });
+        let audio = aenc.as_ref().map(|a| StreamInfo {
+            parameters: a.parameters(),
+            time_base: a.time_base(),
+        });
         for s in &mut sinks {
-            s.start(&video, &audio)?;
+            s.start(video.as_ref(), audio.as_ref())?;
         }
         Ok(Self {
             name,
@@ -79,6 +91,16 @@ impl EncodedOutput {
     pub fn mp4_file(spec: &OutputSpec, latency: Latency) -> Result<Self, MixerError> {
         let file = Mp4FileSink::create(spec)?;
         Self::open(spec, latency, vec![Box::new(file)])
+    }
+
+    /// Whether pictures are encoded (false: an audio-only output).
+    pub fn has_video(&self) -> bool {
+        self.venc.is_some()
+    }
+
+    /// Whether mixed audio is encoded (false: a video-only output).
+    pub fn has_audio(&self) -> bool {
+        self.aenc.is_some()
     }
 
     /// Bytes written by the first (primary) sink.
@@ -100,15 +122,31 @@ impl EncodedOutput {
     }
 }
 
+/// Whether an output of `media` has a video stream (all but [`OutputMedia::Audio`]).
+pub fn has_video(media: OutputMedia) -> bool {
+    media != OutputMedia::Audio
+}
+
+/// Whether an output of `media` has an audio stream (all but [`OutputMedia::Video`]).
+pub fn has_audio(media: OutputMedia) -> bool {
+    media != OutputMedia::Video
+}
+
 impl MediaSink for EncodedOutput {
+    /// The AAC encoder's priming (1024); 0 without audio.
     fn audio_start(&self) -> SamplePos {
-        SamplePos::new(self.aenc.priming_samples())
+        SamplePos::new(self.aenc.as_ref().map_or(0, AudioEncoder::priming_samples))
     }
 
     fn picture(&mut self, picture: &frame::Video, _n: u64) -> Result<(), MixerError> {
+        let Some(venc) = &mut self.venc else {
+            return Err(output_error(
+                &self.name,
+                "a picture for an output without video",
+            ));
+        };
         self.packets.clear();
-        self.venc
-            .encode(picture, &mut self.packets)
+        venc.encode(picture, &mut self.packets)
             .map_err(media_error(&self.name))?;
         self.fan_out(Medium::Video)
     }
@@ -119,9 +157,14 @@ impl MediaSink for EncodedOutput {
         right: &[f32],
         position: SamplePos,
     ) -> Result<(), MixerError> {
+        let Some(aenc) = &mut self.aenc else {
+            return Err(output_error(
+                &self.name,
+                "audio for an output without audio",
+            ));
+        };
         self.packets.clear();
-        self.aenc
-            .encode(left, right, position.get(), &mut self.packets)
+        aenc.encode(left, right, position.get(), &mut self.packets)
             .map_err(media_error(&self.name))?;
         self.fan_out(Medium::Audio)
     }
@@ -132,17 +175,23 @@ impl MediaSink for EncodedOutput {
         }
         self.finished = true;
         self.packets.clear();
-        self.venc
-            .finish(&mut self.packets)
-            .map_err(media_error(&self.name))?;
-        self.fan_out(Medium::Video)?;
-        self.aenc
-            .finish(&mut self.packets)
-            .map_err(media_error(&self.name))?;
-        self.fan_out(Medium::Audio)?;
+        if let Some(venc) = &mut self.venc {
+            venc.finish(&mut self.packets)
+                .map_err(media_error(&self.name))?;
+            self.fan_out(Medium::Video)?;
+        }
+        if let Some(aenc) = &mut self.aenc {
+            aenc.finish(&mut self.packets)
+                .map_err(media_error(&self.name))?;
+            self.fan_out(Medium::Audio)?;
+        }
         for s in &mut self.sinks {
             s.finish()?;
         }
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "encoded_tests.rs"]
+mod tests;

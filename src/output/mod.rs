@@ -5,7 +5,10 @@
 //! output timeline. [`EncodedOutput`] is the sink that encodes them once (libx264, AAC)
 //! and fans the packets out to any number of [`PacketSink`]s (muxers): today the
 //! fragmented MP4 file ([`Mp4FileSink`]); HLS, RTMP and per-participant writers are
-//! further packet sinks. Adding a packet sink costs muxing, not encoding.
+//! further packet sinks. Adding a packet sink costs muxing, not encoding. The output's
+//! media ([`crate::model::OutputMedia`]) decides which encoders open: an audio-only
+//! composite has no libx264 and no video stream (`.m4a`), a video-only one no AAC. A
+//! mixer without a composite has no [`EncodedOutput`] at all ([`NoOutput`]).
 //!
 //! Shapes and units:
 //! - pictures: YUV420P at the canvas size, pts `n` in output frames (timebase 1/fps);
@@ -53,6 +56,26 @@ pub trait MediaSink {
     fn finish(&mut self) -> Result<(), MixerError>;
 }
 
+/// The sink of a mixer that makes no composite (record mode single only): takes nothing,
+/// writes nothing. Its audio starts at sample 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoOutput;
+
+impl MediaSink for NoOutput {
+    fn audio_start(&self) -> SamplePos {
+        SamplePos::ZERO
+    }
+    fn picture(&mut self, _picture: &frame::Video, _n: u64) -> Result<(), MixerError> {
+        Ok(())
+    }
+    fn audio(&mut self, _l: &[f32], _r: &[f32], _position: SamplePos) -> Result<(), MixerError> {
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), MixerError> {
+        Ok(())
+    }
+}
+
 /// An encoded stream as a muxer needs to declare it.
 #[derive(Clone)]
 pub struct StreamInfo {
@@ -70,7 +93,13 @@ pub trait PacketSink: Send {
     /// before the encoders open; true if any sink needs it.
     fn needs_global_header(&self) -> bool;
     /// Declares the streams and writes the header. Called once, before any packet.
-    fn start(&mut self, video: &StreamInfo, audio: &StreamInfo) -> Result<(), MixerError>;
+    /// `None`: the output has no such stream (an audio-only `.m4a`, a video-only file);
+    /// at least one is given. Packets only come for the streams declared.
+    fn start(
+        &mut self,
+        video: Option<&StreamInfo>,
+        audio: Option<&StreamInfo>,
+    ) -> Result<(), MixerError>;
     /// Writes one packet of `medium` (timestamps in its encoder's timebase).
     fn write(&mut self, medium: Medium, packet: Packet) -> Result<(), MixerError>;
     /// Completes the output (trailer, index). Idempotent.

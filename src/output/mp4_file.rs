@@ -2,16 +2,18 @@
 
 use ffmpeg_next::Packet;
 
-use crate::media::mux::Mp4Muxer;
-use crate::model::{Medium, MixerError, OutputCause, OutputSpec};
+use crate::media::mux::{Mp4Format, Mp4Muxer};
+use crate::model::{Medium, MixerError, OutputCause, OutputMedia, OutputSpec};
 use crate::output::{confined, media_error, output_error, PacketSink, StreamInfo};
 
-/// A fragmented MP4 file (see [`crate::media::mux`]): video stream 0, audio stream 1.
+/// A fragmented MP4 file (see [`crate::media::mux`]): the video stream first (if any),
+/// then the audio stream (if any). An audio-only output ([`OutputMedia::Audio`]) is an
+/// `.m4a` ([`Mp4Format::M4a`]).
 pub struct Mp4FileSink {
     rel_path: String,
     mux: Mp4Muxer,
-    /// Muxer handles of the video and audio streams, once started.
-    streams: Option<(usize, usize)>,
+    /// Muxer handles of the (video, audio) streams, once started; None = no such stream.
+    streams: Option<(Option<usize>, Option<usize>)>,
 }
 
 impl Mp4FileSink {
@@ -31,7 +33,11 @@ impl Mp4FileSink {
             )
         })?;
         let file = confined::create_new(&spec.root, beneath, rel_path)?;
-        let mux = Mp4Muxer::create(file).map_err(media_error(rel_path))?;
+        let format = match spec.media {
+            OutputMedia::Audio => Mp4Format::M4a,
+            _ => Mp4Format::Mp4,
+        };
+        let mux = Mp4Muxer::create(file, format).map_err(media_error(rel_path))?;
         Ok(Self {
             rel_path: rel_path.to_owned(),
             mux,
@@ -49,17 +55,21 @@ impl PacketSink for Mp4FileSink {
         self.mux.needs_global_header()
     }
 
-    fn start(&mut self, video: &StreamInfo, audio: &StreamInfo) -> Result<(), MixerError> {
-        let err = |e| output_error(&self.rel_path, e);
-        let v = self
-            .mux
-            .add_stream(video.parameters.clone(), video.time_base)
-            .map_err(err)?;
-        let a = self
-            .mux
-            .add_stream(audio.parameters.clone(), audio.time_base)
-            .map_err(err)?;
-        self.mux.start().map_err(err)?;
+    fn start(
+        &mut self,
+        video: Option<&StreamInfo>,
+        audio: Option<&StreamInfo>,
+    ) -> Result<(), MixerError> {
+        if video.is_none() && audio.is_none() {
+            return Err(output_error(&self.rel_path, "an output needs a stream"));
+        }
+        let mut add = |s: Option<&StreamInfo>| {
+            s.map(|s| self.mux.add_stream(s.parameters.clone(), s.time_base))
+                .transpose()
+        };
+        let v = add(video).map_err(media_error(&self.rel_path))?;
+        let a = add(audio).map_err(media_error(&self.rel_path))?;
+        self.mux.start().map_err(media_error(&self.rel_path))?;
         self.streams = Some((v, a));
         Ok(())
     }
@@ -71,6 +81,12 @@ impl PacketSink for Mp4FileSink {
         let handle = match medium {
             Medium::Video => v,
             Medium::Audio => a,
+        };
+        let Some(handle) = handle else {
+            return Err(output_error(
+                &self.rel_path,
+                "packet of a medium it has no stream for",
+            ));
         };
         self.mux
             .write(handle, packet)

@@ -83,11 +83,15 @@ impl SenderSpec {
             .map(String::from)
             .to_vec();
         // -t before each -i: it ends the endless lavfi sources (an output -t would not).
-        // No picture input without video: with -re, an input nothing reads from lets
-        // ffmpeg send the other one as fast as it can.
-        let picture = self.video_port.map(|_| self.picture.clone());
-        let tone = format!("sine=frequency={}:sample_rate=48000", self.tone_hz);
-        for src in picture.into_iter().chain([tone]) {
+        // Without video the picture is not an input at all: an unread input leaves -re
+        // without effect on the others (the tone then goes out faster than real time).
+        let mut inputs = Vec::new();
+        if self.video_port.is_some() {
+            inputs.push(self.picture.clone());
+        }
+        inputs.push(format!("sine=frequency={}:sample_rate=48000", self.tone_hz));
+        let audio_input = inputs.len() - 1;
+        for src in inputs {
             a.extend([
                 "-t".into(),
                 secs.clone(),
@@ -103,12 +107,7 @@ impl SenderSpec {
             a.extend(rtp_out(self.video_pt, self.video_ssrc, port));
         }
         if let Some(port) = self.audio_port {
-            let input = if self.video_port.is_some() {
-                "1:a"
-            } else {
-                "0:a"
-            };
-            a.extend(["-map".to_string(), input.to_string()]);
+            a.extend(["-map".to_string(), format!("{audio_input}:a")]);
             a.extend(opus_encoder_args());
             a.extend(rtp_out(self.audio_pt, self.audio_ssrc, port));
         }

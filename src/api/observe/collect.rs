@@ -62,6 +62,8 @@ struct MixerRead {
     id: String,
     state: MixerState,
     snapshot: Option<MixerSnapshot>,
+    /// Whether it writes a composite (record mode mixed or both): the output series.
+    composite: bool,
     /// Running engines: seconds since the last picture, lag of the last picture (s),
     /// pictures made.
     tick: Option<(f64, f64, u64)>,
@@ -87,6 +89,7 @@ fn read(service: &CloudMixerService, now: Instant) -> Vec<MixerRead> {
                 id: e.mixer_id.clone(),
                 state,
                 snapshot: e.snapshot(),
+                composite: e.record.mode.mixed(),
                 tick,
             }
         })
@@ -162,10 +165,12 @@ fn mixer_series(m: &MixerRead) {
     let Some(snap) = &m.snapshot else {
         return;
     };
-    gauge!("cloudmixer_mixer_output_bytes", "mixer_id" => id.clone())
-        .set(snap.output.size_bytes as f64);
-    gauge!("cloudmixer_mixer_output_duration_seconds", "mixer_id" => id.clone())
-        .set(snap.output.duration_ms as f64 / 1000.0);
+    if m.composite {
+        gauge!("cloudmixer_mixer_output_bytes", "mixer_id" => id.clone())
+            .set(snap.output.size_bytes as f64);
+        gauge!("cloudmixer_mixer_output_duration_seconds", "mixer_id" => id.clone())
+            .set(snap.output.duration_ms as f64 / 1000.0);
+    }
     for s in &snap.sources {
         source_series(&id, s);
     }

@@ -88,7 +88,7 @@ impl SingleFile {
             VideoIn::Encoded(s) => (true, Some(s)),
         };
         let file = confined::create_new(root, Path::new(rel_path), rel_path)?;
-        let mux = Mp4Muxer::create_as(file, container).map_err(media_error(rel_path))?;
+        let mux = Mp4Muxer::create(file, container).map_err(media_error(rel_path))?;
         let (audio_feed, audio_stream) = match audio {
             Some((f, s)) => (f, Some(s)),
             None => (AudioFeed::None, None),

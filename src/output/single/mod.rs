@@ -505,7 +505,7 @@ fn plan(cfg: &SingleConfig) -> Vec<Planned> {
     if r.single_audio && audio {
         let (container, ext, feed) = match r.single_audio_container {
             AudioContainer::Aac => (Container::Adts, "aac", AudioFeed::Aac),
-            AudioContainer::M4a => (Container::Mp4, "m4a", AudioFeed::Aac),
+            AudioContainer::M4a => (Container::M4a, "m4a", AudioFeed::Aac),
             AudioContainer::Ogg => (Container::Ogg, "ogg", AudioFeed::Opus),
         };
         out.push(Planned {

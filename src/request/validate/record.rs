@@ -126,10 +126,12 @@ pub fn record(
     Ok(spec)
 }
 
-/// What the composite holds: audio only when video is not recorded or no source of the
-/// Create has video (a pure-audio call), video only when audio is not recorded.
+/// What the composite holds: audio only when video is not recorded or the Create has
+/// sources and none of them has video (a pure-audio call; a Create without sources,
+/// which Update fills later, is not one), video only when audio is not recorded.
 pub fn mixed_media(r: &RecordSpec, sources: &[SourceSpec]) -> OutputMedia {
-    if !r.record_video || sources.iter().all(|s| s.video.is_none()) {
+    let pure_audio = !sources.is_empty() && sources.iter().all(|s| s.video.is_none());
+    if !r.record_video || pure_audio {
         OutputMedia::Audio
     } else if !r.record_audio {
         OutputMedia::Video
@@ -296,6 +298,42 @@ mod tests {
         );
         assert_eq!(path_safe("a/b c"), "a_b_c");
         assert_eq!(path_safe(".."), "__");
+    }
+
+    #[test]
+    fn a_pure_audio_call_needs_sources_without_video() {
+        let r = RecordSpec::default();
+        let audio = SourceSpec {
+            camid: "a".into(),
+            ..SourceSpec::default()
+        };
+        let video = SourceSpec {
+            video: Some(crate::model::RtpStreamSpec {
+                codec: crate::model::VideoCodec::Vp8,
+                payload_type: 96,
+                ssrc: None,
+            }),
+            ..audio.clone()
+        };
+        assert_eq!(
+            mixed_media(&r, std::slice::from_ref(&audio)),
+            OutputMedia::Audio
+        );
+        assert_eq!(mixed_media(&r, &[audio, video.clone()]), OutputMedia::Av);
+        assert_eq!(mixed_media(&r, &[]), OutputMedia::Av, "no sources yet");
+        let no_video = RecordSpec {
+            record_video: false,
+            ..RecordSpec::default()
+        };
+        assert_eq!(
+            mixed_media(&no_video, std::slice::from_ref(&video)),
+            OutputMedia::Audio
+        );
+        let no_audio = RecordSpec {
+            record_audio: false,
+            ..RecordSpec::default()
+        };
+        assert_eq!(mixed_media(&no_audio, &[video]), OutputMedia::Video);
     }
 
     #[test]
