@@ -297,8 +297,12 @@ async fn single_mode_writes_no_composite_and_costs_far_less_cpu() {
         .expect("WatchEvents")
         .into_inner();
     let events = tokio::spawn(collect_events(watch));
+    // Participants' files without audio: passthrough video only, so the single-only
+    // mixer encodes nothing at all (per-participant AAC has its own measurement in
+    // benches/, docs/PERFORMANCE.md).
     let cfg = RecordCfg {
         mode: RecordMode::Single as i32,
+        record_audio: Some(false),
         ..Default::default()
     };
     let created = rpc::create(&mut c, av_request(id, "single/comp.mp4", Some(cfg))).await;

@@ -123,6 +123,16 @@ impl VideoEncoder {
     }
 }
 
+/// The AAC encoder's quantization search (ffmpeg `aac_coder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AacCoder {
+    /// "twoloop": ffmpeg's default, the best quality per bit.
+    TwoLoop,
+    /// "fast": about half the CPU (ffmpeg's docs), slightly less quality per bit; used
+    /// for per-participant audio, where many encoders run at once.
+    Fast,
+}
+
 /// AAC-LC stereo 48 kHz encoder.
 pub struct AudioEncoder {
     enc: encoder::Audio,
@@ -130,8 +140,17 @@ pub struct AudioEncoder {
 }
 
 impl AudioEncoder {
-    /// Opens ffmpeg's AAC encoder at `bit_rate` bit/s.
+    /// Opens ffmpeg's AAC encoder at `bit_rate` bit/s (its default "twoloop" coder).
     pub fn open(bit_rate: u32, global_header: bool) -> Result<Self, MediaError> {
+        Self::open_with_coder(bit_rate, global_header, AacCoder::TwoLoop)
+    }
+
+    /// [`Self::open`] with the quantization search `coder` (ffmpeg's `aac_coder`).
+    pub fn open_with_coder(
+        bit_rate: u32,
+        global_header: bool,
+        coder: AacCoder,
+    ) -> Result<Self, MediaError> {
         let codec =
             encoder::find(codec::Id::AAC).ok_or_else(|| MediaError::CodecMissing("aac".into()))?;
         let mut ctx = codec::Context::new_with_codec(codec);
@@ -148,7 +167,17 @@ impl AudioEncoder {
         enc.set_channels(2);
         enc.set_bit_rate(bit_rate as usize);
         enc.set_time_base(Rational::new(1, AUDIO_RATE as i32));
-        let enc = enc.open().map_err(MediaError::ffmpeg("open aac"))?;
+        let mut opts = Dictionary::new();
+        opts.set(
+            "aac_coder",
+            match coder {
+                AacCoder::TwoLoop => "twoloop",
+                AacCoder::Fast => "fast",
+            },
+        );
+        let enc = enc
+            .open_with(opts)
+            .map_err(MediaError::ffmpeg("open aac"))?;
         let mut frame = frame::Audio::new(
             Sample::F32(SampleType::Planar),
             AAC_FRAME_SAMPLES,

@@ -14,7 +14,7 @@
 use ffmpeg_next::Packet;
 
 use crate::audio::{SampleRing, SourceAudio};
-use crate::media::encode::{AudioEncoder, AAC_FRAME_SAMPLES};
+use crate::media::encode::{AacCoder, AudioEncoder, AAC_FRAME_SAMPLES};
 use crate::media::MediaError;
 use crate::output::StreamInfo;
 use crate::time::{MixerTime, SamplePos};
@@ -35,10 +35,11 @@ pub struct AacTrack {
 
 impl AacTrack {
     /// An AAC encoder at `bit_rate` bit/s (headers out of band, as MP4 needs; ADTS
-    /// reads them too) for a span starting at `origin`.
+    /// reads them too; the fast coder: one runs per participant) for a span starting
+    /// at `origin`.
     /// Errors: the encoder cannot be opened.
     pub fn open(bit_rate: u32, origin: SamplePos) -> Result<Self, MediaError> {
-        let enc = AudioEncoder::open(bit_rate, true)?;
+        let enc = AudioEncoder::open_with_coder(bit_rate, true, AacCoder::Fast)?;
         let mut ring = SampleRing::new(RING_SAMPLES);
         ring.read_add(origin, &mut [], &mut []);
         Ok(Self {
