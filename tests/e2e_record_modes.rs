@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cloudmixer::proto::{
-    mixer_event::Event, CreateCloudMixerRequest, MixerEvent, MixerInfo, MixerState, OutputInfo,
-    OutputKind, OutputMedia, OutputStatus, RecordCfg, RecordMode, SourcePorts, VideoCodec,
-    WatchEventsRequest,
+    mixer_event::Event, CreateCloudMixerRequest, MixerInfo, MixerState, OutputInfo, OutputKind,
+    OutputMedia, OutputStatus, RecordCfg, RecordMode, SourcePorts, VideoCodec, WatchEventsRequest,
 };
 use common::daemon::Daemon;
 use common::media::{self, check_tones};
@@ -269,21 +268,6 @@ async fn cpu_over_window(d: &Daemon, c: &mut Client, id: &str) -> f64 {
     cpu_s(d.pid()) - before
 }
 
-/// Collects a mixer's events until Stopped or Error (bounded).
-async fn collect_events(mut stream: tonic::Streaming<MixerEvent>) -> Vec<MixerEvent> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(CPU_WINDOW_S + 60);
-    let mut out = Vec::new();
-    while let Ok(Ok(Some(ev))) = tokio::time::timeout_at(deadline, stream.message()).await {
-        let done = matches!(&ev.event, Some(Event::StateChanged(s))
-            if s.state == MixerState::Stopped as i32 || s.state == MixerState::Error as i32);
-        out.push(ev);
-        if done {
-            break;
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn single_mode_writes_no_composite_and_costs_far_less_cpu() {
     let d = Daemon::start();
@@ -296,7 +280,10 @@ async fn single_mode_writes_no_composite_and_costs_far_less_cpu() {
         .await
         .expect("WatchEvents")
         .into_inner();
-    let events = tokio::spawn(collect_events(watch));
+    let events = tokio::spawn(rpc::collect_events(
+        watch,
+        Duration::from_secs(CPU_WINDOW_S + 60),
+    ));
     // Participants' files without audio: passthrough video only, so the single-only
     // mixer encodes nothing at all (per-participant AAC has its own measurement in
     // benches/, docs/PERFORMANCE.md).

@@ -14,6 +14,7 @@ use cloudmixer::proto::{
 };
 use common::daemon::Daemon;
 use common::media::{self, check_colours, check_tones};
+use common::rpc;
 use common::sender::{Codec, SenderSpec};
 use common::spec::{self, PIP_POINTS, SIDE_BY_SIDE_POINTS};
 use tokio::time::{sleep_until, timeout};
@@ -38,24 +39,6 @@ const RECORDED_TOLERANCE_MS: u64 = 120;
 /// OutputInfoChanged comes at least once a second while running; 8 s minus slack.
 const MIN_RUNNING_OUTPUT_EVENTS: usize = 6;
 
-/// Collects one mixer's events until it reports Stopped or Error (or `limit` passes).
-async fn collect_events(
-    mut stream: tonic::Streaming<MixerEvent>,
-    limit: Duration,
-) -> Vec<MixerEvent> {
-    let deadline = tokio::time::Instant::now() + limit;
-    let mut out = Vec::new();
-    while let Ok(Ok(Some(ev))) = tokio::time::timeout_at(deadline, stream.message()).await {
-        let done = matches!(&ev.event, Some(Event::StateChanged(s))
-            if s.state == MixerState::Stopped as i32 || s.state == MixerState::Error as i32);
-        out.push(ev);
-        if done {
-            break;
-        }
-    }
-    out
-}
-
 fn stats<'a>(info: &'a MixerInfo, camid: &str) -> &'a SourceStats {
     info.sources
         .iter()
@@ -75,7 +58,7 @@ async fn two_publishers_side_by_side_then_picture_in_picture() {
         .await
         .expect("WatchEvents")
         .into_inner();
-    let events = tokio::spawn(collect_events(watch, Duration::from_secs(40)));
+    let events = tokio::spawn(rpc::collect_events(watch, Duration::from_secs(40)));
 
     // Create.
     let req = spec::create_request(

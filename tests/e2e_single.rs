@@ -12,11 +12,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use cloudmixer::proto::{
-    mixer_event::Event, DestroyCloudMixerRequest, MixerEvent, MixerInfo, OutputInfo, OutputKind,
-    OutputMedia, OutputStatus, RecordCfg, RecordMode, VideoCodec, WatchEventsRequest,
+    mixer_event::Event, MixerEvent, MixerInfo, OutputInfo, OutputKind, OutputMedia, OutputStatus,
+    RecordCfg, RecordMode, VideoCodec, WatchEventsRequest,
 };
 use common::daemon::Daemon;
 use common::media::{self, check_tones, Rgb, BLUE, COLOUR_TOLERANCE, RED};
+use common::rpc;
 use common::sender::{spawn_ffmpeg, Codec, SenderSpec};
 use common::spec;
 use tokio::time::{sleep_until, timeout};
@@ -25,22 +26,6 @@ const A: &str = "Usr1.-1";
 const B: &str = "Usr2.-1";
 const C: &str = "Usr3.-1";
 const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Collects one mixer's events until Stopped/Error or `limit`.
-async fn collect(mut s: tonic::Streaming<MixerEvent>, limit: Duration) -> Vec<MixerEvent> {
-    let deadline = tokio::time::Instant::now() + limit;
-    let mut out = Vec::new();
-    while let Ok(Ok(Some(ev))) = tokio::time::timeout_at(deadline, s.message()).await {
-        let done = matches!(&ev.event, Some(Event::StateChanged(x))
-            if x.state == cloudmixer::proto::MixerState::Stopped as i32
-                || x.state == cloudmixer::proto::MixerState::Error as i32);
-        out.push(ev);
-        if done {
-            break;
-        }
-    }
-    out
-}
 
 fn output<'a>(info: &'a MixerInfo, id: &str) -> &'a OutputInfo {
     info.outputs
@@ -106,7 +91,7 @@ async fn three_participants_get_their_own_files_beside_the_composite() {
         .await
         .expect("WatchEvents")
         .into_inner();
-    let events = tokio::spawn(collect(watch, Duration::from_secs(60)));
+    let events = tokio::spawn(rpc::collect_events(watch, Duration::from_secs(60)));
     let mut req = spec::create_request(
         id,
         vec![
@@ -118,11 +103,7 @@ async fn three_participants_get_their_own_files_beside_the_composite() {
         "single/three.mp4",
     );
     req.record_cfg = Some(record(RecordMode::MixedAndSingle));
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let t0 = tokio::time::Instant::now();
     let p = &created.source_ports;
     let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &p[0]).start();
@@ -132,16 +113,7 @@ async fn three_participants_get_their_own_files_beside_the_composite() {
     let _c = only_audio.start();
 
     sleep_until(t0 + Duration::from_secs(8)).await;
-    let info = c
-        .destroy_cloud_mixer(DestroyCloudMixerRequest {
-            mixer_id: id.into(),
-            oper_user_id: "e2e".into(),
-        })
-        .await
-        .expect("Destroy")
-        .into_inner()
-        .info
-        .expect("final info");
+    let info = rpc::destroy(&mut c, id).await;
     let evs = timeout(Duration::from_secs(20), events)
         .await
         .expect("events end")
@@ -306,11 +278,7 @@ async fn passthrough_files_hold_the_senders_packets_bit_for_bit() {
         "single/passthrough.mp4",
     );
     req.record_cfg = Some(record(RecordMode::Single));
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let mut senders = Vec::new();
     for ((codec, path), ports) in inputs.iter().zip(&created.source_ports) {
         let pt = if *codec == Codec::Vp8 { 96 } else { 102 };
@@ -341,16 +309,7 @@ async fn passthrough_files_hold_the_senders_packets_bit_for_bit() {
         let st = tokio::task::block_in_place(|| s.wait()).expect("sender ran");
         assert!(st.success());
     }
-    let info = c
-        .destroy_cloud_mixer(DestroyCloudMixerRequest {
-            mixer_id: id.into(),
-            oper_user_id: "e2e".into(),
-        })
-        .await
-        .expect("Destroy")
-        .into_inner()
-        .info
-        .expect("final info");
+    let info = rpc::destroy(&mut c, id).await;
     assert!(info.output.is_none(), "single mode writes no composite");
     for ((codec, input), camid) in inputs.iter().zip([A, B]) {
         let o = output(&info, &format!("{camid}/video/1"));
@@ -457,11 +416,7 @@ async fn a_participant_who_restarts_smaller_then_leaves_and_rejoins() {
         presence_timeout_ms: 3_000,
         ..record(RecordMode::Single)
     });
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let ports = created.source_ports[0].clone();
     // Span 1: red 640x360, then at once (a restart: new SSRC) green 320x240.
     for (colour, size, tone) in [("red", "640x360", 440), ("green", "320x240", 660)] {
@@ -475,16 +430,7 @@ async fn a_participant_who_restarts_smaller_then_leaves_and_rejoins() {
     let mut s = h264_sender("blue", "640x360", 880, 3, &ports);
     let st = tokio::task::block_in_place(|| s.wait()).expect("sender ran");
     assert!(st.success());
-    let info = c
-        .destroy_cloud_mixer(DestroyCloudMixerRequest {
-            mixer_id: id.into(),
-            oper_user_id: "e2e".into(),
-        })
-        .await
-        .expect("Destroy")
-        .into_inner()
-        .info
-        .expect("final info");
+    let info = rpc::destroy(&mut c, id).await;
     let mut ids: Vec<&str> = info.outputs.iter().map(|o| o.output_id.as_str()).collect();
     ids.sort_unstable();
     assert_eq!(
@@ -564,11 +510,7 @@ async fn kill_9_leaves_every_participant_file_playable() {
         single_audio_container: cloudmixer::proto::AudioContainer::M4a as i32,
         ..record(RecordMode::MixedAndSingle)
     });
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let p = &created.source_ports;
     let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &p[0]).start();
     let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &p[1]).start();
@@ -645,11 +587,7 @@ async fn transcoded_files_are_h264_aac_mp4_at_the_asked_size() {
         single_media: vec![cloudmixer::proto::SingleMedia::Av as i32],
         ..record(RecordMode::Single)
     });
-    let created = c
-        .create_cloud_mixer(req)
-        .await
-        .expect("Create")
-        .into_inner();
+    let created = rpc::create(&mut c, req).await;
     let mut s = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]);
     s.duration = Duration::from_secs(4);
     let mut sender = s.start();
@@ -659,16 +597,7 @@ async fn transcoded_files_are_h264_aac_mp4_at_the_asked_size() {
         })
         .is_some()
     );
-    let info = c
-        .destroy_cloud_mixer(DestroyCloudMixerRequest {
-            mixer_id: id.into(),
-            oper_user_id: "e2e".into(),
-        })
-        .await
-        .expect("Destroy")
-        .into_inner()
-        .info
-        .expect("final info");
+    let info = rpc::destroy(&mut c, id).await;
     let ids: Vec<&str> = info.outputs.iter().map(|o| o.output_id.as_str()).collect();
     assert_eq!(ids, ["Usr1.-1/av/1"], "only the av file was asked for");
     let o = &info.outputs[0];

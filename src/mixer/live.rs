@@ -20,14 +20,14 @@ use parking_lot::Mutex;
 use crate::events::{EventBus, MixerState, OutputInfo};
 use crate::ingest::ports::PortPool;
 pub use crate::ingest::Ingest;
-use crate::media::encode::Latency;
+use crate::media::encode::{Latency, VideoEncoderConfig};
 use crate::mixer::core::{MixCore, Produce};
 use crate::mixer::live_source::{allocate, check_transport, spawn_source, LiveSource, SourceCtx};
 use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared, TickProgress};
 use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
 use crate::model::{ContentUpdate, MixerError, MixerSpec};
-use crate::output::single::{SingleConfig, SingleOutputs, TranscodeSettings};
+use crate::output::single::{SingleConfig, SingleOutputs};
 use crate::output::{EncodedOutput, MediaSink};
 use crate::time::SamplePos;
 
@@ -414,8 +414,9 @@ fn stop_sources(sources: &Mutex<Vec<LiveSource>>, final_stats: &Mutex<Option<Vec
 
 /// The picture of a mixer's transcoded participant files: the size the recording asks
 /// for, the composite's frame rate, the composite's bit rate scaled by area (at least
-/// 200 kbit/s), the daemon's x264 preset, one thread per participant.
-fn transcode_settings(spec: &MixerSpec) -> TranscodeSettings {
+/// 200 kbit/s), the daemon's x264 preset, one thread per participant, low latency, headers
+/// out of band (MP4).
+fn transcode_settings(spec: &MixerSpec) -> VideoEncoderConfig {
     let e = &spec.output.encoding;
     let (width, height) = match spec.record.single_video {
         crate::model::SingleVideo::Transcode { width, height } => (width, height),
@@ -424,12 +425,14 @@ fn transcode_settings(spec: &MixerSpec) -> TranscodeSettings {
     let area = u64::from(width) * u64::from(height);
     let canvas = (u64::from(e.width) * u64::from(e.height)).max(1);
     let bit_rate = (u64::from(e.video_bps) * area / canvas).max(200_000);
-    TranscodeSettings {
+    VideoEncoderConfig {
         width,
         height,
         fps: e.fps,
         bit_rate: u32::try_from(bit_rate).unwrap_or(u32::MAX),
         preset: spec.output.x264_preset.clone(),
         threads: 1,
+        global_header: true,
+        latency: Latency::Low,
     }
 }

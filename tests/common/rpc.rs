@@ -35,6 +35,25 @@ pub async fn sources(c: &mut Client, mixer_id: &str) -> Vec<SourceStats> {
     info(c, mixer_id).await.sources
 }
 
+/// Collects one mixer's events from `stream` until it reports Stopped or Error, or
+/// `limit` passes (then returns what came).
+pub async fn collect_events(
+    mut stream: tonic::Streaming<MixerEvent>,
+    limit: std::time::Duration,
+) -> Vec<MixerEvent> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut out = Vec::new();
+    while let Ok(Ok(Some(ev))) = tokio::time::timeout_at(deadline, stream.message()).await {
+        let done = matches!(&ev.event, Some(Event::StateChanged(s))
+            if s.state == MixerState::Stopped as i32 || s.state == MixerState::Error as i32);
+        out.push(ev);
+        if done {
+            break;
+        }
+    }
+    out
+}
+
 /// DestroyCloudMixer (operator "e2e"): the final mixer info.
 pub async fn destroy(c: &mut Client, mixer_id: &str) -> MixerInfo {
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {

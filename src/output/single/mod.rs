@@ -44,7 +44,6 @@ use aac_track::AacTrack;
 use file::{AudioFeed, SingleFile, VideoIn};
 pub use outputs::{OutputSlot, SingleOutputs};
 use presence::{Presence, Span};
-pub use transcode::TranscodeSettings;
 use transcode::TranscodeTrack;
 
 /// Interval of the files' `OutputInfoChanged` while they grow.
@@ -73,9 +72,9 @@ pub struct SingleConfig {
     pub presence_timeout: Duration,
     /// AAC bit rate, bit/s.
     pub audio_bps: u32,
-    /// The picture of transcoded files (used when `record.single_video` is Transcode;
+    /// The encoder of transcoded files (used when `record.single_video` is Transcode;
     /// its size is taken from there).
-    pub transcode: TranscodeSettings,
+    pub transcode: crate::media::encode::VideoEncoderConfig,
 }
 
 /// One file of the plan: what it holds and how.

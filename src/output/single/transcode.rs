@@ -14,61 +14,39 @@ use crate::compose::canvas::{blit, fill};
 use crate::compose::color::Yuv;
 use crate::compose::scale::{Scaler, DEFAULT_FLAGS};
 use crate::layout::geometry::{fit, Rect};
-use crate::media::encode::{Latency, VideoEncoder, VideoEncoderConfig};
+use crate::media::encode::{VideoEncoder, VideoEncoderConfig};
 use crate::media::MediaError;
 use crate::output::StreamInfo;
 use crate::time::MixerTime;
-
-/// The settings of a participant's transcoded video.
-#[derive(Debug, Clone)]
-pub struct TranscodeSettings {
-    /// Picture size, pixels (even).
-    pub width: u32,
-    pub height: u32,
-    /// Frames per second.
-    pub fps: u32,
-    /// H.264 bit rate, bit/s.
-    pub bit_rate: u32,
-    /// libx264 preset and threads (the daemon's).
-    pub preset: String,
-    pub threads: u32,
-}
 
 /// See the module docs.
 pub struct TranscodeTrack {
     enc: VideoEncoder,
     scaler: Scaler,
     canvas: frame::Video,
-    settings: TranscodeSettings,
+    /// Picture size, pixels, and frames per second.
+    size: (u32, u32),
+    fps: u32,
     origin: MixerTime,
     last_pts: Option<i64>,
     seq: u64,
 }
 
 impl TranscodeTrack {
-    /// Opens libx264 for a span starting at `origin`. Errors: the encoder cannot open.
-    pub fn open(settings: &TranscodeSettings, origin: MixerTime) -> Result<Self, MediaError> {
-        let enc = VideoEncoder::open(&VideoEncoderConfig {
-            width: settings.width,
-            height: settings.height,
-            fps: settings.fps,
-            bit_rate: settings.bit_rate,
-            preset: settings.preset.clone(),
-            threads: settings.threads,
-            global_header: true,
-            latency: Latency::Low,
-        })?;
-        let mut canvas = frame::Video::new(
-            ffmpeg_next::format::Pixel::YUV420P,
-            settings.width,
-            settings.height,
-        );
+    /// Opens libx264 with `cfg` (its size is the files' picture; MP4 needs the headers
+    /// out of band: `global_header`) for a span starting at `origin`.
+    /// Errors: the encoder cannot open.
+    pub fn open(cfg: &VideoEncoderConfig, origin: MixerTime) -> Result<Self, MediaError> {
+        let enc = VideoEncoder::open(cfg)?;
+        let mut canvas =
+            frame::Video::new(ffmpeg_next::format::Pixel::YUV420P, cfg.width, cfg.height);
         fill(&mut canvas, Yuv::BLACK);
         Ok(Self {
             enc,
             scaler: Scaler::new(DEFAULT_FLAGS),
             canvas,
-            settings: settings.clone(),
+            size: (cfg.width, cfg.height),
+            fps: cfg.fps,
             origin,
             last_pts: None,
             seq: 0,
@@ -92,22 +70,23 @@ impl TranscodeTrack {
         out: &mut Vec<Packet>,
     ) -> Result<(), MediaError> {
         let us = t.micros_since(self.origin).max(0);
-        let fps = i64::from(self.settings.fps);
+        let fps = i64::from(self.fps);
         let pts = (us * fps + 500_000) / 1_000_000;
         if self.last_pts.is_some_and(|l| pts <= l) {
             return Ok(());
         }
-        let (w, h) = (self.settings.width, self.settings.height);
+        let (w, h) = self.size;
         let r = fit(Rect { x: 0, y: 0, w, h }, pic.width(), pic.height(), true);
         self.seq += 1;
         let scaled = self
             .scaler
             .scale("", self.seq, pic, r.w, r.h)
-            .map_err(|e| MediaError::Ffmpeg {
-                context: "scale participant picture",
-                source: ffmpeg_next::Error::Other {
-                    errno: libc_einval(&e),
-                },
+            .map_err(|e| {
+                tracing::debug!(error = %e, "participant picture not scaled");
+                MediaError::Ffmpeg {
+                    context: "scale participant picture",
+                    source: ffmpeg_next::Error::InvalidData,
+                }
             })?
             .0;
         fill(&mut self.canvas, Yuv::BLACK);
@@ -121,10 +100,4 @@ impl TranscodeTrack {
     pub fn finish(&mut self, out: &mut Vec<Packet>) -> Result<(), MediaError> {
         self.enc.finish(out)
     }
-}
-
-/// EINVAL for a picture swscale refused (logged with its reason).
-fn libc_einval(e: &dyn std::fmt::Display) -> i32 {
-    tracing::debug!(error = %e, "participant picture not scaled");
-    22
 }
