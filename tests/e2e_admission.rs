@@ -117,6 +117,7 @@ async fn creating_and_destroying_with_large_placeholders_keeps_memory_flat() {
     }
     let rss_end = d.rss_bytes();
     let growth = rss_end.saturating_sub(rss_after_warm_up) as f64 / 1e6;
+    eprintln!("RSS {rss_after_warm_up} -> {rss_end} bytes: {growth:.1} MB grown");
     // 35 more ended mixers holding their 4.8 MB picture would be 170 MB.
     assert!(
         growth < 40.0,

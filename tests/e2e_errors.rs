@@ -86,7 +86,7 @@ async fn invalid_requests_are_rejected_naming_the_field() {
             c.layout_preset = Some(LayoutPreset {
                 name: "no-such-preset".into(),
                 camids: vec![A.into()],
-                keep_aspect_ratio: false,
+                keep_aspect_ratio: Some(false),
                 placeholder_image: Vec::new(),
             });
         }),

@@ -34,25 +34,14 @@ const WAIT_LIMIT: Duration = Duration::from_secs(30);
 /// One publisher: colour (ffmpeg name or 0xRRGGBB), codec, tone in Hz.
 type Publisher = (&'static str, Codec, u32);
 
-/// Polls GetCloudMixer every 100 ms until `done` holds, at most [`WAIT_LIMIT`].
+/// [`rpc::poll_until`] bounded by [`WAIT_LIMIT`].
 async fn poll_until(
     c: &mut Client,
     id: &str,
     what: &str,
     done: impl Fn(&MixerInfo) -> bool,
 ) -> MixerInfo {
-    let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
-    loop {
-        let info = rpc::info(c, id).await;
-        if done(&info) {
-            return info;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{id}: {what} not within {WAIT_LIMIT:?}: {info:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    rpc::poll_until(c, id, what, WAIT_LIMIT, done).await
 }
 
 fn output_ms(info: &MixerInfo) -> u64 {
@@ -135,7 +124,7 @@ async fn speaker_preset_gives_the_host_the_main_tile() {
     let mut req = spec::create_request("speaker", sources, Vec::new(), "sh/speaker.mp4");
     req.video_file_cfg.as_mut().expect("cfg").layout_preset = Some(LayoutPreset {
         name: "speaker".into(),
-        keep_aspect_ratio: true,
+        keep_aspect_ratio: Some(true),
         ..Default::default()
     });
     let publishers = [

@@ -17,6 +17,7 @@ use cloudmixer::proto::{
 };
 use common::daemon::Daemon;
 use common::media::{self, check_tones, Rgb, BLUE, COLOUR_TOLERANCE, RED};
+use common::outputs;
 use common::rpc;
 use common::sender::{spawn_ffmpeg, Codec, SenderSpec};
 use common::spec;
@@ -66,17 +67,6 @@ fn close(got: Rgb, want: Rgb) -> bool {
     got.iter()
         .zip(want)
         .all(|(g, w)| g.abs_diff(w) <= COLOUR_TOLERANCE)
-}
-
-/// Every OutputInfoChanged of `output_id`, in order.
-fn output_events<'a>(evs: &'a [MixerEvent], output_id: &str) -> Vec<&'a OutputInfo> {
-    evs.iter()
-        .filter_map(|e| match &e.event {
-            Some(Event::OutputInfoChanged(o)) => o.output_info.as_ref(),
-            _ => None,
-        })
-        .filter(|o| o.output_id == output_id)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,7 +143,7 @@ async fn three_participants_get_their_own_files_beside_the_composite() {
             let span_ms = (o.end_unix_ms - o.start_unix_ms) as u64;
             assert!(span_ms.abs_diff(o.duration_ms) <= 500, "{o:?}");
             // Events: growing, then FINALIZED last.
-            let seen = output_events(&evs, &o.output_id);
+            let seen = outputs::events_of(&evs, &o.output_id);
             assert!(seen.len() >= 3, "{}: {} events", o.output_id, seen.len());
             assert_eq!(
                 seen.last().map(|x| x.status),

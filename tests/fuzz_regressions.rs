@@ -161,7 +161,7 @@ fn preset(name: &str, camids: &[&str]) -> proto::LayoutPreset {
     proto::LayoutPreset {
         name: name.to_owned(),
         camids: camids.iter().map(|c| c.to_string()).collect(),
-        keep_aspect_ratio: false,
+        keep_aspect_ratio: Some(false),
         placeholder_image: Vec::new(),
     }
 }

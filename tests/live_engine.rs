@@ -75,6 +75,7 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
                 region("B", 640, 180, 640, 360, None),
             ],
         },
+        layout_fill: Default::default(),
         playout_delay: Duration::from_millis(200),
         stale_timeout: Duration::from_millis(2_000),
         max_picture_pixels: cloudmixer::media::picture_size::DEFAULT_MAX_PICTURE_PIXELS,

@@ -108,6 +108,9 @@ pub fn source_stats(s: &mixer::SourceStats, rtp_host: IpAddr) -> proto::SourceSt
         audio_codec: audio_codec(s.audio_codec) as i32,
         transport: transport(&s.transport) as i32,
         connection_state: connection_state(s.connection) as i32,
+        gain_db: s.mix.db(),
+        muted: s.mix.muted,
+        audio_level_dbfs: s.audio_level_centi_dbfs as f32 / 100.0,
     }
 }
 
@@ -243,3 +246,28 @@ pub fn mixer_event(e: &events::MixerEvent) -> proto::MixerEvent {
 #[cfg(test)]
 #[path = "convert_tests.rs"]
 mod tests;
+
+/// The presets of `set` as ListPresets returns them, in the set's order.
+pub fn preset_infos(set: &crate::layout::preset::PresetSet) -> Vec<proto::PresetInfo> {
+    set.presets()
+        .iter()
+        .map(|p| proto::PresetInfo {
+            name: p.name.clone(),
+            description: p.description.clone(),
+            canvas_width: p.canvas_width,
+            canvas_height: p.canvas_height,
+            tiles: p
+                .regions
+                .iter()
+                .map(|r| proto::PresetTile {
+                    top: r.top,
+                    left: r.left,
+                    width: r.width,
+                    height: r.height,
+                    keep_aspect_ratio: r.keep_aspect_ratio,
+                    z_order: r.z_order,
+                })
+                .collect(),
+        })
+        .collect()
+}

@@ -27,7 +27,7 @@ use crate::api::journal::Marker;
 use crate::events::{MixerState, OutputInfo};
 use crate::layout::Layout;
 use crate::mixer::{LiveMixer, MixerSnapshot, SourceStats};
-use crate::model::{MixerSpec, OutputSpec, RecordSpec, SourceSpec, OUTPUT_PATH_FIELD};
+use crate::model::{LayoutFill, MixerSpec, OutputSpec, RecordSpec, SourceSpec, OUTPUT_PATH_FIELD};
 use crate::proto;
 
 /// One mixer known to the daemon.
@@ -46,9 +46,10 @@ pub struct Entry {
     pub record: RecordSpec,
     /// Nothing yet, the engine handle, or the final snapshot (engine dropped).
     slot: Mutex<Slot>,
-    /// The sources and layout as last requested (the engine's snapshot is authoritative
-    /// for what is shown; this is what the next Update is validated against).
-    current: Mutex<(Vec<SourceSpec>, Layout)>,
+    /// The sources and layout as last requested, and how the layout follows joins and
+    /// leaves (the engine's snapshot is authoritative for what is shown; this is what
+    /// the next Update is validated against).
+    current: Mutex<(Vec<SourceSpec>, Layout, LayoutFill)>,
     /// Serializes Create (while starting), Update and Destroy of this mixer.
     control: Arc<tokio::sync::Mutex<()>>,
     /// When [`Entry::release`] was called.
@@ -109,7 +110,10 @@ impl Entry {
     pub fn release(&self, mut last: MixerSnapshot) {
         debug_assert!(last.state.is_final(), "released in {:?}", last.state);
         drop_placeholders(&mut last.layout);
-        drop_placeholders(&mut self.current.lock().1);
+        let mut cur = self.current.lock();
+        drop_placeholders(&mut cur.1);
+        cur.2 = LayoutFill::Fixed;
+        drop(cur);
         if self.record.mode.mixed() {
             crate::api::observe::events::file_ended(&last.output);
         }
@@ -154,12 +158,26 @@ impl Entry {
         self.current.lock().0.clone()
     }
 
-    /// Records the sources (and layout, if Some) after a successful update.
-    pub fn set_current(&self, sources: Vec<SourceSpec>, layout: Option<Layout>) {
+    /// How the current layout follows joins and leaves.
+    pub fn layout_fill(&self) -> LayoutFill {
+        self.current.lock().2.clone()
+    }
+
+    /// Records the sources (and the layout and its fill rule, each if Some) after a
+    /// successful update.
+    pub fn set_current(
+        &self,
+        sources: Vec<SourceSpec>,
+        layout: Option<Layout>,
+        fill: Option<LayoutFill>,
+    ) {
         let mut cur = self.current.lock();
         cur.0 = sources;
         if let Some(l) = layout {
             cur.1 = l;
+        }
+        if let Some(f) = fill {
+            cur.2 = f;
         }
     }
 
@@ -399,7 +417,11 @@ impl Registry {
             output: spec.output.clone(),
             record: spec.record.clone(),
             slot: Mutex::new(Slot::Reserved),
-            current: Mutex::new((spec.sources.clone(), spec.layout.clone())),
+            current: Mutex::new((
+                spec.sources.clone(),
+                spec.layout.clone(),
+                spec.layout_fill.clone(),
+            )),
             control,
             ended_at: Mutex::new(None),
             cost_mc,
@@ -434,7 +456,7 @@ impl Registry {
             output,
             record: RecordSpec::default(),
             slot: Mutex::new(Slot::Released(Box::new(last))),
-            current: Mutex::new((Vec::new(), Layout::default())),
+            current: Mutex::new((Vec::new(), Layout::default(), LayoutFill::Fixed)),
             control: Arc::new(tokio::sync::Mutex::new(())),
             ended_at: Mutex::new(Some(Instant::now())),
             cost_mc: 0,

@@ -354,6 +354,7 @@ impl CloudMixer for CloudMixerService {
         let _guard = entry.lock().await;
         let mixer = self.started(&entry)?;
         let sources = entry.sources();
+        let fill = entry.layout_fill();
         let canvas = Canvas {
             width: entry.output.encoding.width,
             height: entry.output.encoding.height,
@@ -366,6 +367,7 @@ impl CloudMixer for CloudMixerService {
                 let current = Current {
                     canvas,
                     sources: &sources,
+                    layout_fill: &fill,
                 };
                 (validate::update_request(&req, current), req)
             })
@@ -374,11 +376,12 @@ impl CloudMixer for CloudMixerService {
         let update = update?;
         let after = validate::apply_sources(&sources, &update);
         let (added, layout) = (update.add_sources.clone(), update.layout.clone());
+        let fill = update.layout_fill.clone();
         let ingest = self.inner.cfg.ingest();
         let ports = blocking("mixer update", move || mixer.update_with(update, &ingest))
             .await?
             .map_err(Status::from)?;
-        entry.set_current(after, layout);
+        entry.set_current(after, layout, fill);
         tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id.escape_debug(), "mixer content updated");
         Ok(Response::new(proto::UpdateCloudMixerContentResponse {
             info: Some(self.info(entry.clone()).await?),
@@ -429,6 +432,15 @@ impl CloudMixer for CloudMixerService {
         })
         .await?;
         Ok(Response::new(proto::ListCloudMixersResponse { mixers }))
+    }
+
+    async fn list_presets(
+        &self,
+        _request: Request<proto::ListPresetsRequest>,
+    ) -> Result<Response<proto::ListPresetsResponse>, Status> {
+        let _slot = self.inner.cfg.requests.unary()?;
+        let presets = convert::preset_infos(crate::layout::preset::PresetSet::embedded());
+        Ok(Response::new(proto::ListPresetsResponse { presets }))
     }
 
     type WatchEventsStream = events_watch::EventStream;

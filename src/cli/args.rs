@@ -52,6 +52,19 @@ pub enum Command {
     /// Print an HS256 JWT for the control API, signed with the daemon's JWT secret:
     /// `export CLOUDMIXER_TOKEN=$(cloudmixer token --secret-file jwt.key --ttl-secs 600)`.
     Token(TokenArgs),
+    /// List the layout presets (--layout NAME) with their tiles: `cloudmixer presets`
+    /// asks the daemon; `--offline` lists this binary's own.
+    Presets(PresetsArgs),
+}
+
+/// `presets` flags.
+#[derive(Debug, Args)]
+pub struct PresetsArgs {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// List the presets compiled into this binary instead of asking a daemon.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Log line format.
@@ -386,10 +399,12 @@ pub struct LayoutArgs {
     /// "zOrder":0,"param":{"camid":"Usr1.-1"}}; pixels; snake_case names also accepted.
     #[arg(long, value_name = "JSON|FILE")]
     pub layout_json: Option<String>,
-    /// Fit pictures inside their tiles with bars instead of stretching them (for --layout,
-    /// and for --layout-json regions that do not say).
-    #[arg(long)]
-    pub keep_aspect_ratio: bool,
+    /// Fit pictures inside their tiles with bars (true) or stretch them (false). For
+    /// --layout the default is the preset file's (every embedded preset keeps the
+    /// ratio); for --layout-json regions that do not say, false. `--keep-aspect-ratio`
+    /// alone means true.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub keep_aspect_ratio: Option<bool>,
     /// Placeholder picture of every region: a PNG or JPEG file of at most 4 MiB (4194304
     /// bytes) and 4096x4096 pixels, read here and sent inline. A region shows it, fitted
     /// like a source picture (bars in the background colour, transparency over it),
@@ -433,7 +448,8 @@ pub struct CreateArgs {
     pub oper_user: String,
     /// A source, repeatable: CAMID[:video=CODEC/PT,audio=CODEC/PT,vssrc=N,assrc=N].
     /// Codecs vp8, h264, opus; PT = RTP payload type 0..=127 (default vp8 96, h264 102,
-    /// opus 111). A bare CAMID means video=vp8/96,audio=opus/111.
+    /// opus 111). A bare CAMID means video=vp8/96,audio=opus/111. In the mixed audio:
+    /// gain=DB (-60..=20) and muted=true, e.g. Usr2.-1:video=vp8/96,audio=opus/111,gain=-6.
     #[arg(long, value_name = "SOURCE", value_parser = parse::source)]
     pub source: Vec<proto::SourceConfig>,
     #[command(flatten)]
@@ -476,6 +492,10 @@ pub struct UpdateArgs {
     /// A camid to remove, repeatable (removals happen before additions).
     #[arg(long, value_name = "CAMID")]
     pub remove: Vec<String>,
+    /// A source's gain / mute in the mixed audio, repeatable: CAMID:gain=DB[,muted=true]
+    /// (DB -60..=20; sets both values). Its own per-participant files are unaffected.
+    #[arg(long, value_name = "CAMID:gain=DB", value_parser = parse::source_mix)]
+    pub mix: Vec<proto::SourceMix>,
 }
 
 /// `destroy` flags.

@@ -27,7 +27,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 /// Connects to `--server` (`https://`: TLS with `--tls-ca`, and `--tls-cert/--tls-key`
 /// for mutual TLS), sending CLOUDMIXER_TOKEN (if set) with every call.
 /// Errors: INVALID_ARGUMENT (bad URL, token or TLS files), UNAVAILABLE.
-async fn connect(a: &ClientArgs) -> Result<Client, Status> {
+pub(crate) async fn connect(a: &ClientArgs) -> Result<Client, Status> {
     let auth = ClientAuth::new(a.token.as_deref())?;
     let mut ep = Endpoint::from_shared(a.server.clone())
         .map_err(|e| Status::invalid_argument(format!("--server {:?}: {e}", a.server)))?;
@@ -115,6 +115,7 @@ pub async fn update(a: UpdateArgs) -> Result<(), Status> {
         layout_preset,
         add_sources: a.add_source,
         remove_camids: a.remove,
+        source_mix: a.mix,
     };
     let r = connect(&a.client)
         .await?

@@ -57,7 +57,7 @@ fn requested(
         None => Ok((Vec::new(), None)),
         Some(arg) => {
             let text = read_inline_or_file(arg)?;
-            let regions = parse_regions(&text, a.keep_aspect_ratio)
+            let regions = parse_regions(&text, a.keep_aspect_ratio.unwrap_or(false))
                 .map_err(|e| Status::invalid_argument(format!("--layout-json: {e}")))?;
             Ok((regions, None))
         }

@@ -17,6 +17,7 @@ pub mod layout_arg;
 pub mod output;
 pub mod parse;
 pub mod placeholder_arg;
+pub mod presets;
 pub mod record_arg;
 pub mod serve;
 pub mod tls;
@@ -104,6 +105,7 @@ async fn run(command: Command) -> Result<(), Status> {
         Command::Events(a) => client::events(a).await,
         Command::Compose(a) => compose::run(a).await,
         Command::Token(a) => mint_token(a),
+        Command::Presets(a) => presets::run(a).await,
     }
 }
 

@@ -5,7 +5,11 @@
 //! `video=vp8/96,audio=opus/111`. SSRCs are decimal or `0x` hex. Transports:
 //! `transport=whip` (the daemon serves a WHIP endpoint), `whep=http://HOST/PATH` (pull
 //! from a WHEP endpoint, optional `token=BEARER`); without, plain RTP. When only a
-//! transport is given, video and audio default as for a bare `CAMID`.
+//! transport is given, video and audio default as for a bare `CAMID`. The mixed audio:
+//! `gain=DB` (-60..=20) and `muted=true`.
+//!
+//! Mix syntax (`update --mix`): `CAMID:gain=DB[,muted=true|false]`, e.g. `Usr2.-1:gain=-6`
+//! or `Usr2.-1:muted=true` (both values are set; an omitted one is 0 dB / not muted).
 
 use std::path::PathBuf;
 
@@ -18,9 +22,52 @@ pub const DEFAULT_H264_PT: u32 = 102;
 /// Default RTP payload type of Opus.
 pub const DEFAULT_OPUS_PT: u32 = 111;
 
+/// Parses `update --mix` (see the module doc).
+pub fn source_mix(s: &str) -> Result<proto::SourceMix, String> {
+    let (camid, spec) = s
+        .rsplit_once(':')
+        .filter(|(_, spec)| spec.contains('='))
+        .ok_or_else(|| format!("expected CAMID:gain=DB[,muted=true], got {s:?}"))?;
+    if camid.is_empty() {
+        return Err("missing camid before ':'".into());
+    }
+    let mut m = proto::SourceMix {
+        camid: camid.to_owned(),
+        ..Default::default()
+    };
+    for item in spec.split(',') {
+        match item.split_once('=') {
+            Some(("gain", v)) => m.gain_db = gain_db(v)?,
+            Some(("muted", v)) => m.muted = boolean(v)?,
+            _ => {
+                return Err(format!(
+                    "expected gain=DB or muted=true|false, got {item:?}"
+                ))
+            }
+        }
+    }
+    Ok(m)
+}
+
+fn gain_db(v: &str) -> Result<f32, String> {
+    v.trim_end_matches("dB")
+        .parse::<f32>()
+        .ok()
+        .filter(|g| g.is_finite())
+        .ok_or_else(|| format!("gain must be a number of dB, got {v:?}"))
+}
+
+fn boolean(v: &str) -> Result<bool, String> {
+    match v {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(format!("expected true or false, got {v:?}")),
+    }
+}
+
 /// Parses a source (see the module doc).
 pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
-    const KEYS: [&str; 7] = [
+    const KEYS: [&str; 9] = [
         "video=",
         "audio=",
         "vssrc=",
@@ -28,6 +75,8 @@ pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
         "transport=",
         "whep=",
         "token=",
+        "gain=",
+        "muted=",
     ];
     let split = s
         .match_indices(':')
@@ -82,9 +131,12 @@ pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
                 });
             }
             "token" => token = Some(v.to_owned()),
+            "gain" => src.gain_db = gain_db(v)?,
+            "muted" => src.muted = boolean(v)?,
             _ => {
                 return Err(format!(
-                    "unknown key {k:?} (video, audio, vssrc, assrc, transport, whep, token)"
+                    "unknown key {k:?} (video, audio, vssrc, assrc, transport, whep, token, \
+                     gain, muted)"
                 ))
             }
         }
@@ -238,6 +290,15 @@ mod tests {
     #[test]
     fn rejects_bad_sources() {
         assert!(source("a:video=vp9/96").is_err());
+        let s = source("U3:audio=opus/111,gain=-6.5,muted=true").unwrap();
+        assert_eq!((s.gain_db, s.muted), (-6.5, true));
+        let m = source_mix("Usr1.-1:gain=-6dB").unwrap();
+        assert_eq!(
+            (m.camid.as_str(), m.gain_db, m.muted),
+            ("Usr1.-1", -6.0, false)
+        );
+        assert!(source_mix("Usr1.-1:muted=maybe").is_err());
+        assert!(source_mix("Usr1.-1").is_err());
         assert!(source("a:colour=red").is_err());
         assert!(source("a:audio=opus,vssrc=1").is_err());
         assert!(source(":video=vp8").is_err());

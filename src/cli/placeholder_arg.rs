@@ -54,7 +54,7 @@ pub fn default_preset(video_sources: Option<usize>) -> Result<proto::LayoutPrese
         Some(n) if n > 0 => Ok(proto::LayoutPreset {
             name: default_preset_name(n).to_owned(),
             camids: Vec::new(),
-            keep_aspect_ratio: true,
+            keep_aspect_ratio: Some(true),
             placeholder_image: Vec::new(),
         }),
         Some(_) => Err(Status::invalid_argument(format!(
@@ -79,7 +79,7 @@ mod tests {
         LayoutArgs {
             layout: layout.map(str::to_owned),
             layout_json: json.map(str::to_owned),
-            keep_aspect_ratio: true,
+            keep_aspect_ratio: Some(true),
             placeholder_image: Some(image.to_path_buf()),
         }
     }
@@ -112,7 +112,7 @@ mod tests {
         let p = preset.unwrap();
         assert_eq!(
             (p.name.as_str(), p.keep_aspect_ratio),
-            ("side-by-side", true)
+            ("side-by-side", Some(true))
         );
         let (_, preset) = from_args(&args(None, None, f.path()), Some(3)).unwrap();
         assert_eq!(preset.unwrap().name, "grid");

@@ -66,11 +66,35 @@ pub fn init_logging(format: LogFormat) {
 /// created, the listen address cannot be bound, or the server fails.
 pub async fn run(a: ServeArgs) -> Result<(), Status> {
     init_logging(a.log_format);
+    return_big_allocations();
     let dir = &a.recordings_dir;
     let root = std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::canonicalize(dir))
         .map_err(|e| Status::internal(format!("--recordings-dir {}: {e}", dir.display())))?;
     run_with_root(a, root).await
+}
+
+/// Allocations at least this large are mapped on their own and unmapped when freed.
+pub const MMAP_THRESHOLD_BYTES: i32 = 1 << 20;
+
+/// Makes glibc's malloc serve allocations of [`MMAP_THRESHOLD_BYTES`] and more with
+/// their own mapping, returned to the system on free. By default the threshold rises
+/// to the largest block freed so far (up to 32 MiB), after which decoded placeholder
+/// pictures (up to 4096 x 4096 RGB, 48 MiB) and canvases come from the per-thread
+/// arenas, whose free space is rarely given back: a daemon that created and destroyed
+/// mixers with large pictures kept growing (e2e_admission measures it). Smaller blocks
+/// (RTP packets, audio blocks) are unaffected; large buffers are reused per mixer
+/// (canvas, scaler output, decoder pools), so the extra mappings happen at creation.
+fn return_big_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a malloc tunable; called once before the mixers start.
+    unsafe {
+        if libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) == 0 {
+            tracing::warn!(
+                "mallopt(M_MMAP_THRESHOLD) refused; memory freed by ended mixers may stay mapped"
+            );
+        }
+    }
 }
 
 /// `--single-path-template`, checked like a request's (INVALID_ARGUMENT naming the flag).

@@ -96,7 +96,7 @@ fn ids(names: &[&str]) -> Vec<String> {
 #[test]
 fn side_by_side_keep_aspect_direct_copies() {
     init();
-    let layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, true).unwrap();
+    let layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, Some(true)).unwrap();
     let frames = HashMap::from([
         (
             "a".to_string(),
@@ -133,7 +133,7 @@ fn side_by_side_keep_aspect_direct_copies() {
 #[test]
 fn side_by_side_with_scaling_and_full_range_source() {
     init();
-    let layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, true).unwrap();
+    let layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, Some(true)).unwrap();
     let frames = HashMap::from([
         (
             "a".to_string(),
@@ -163,7 +163,8 @@ fn side_by_side_with_scaling_and_full_range_source() {
 #[test]
 fn stretch_fills_the_whole_region() {
     init();
-    let layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, false).unwrap();
+    let layout =
+        preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, Some(false)).unwrap();
     let frames = HashMap::from([(
         "b".to_string(),
         src(solid(Pixel::YUV420P, 480, 360, BLUE), 1),
@@ -219,7 +220,7 @@ fn bars_of_an_upper_region_cover_the_lower_one() {
         &ids(&["big", "small"]),
         1280,
         720,
-        true,
+        Some(true),
     )
     .unwrap();
     // A 4:3 picture in the 400x226 tile: 302x226 at x = 928, bars of background beside it.
@@ -244,7 +245,7 @@ fn bars_of_an_upper_region_cover_the_lower_one() {
 #[test]
 fn region_without_a_frame_shows_background() {
     init();
-    let layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, true).unwrap();
+    let layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, Some(true)).unwrap();
     let mut frames = HashMap::from([(
         "a".to_string(),
         src(solid(Pixel::YUV420P, 640, 360, RED), 1),
@@ -264,7 +265,8 @@ fn region_without_a_frame_shows_background() {
 #[test]
 fn scaled_pictures_are_cached_per_region() {
     init();
-    let mut layout = preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, true).unwrap();
+    let mut layout =
+        preset::resolve("side-by-side", &ids(&["a", "b"]), 1280, 720, Some(true)).unwrap();
     let red = Arc::new(solid(Pixel::YUV420P, 320, 180, RED));
     let blue = Arc::new(solid(Pixel::YUV420P, 320, 180, BLUE));
     let frame = |f: &Arc<Video>, seq| SourceFrame {
@@ -313,7 +315,7 @@ fn grid_on_a_padded_canvas() {
     // 1000 px: rows are padded, so stride != width in the canvas.
     let (w, h) = (1000, 562);
     let names = ["a", "b", "c", "d"];
-    let layout = preset::resolve("grid", &ids(&names), w, h, true).unwrap();
+    let layout = preset::resolve("grid", &ids(&names), w, h, Some(true)).unwrap();
     let colours = [RED, BLUE, GREEN, Yuv::BLACK];
     let frames: HashMap<String, SourceFrame> = names
         .iter()
@@ -496,7 +498,7 @@ fn bench_compose() {
     let frames_n = 300u64;
     for &(name, (cw, ch), preset_name, (sw, sh), n) in cases {
         let camids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
-        let layout = preset::resolve(preset_name, &camids, cw, ch, true).unwrap();
+        let layout = preset::resolve(preset_name, &camids, cw, ch, Some(true)).unwrap();
         let pics: Vec<Arc<Video>> = (0..n)
             .map(|i| {
                 let mut f = solid(Pixel::YUV420P, sw, sh, BLUE);

@@ -192,9 +192,16 @@ pub fn validate_update_request(data: &[u8]) -> bool {
         height: 720,
         background: Default::default(),
     };
+    // The Create default's rule: joins and leaves without a layout fill it again.
+    let fill = crate::model::LayoutFill::FromSources {
+        preset: None,
+        keep_aspect_ratio: Some(true),
+        placeholder: None,
+    };
     let current = validate::Current {
         canvas,
         sources: &sources,
+        layout_fill: &fill,
     };
     let Ok(update) = validate::update_request(&req, current) else {
         return false;

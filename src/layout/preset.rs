@@ -20,10 +20,11 @@
 //! with the camids in order: camid `i` goes to region `i`.
 //! - Fewer camids than regions: only the first `camids.len()` regions are used; the rest
 //!   are left out of the layout (their area shows the background).
-//! - More camids than regions: [`PresetError::TooManySources`].
-//! - `keep_aspect_ratio` of the request is applied to every region (the request always
-//!   carries a value: proto3 `bool` has no "unset"); the file's per-region value is the
-//!   author's default, used by [`Preset::layout`] callers that pass `None`.
+//! - More camids than regions: [`PresetError::TooManySources`] (request validation
+//!   shows the first ones instead when the camids were filled by default).
+//! - `keep_aspect_ratio`: a request that sets it applies it to every region; unset, each
+//!   region keeps its file value (the author's default; every embedded preset keeps the
+//!   ratio), in every entry point (API, CLI, offline compose).
 //! - `"grid"` is adaptive: the region set is chosen by the number of camids, see
 //!   [`ADAPTIVE_GRID`].
 //!
@@ -31,7 +32,7 @@
 //!
 //! A request that names no camids fills the preset with the mixer's video sources
 //! ([`default_camids`]): in source order, except that the presets of [`HOST_FIRST`]
-//! (`"speaker"`, whose first region is the main tile) put the host (NetEase
+//! (`"speaker"`, whose first region is the main tile, and `"single"`) put the host (NetEase
 //! `isHostSpeaker`, `SourceConfig.host`) first and the others after it in source order.
 //! Every other preset keeps source order: a grid has no main tile. Camids named by the
 //! request are used as given, host or not.
@@ -86,7 +87,7 @@ pub const ADAPTIVE_GRID_NAME: &str = "grid";
 
 /// Presets whose first region is the main tile: filled with default camids, they give
 /// it to the host (see the module docs).
-pub const HOST_FIRST: &[&str] = &["speaker"];
+pub const HOST_FIRST: &[&str] = &["speaker", "single"];
 
 /// The camids a preset named `name` is filled with when the request names none:
 /// `video_camids` (the mixer's video sources, in source order), with `host` moved to
@@ -106,9 +107,9 @@ pub fn default_camids(name: &str, video_camids: &[String], host: Option<&str>) -
 /// Why a preset could not be loaded or resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
-    /// No preset of this name (caller's mistake).
-    #[error("unknown layout preset {0:?}")]
-    Unknown(String),
+    /// No preset of this name (caller's mistake); `valid` lists the names there are.
+    #[error("unknown layout preset {name:?}; the presets are: {}", valid.join(", "))]
+    Unknown { name: String, valid: Vec<String> },
     /// More camids than the preset has regions (caller's mistake).
     #[error("preset {name:?} has {regions} regions but {camids} camids were given")]
     TooManySources {
@@ -351,9 +352,12 @@ impl PresetSet {
         camids: &[String],
         canvas_w: u32,
         canvas_h: u32,
-        keep_aspect_ratio: bool,
+        keep_aspect_ratio: Option<bool>,
     ) -> Result<Layout, PresetError> {
-        let unknown = || PresetError::Unknown(name.to_string());
+        let unknown = || PresetError::Unknown {
+            name: name.to_string(),
+            valid: self.names().into_iter().map(str::to_owned).collect(),
+        };
         let preset = if name == ADAPTIVE_GRID_NAME {
             let Some(&(_, chosen)) = ADAPTIVE_GRID.iter().find(|(max, _)| camids.len() <= *max)
             else {
@@ -367,7 +371,7 @@ impl PresetSet {
         } else {
             self.get(name).ok_or_else(unknown)?
         };
-        preset.layout(camids, canvas_w, canvas_h, Some(keep_aspect_ratio))
+        preset.layout(camids, canvas_w, canvas_h, keep_aspect_ratio)
     }
 }
 
@@ -413,7 +417,8 @@ pub fn names() -> Vec<&'static str> {
 
 /// The layout of embedded preset `name` on a `canvas_w` x `canvas_h` canvas (pixels) with
 /// `camids` in order. See the module docs for the rules (fewer/more camids, the adaptive
-/// `"grid"`, `keep_aspect_ratio` applied to every region).
+/// `"grid"`; `keep_aspect_ratio` Some(v) applied to every region, None keeps each
+/// region's value from the preset file).
 ///
 /// Errors: [`PresetError::Unknown`], [`PresetError::TooManySources`],
 /// [`PresetError::BadCanvas`]; all are the caller's mistakes.
@@ -422,7 +427,7 @@ pub fn resolve(
     camids: &[String],
     canvas_w: u32,
     canvas_h: u32,
-    keep_aspect_ratio: bool,
+    keep_aspect_ratio: Option<bool>,
 ) -> Result<Layout, PresetError> {
     PresetSet::embedded().resolve(name, camids, canvas_w, canvas_h, keep_aspect_ratio)
 }

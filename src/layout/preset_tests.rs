@@ -50,7 +50,7 @@ fn every_file_in_layouts_dir_is_embedded() {
 
 #[test]
 fn cloudroom_examples_are_reproduced_at_720p() {
-    let sbs = resolve("side-by-side", &ids(2), 1280, 720, true).unwrap();
+    let sbs = resolve("side-by-side", &ids(2), 1280, 720, Some(true)).unwrap();
     assert_eq!(
         sbs.regions,
         vec![
@@ -58,7 +58,7 @@ fn cloudroom_examples_are_reproduced_at_720p() {
             region("Usr2.-1", 180, 640, 640, 360, None)
         ]
     );
-    let pip = resolve("picture-in-picture", &ids(2), 1280, 720, true).unwrap();
+    let pip = resolve("picture-in-picture", &ids(2), 1280, 720, Some(true)).unwrap();
     assert_eq!(
         pip.regions,
         vec![
@@ -70,7 +70,7 @@ fn cloudroom_examples_are_reproduced_at_720p() {
 
 #[test]
 fn side_by_side_scales_exactly_to_1080p() {
-    let l = resolve("side-by-side", &ids(2), 1920, 1080, true).unwrap();
+    let l = resolve("side-by-side", &ids(2), 1920, 1080, Some(true)).unwrap();
     let got: Vec<Rect> = l.regions.iter().map(rect).collect();
     assert_eq!(
         got,
@@ -145,16 +145,16 @@ fn grids_cover_the_canvas() {
 
 #[test]
 fn unknown_preset() {
-    let e = resolve("mosaic", &ids(1), 1280, 720, true).unwrap_err();
+    let e = resolve("mosaic", &ids(1), 1280, 720, Some(true)).unwrap_err();
     assert!(
-        matches!(e, PresetError::Unknown(ref n) if n == "mosaic"),
+        matches!(e, PresetError::Unknown { ref name, ref valid } if name == "mosaic" && valid.iter().any(|v| v == "side-by-side")),
         "{e}"
     );
 }
 
 #[test]
 fn too_many_sources() {
-    let e = resolve("side-by-side", &ids(3), 1280, 720, true).unwrap_err();
+    let e = resolve("side-by-side", &ids(3), 1280, 720, Some(true)).unwrap_err();
     assert!(
         matches!(
             e,
@@ -166,7 +166,7 @@ fn too_many_sources() {
         ),
         "{e}"
     );
-    let e = resolve("grid", &ids(17), 1280, 720, true).unwrap_err();
+    let e = resolve("grid", &ids(17), 1280, 720, Some(true)).unwrap_err();
     assert!(
         matches!(
             e,
@@ -182,7 +182,7 @@ fn too_many_sources() {
 
 #[test]
 fn bad_canvas() {
-    let e = resolve("grid", &ids(1), 0, 720, true).unwrap_err();
+    let e = resolve("grid", &ids(1), 0, 720, Some(true)).unwrap_err();
     assert!(
         matches!(
             e,
@@ -197,11 +197,11 @@ fn bad_canvas() {
 
 #[test]
 fn fewer_sources_use_the_first_regions() {
-    let l = resolve("speaker", &ids(2), 1280, 720, true).unwrap();
+    let l = resolve("speaker", &ids(2), 1280, 720, Some(true)).unwrap();
     assert_eq!(l.regions.len(), 2);
     assert_eq!(rect(&l.regions[0]), Rect::new(160, 0, 960, 540));
     assert_eq!(rect(&l.regions[1]), Rect::new(0, 540, 320, 180));
-    assert!(resolve("grid-3x3", &[], 1280, 720, true)
+    assert!(resolve("grid-3x3", &[], 1280, 720, Some(true))
         .unwrap()
         .regions
         .is_empty());
@@ -225,11 +225,11 @@ fn adaptive_grid_picks_by_count() {
         (16, Rect::new(0, 0, 320, 180)),
     ];
     for (n, first) in cases {
-        let l = resolve("grid", &ids(n), 1280, 720, true).unwrap();
+        let l = resolve("grid", &ids(n), 1280, 720, Some(true)).unwrap();
         assert_eq!(l.regions.len(), n);
         assert_eq!(rect(&l.regions[0]), first, "{n} camids");
     }
-    assert!(resolve("grid", &[], 1280, 720, true)
+    assert!(resolve("grid", &[], 1280, 720, Some(true))
         .unwrap()
         .regions
         .is_empty());
@@ -238,14 +238,14 @@ fn adaptive_grid_picks_by_count() {
 #[test]
 fn request_keep_aspect_ratio_applies_to_every_region() {
     for keep in [false, true] {
-        let l = resolve("grid-3x3", &ids(9), 1280, 720, keep).unwrap();
+        let l = resolve("grid-3x3", &ids(9), 1280, 720, Some(keep)).unwrap();
         assert!(l.regions.iter().all(|r| r.keep_aspect_ratio == keep));
     }
 }
 
 #[test]
 fn tiny_canvas_keeps_every_region_inside() {
-    let l = resolve("grid-4x4", &ids(16), 2, 2, true).unwrap();
+    let l = resolve("grid-4x4", &ids(16), 2, 2, Some(true)).unwrap();
     for r in &l.regions {
         assert!(r.width >= 1 && r.height >= 1 && r.left + r.width <= 2 && r.top + r.height <= 2);
     }
@@ -308,7 +308,7 @@ fn user_presets_from_a_directory() {
     std::fs::write(dir.join("notes.txt"), "ignored").unwrap();
     let set = PresetSet::with_dir(&dir).unwrap();
     let l = set
-        .resolve("top-bottom", &ids(2), 1280, 720, false)
+        .resolve("top-bottom", &ids(2), 1280, 720, Some(false))
         .unwrap();
     assert_eq!(rect(&l.regions[1]), Rect::new(0, 360, 1280, 360));
     assert!(set.get("side-by-side").is_some());
@@ -331,7 +331,7 @@ fn speaker_preset_default_camids_put_the_host_first() {
     let filled = default_camids("speaker", &camids, Some("Usr2.-1"));
     assert_eq!(filled, ["Usr2.-1", "Usr1.-1", "Usr3.-1"]);
     // The host gets the main (first, 960x540) tile of the speaker preset.
-    let l = resolve("speaker", &filled, 1280, 720, true).unwrap();
+    let l = resolve("speaker", &filled, 1280, 720, Some(true)).unwrap();
     assert_eq!(l.regions[0], region("Usr2.-1", 0, 160, 960, 540, None));
     assert_eq!(l.regions[1].camid, "Usr1.-1");
     assert_eq!(l.regions[2].camid, "Usr3.-1");
@@ -350,18 +350,17 @@ fn default_camids_keep_source_order_without_a_host_or_main_tile() {
     assert_eq!(default_camids("speaker", &camids, None), camids);
     assert_eq!(default_camids("speaker", &camids, Some("Usr9.-1")), camids);
     // Presets without a main tile keep source order, host or not.
-    for name in [
-        "grid",
-        "grid-3x3",
-        "side-by-side",
-        "picture-in-picture",
-        "single",
-    ] {
+    for name in ["grid", "grid-3x3", "side-by-side", "picture-in-picture"] {
         assert_eq!(
             default_camids(name, &camids, Some("Usr2.-1")),
             camids,
             "{name}"
         );
     }
-    assert_eq!(HOST_FIRST, ["speaker"]);
+    assert_eq!(HOST_FIRST, ["speaker", "single"]);
+    // single shows the host (its one tile) when there is one.
+    assert_eq!(
+        default_camids("single", &camids, Some("Usr2.-1"))[0],
+        "Usr2.-1"
+    );
 }

@@ -6,9 +6,14 @@
 //!
 //! Output timeline: picture `n` has pts `n` at timebase 1/fps and shows, per region, the
 //! newest source picture with mixer time `<= n / fps`. Audio sample `s` (48 kHz) mixes
-//! every source's ring at `s`; after tick `n` the audio is handed over in blocks of
-//! [`AAC_FRAME_SAMPLES`] up to `n / fps`. The first block starts at the sink's
-//! [`MediaSink::audio_start`] (the AAC encoder's priming: see
+//! every source's ring at `s`, each scaled by its mix gain ([`SourceSlot::gain`], 0 when
+//! muted; a change ramps linearly over one block), and passes the sum through the
+//! look-ahead [`Limiter`] (ceiling [`DEFAULT_CEILING_DBFS`]): no sample of the mix
+//! exceeds the ceiling, and a mix under it passes unchanged. The rings are read
+//! [`MixCore::read_ahead`] (the limiter's look-ahead, 5 ms) ahead of the output, so the
+//! limiter's delay does not shift the audio against the pictures. After tick `n` the
+//! audio is handed over in blocks of [`AAC_FRAME_SAMPLES`] up to `n / fps`. The first
+//! block starts at the sink's [`MediaSink::audio_start`] (the AAC encoder's priming: see
 //! [`crate::output::EncodedOutput`]).
 //!
 //! What a tick produces follows the composite's media ([`Produce`]): without video
@@ -24,14 +29,14 @@ use std::sync::atomic::Ordering;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::frame;
 
-use crate::audio::clip;
+use crate::audio::limiter::{Limiter, DEFAULT_CEILING_DBFS};
 use crate::compose::{Compositor, SourceFrame};
 use crate::layout::Layout;
 use crate::media::encode::AAC_FRAME_SAMPLES;
 use crate::mixer::slot::SourceSlot;
 use crate::model::{Encoding, MixerError, OutputMedia};
 use crate::output::MediaSink;
-use crate::time::{rescale_floor, MixerTime, SamplePos, MILLIS};
+use crate::time::{rescale_floor, MixerTime, SamplePos, AUDIO_RATE, MICROS, MILLIS};
 
 /// What each tick hands to the sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +85,15 @@ pub struct MixCore {
     audio_out: SamplePos,
     mix_l: Vec<f32>,
     mix_r: Vec<f32>,
+    /// One source's block before its gain is applied.
+    src_l: Vec<f32>,
+    src_r: Vec<f32>,
+    /// The linear gain applied to each camid at the end of the last block.
+    applied_gain: HashMap<String, f32>,
+    limiter: Limiter,
+    /// Next ring position to mix (the limiter's look-ahead ahead of `audio_out`), None
+    /// before the first block.
+    mix_in: Option<SamplePos>,
     shown: HashMap<String, SourceFrame>,
 }
 
@@ -116,6 +130,11 @@ impl MixCore {
             audio_out: audio_start,
             mix_l: vec![0.0; AAC_FRAME_SAMPLES],
             mix_r: vec![0.0; AAC_FRAME_SAMPLES],
+            src_l: vec![0.0; AAC_FRAME_SAMPLES],
+            src_r: vec![0.0; AAC_FRAME_SAMPLES],
+            applied_gain: HashMap::new(),
+            limiter: Limiter::new(DEFAULT_CEILING_DBFS, AUDIO_RATE),
+            mix_in: None,
             shown: HashMap::new(),
         }
     }
@@ -221,33 +240,97 @@ impl MixCore {
     /// Mixes audio blocks while a whole block ends at or before sample `end`.
     fn audio_until(&mut self, end: SamplePos, out: &mut dyn MediaSink) -> Result<(), MixerError> {
         while self.audio_out.plus(AAC_FRAME_SAMPLES as i64) <= end {
-            self.mix_audio_block(out)?;
+            self.mix_audio_block(out, false)?;
         }
         Ok(())
     }
 
-    /// Sums every source's ring over the next block, clips, hands it to `out`.
-    fn mix_audio_block(&mut self, out: &mut dyn MediaSink) -> Result<(), MixerError> {
-        self.mix_l.fill(0.0);
-        self.mix_r.fill(0.0);
-        for slot in &self.slots {
-            slot.audio
-                .lock()
-                .read_add(self.audio_out, &mut self.mix_l, &mut self.mix_r);
+    /// How far ahead of the output the sources' audio is read: the limiter's look-ahead
+    /// (an offline input must be decoded this far past a picture's time).
+    pub fn read_ahead(&self) -> MixerTime {
+        MixerTime::from_micros(rescale_floor(
+            self.limiter.lookahead() as i64,
+            AUDIO_RATE,
+            MICROS,
+        ))
+    }
+
+    /// Output samples the limiter turned down so far (its gain below 1).
+    pub fn limited_samples(&self) -> u64 {
+        self.limiter.limited_samples
+    }
+
+    /// Sums every source's ring over the next block, each at its gain, limits the sum,
+    /// hands it to `out`.
+    /// With `fade_out` the block ramps linearly to silence (the recording's last block: a
+    /// tone cut off at full level decodes from AAC with up to ~3 dB of overshoot).
+    fn mix_audio_block(
+        &mut self,
+        out: &mut dyn MediaSink,
+        fade_out: bool,
+    ) -> Result<(), MixerError> {
+        let mix_in = match self.mix_in {
+            Some(p) => p,
+            None => {
+                // Fill the limiter's delay line with the first look-ahead of the mix.
+                let n = self.limiter.lookahead();
+                self.mix_sources(self.audio_out, n);
+                let (l, r) = (&mut self.mix_l[..n], &mut self.mix_r[..n]);
+                self.limiter.process(l, r);
+                self.audio_out.plus(n as i64)
+            }
+        };
+        self.mix_sources(mix_in, AAC_FRAME_SAMPLES);
+        self.limiter.process(&mut self.mix_l, &mut self.mix_r);
+        if fade_out {
+            let n = self.mix_l.len() as f32;
+            for (i, (l, r)) in self.mix_l.iter_mut().zip(&mut self.mix_r).enumerate() {
+                let g = 1.0 - (i + 1) as f32 / n;
+                *l *= g;
+                *r *= g;
+            }
         }
-        clip(&mut self.mix_l);
-        clip(&mut self.mix_r);
         out.audio(&self.mix_l, &self.mix_r, self.audio_out)?;
+        self.mix_in = Some(mix_in.plus(AAC_FRAME_SAMPLES as i64));
         self.audio_out = self.audio_out.plus(AAC_FRAME_SAMPLES as i64);
         Ok(())
     }
 
+    /// Sums `n` samples of every source's ring from `pos` into `mix_l`/`mix_r[..n]`, each
+    /// scaled by its gain, ramped from the gain of the previous block.
+    fn mix_sources(&mut self, pos: SamplePos, n: usize) {
+        self.mix_l[..n].fill(0.0);
+        self.mix_r[..n].fill(0.0);
+        for slot in &self.slots {
+            let (sl, sr) = (&mut self.src_l[..n], &mut self.src_r[..n]);
+            sl.fill(0.0);
+            sr.fill(0.0);
+            slot.audio.lock().read_add(pos, sl, sr);
+            slot.measure(sl, sr);
+            let to = slot.gain();
+            let from = *self.applied_gain.get(&slot.camid).unwrap_or(&to);
+            self.applied_gain.insert(slot.camid.clone(), to);
+            if from == 1.0 && to == 1.0 {
+                crate::audio::mix_into(&mut self.mix_l[..n], sl);
+                crate::audio::mix_into(&mut self.mix_r[..n], sr);
+                continue;
+            }
+            let step = (to - from) / n as f32;
+            for i in 0..n {
+                let g = from + step * (i + 1) as f32;
+                self.mix_l[i] += sl[i] * g;
+                self.mix_r[i] += sr[i] * g;
+            }
+        }
+    }
+
     /// Mixes the audio up to the end of the last picture (the last block may extend it
-    /// by less than one AAC frame), then finishes `out` (flush encoders, complete files).
+    /// by less than one AAC frame, and fades out), then finishes `out` (flush encoders, complete files).
     pub fn finish(&mut self, out: &mut dyn MediaSink) -> Result<(), MixerError> {
         let end = self.picture_time(self.frames_out).to_samples();
         while self.produce.audio && self.audio_out < end {
-            self.mix_audio_block(out)?;
+            let last = self.audio_out.plus(AAC_FRAME_SAMPLES as i64) >= end;
+            self.mix_audio_block(out, last)?;
         }
         out.finish()
     }

@@ -161,7 +161,7 @@ fn a_removed_source_shows_its_placeholder_and_a_layout_change_applies_next_tick(
 }
 
 #[test]
-fn audio_is_the_clipped_sum_of_the_sources_in_blocks_from_the_sink_start() {
+fn audio_is_the_sum_of_the_sources_in_blocks_from_the_sink_start() {
     let (mut core, a, b) = core(2000);
     let n = 48_000usize; // 1 s of each source from sample 0
     a.audio
@@ -169,7 +169,7 @@ fn audio_is_the_clipped_sum_of_the_sources_in_blocks_from_the_sink_start() {
         .write(SamplePos::ZERO, &vec![0.25; n], &vec![-0.25; n]);
     b.audio
         .lock()
-        .write(SamplePos::ZERO, &vec![0.5; n], &vec![-0.875; n]);
+        .write(SamplePos::ZERO, &vec![0.375; n], &vec![-0.125; n]);
     let mut sink = TestSink::default();
     for _ in 0..5 {
         core.tick(&mut sink).unwrap(); // up to 400 ms = 19200 samples
@@ -178,13 +178,15 @@ fn audio_is_the_clipped_sum_of_the_sources_in_blocks_from_the_sink_start() {
     let positions: Vec<SamplePos> = sink.blocks.iter().map(|b| b.0).collect();
     let want: Vec<SamplePos> = (0..17).map(|k| AUDIO_START.plus(k * 1024)).collect();
     assert_eq!(positions, want);
+    // Under the limiter's ceiling (-3 dBFS, 0.708): the exact sum, not delayed.
     for (pos, l, r) in &sink.blocks {
-        assert!(l.iter().all(|&s| s == 0.75), "left at {pos:?}: 0.25 + 0.5");
         assert!(
-            r.iter().all(|&s| s == -1.0),
-            "right at {pos:?}: -1.125 clipped"
+            l.iter().all(|&s| s == 0.625),
+            "left at {pos:?}: 0.25 + 0.375"
         );
+        assert!(r.iter().all(|&s| s == -0.375), "right at {pos:?}");
     }
+    assert_eq!(core.limited_samples(), 0);
     // finish mixes up to the end of the last picture (500 ms = 24000 samples), then
     // finishes the sink.
     core.finish(&mut sink).unwrap();
@@ -197,6 +199,57 @@ fn audio_is_the_clipped_sum_of_the_sources_in_blocks_from_the_sink_start() {
     assert_eq!(core.duration_ms(), 500);
 }
 
+#[test]
+fn a_sum_beyond_the_ceiling_is_limited_and_gains_apply_per_source() {
+    let (mut core, a, b) = core(2000);
+    let n = 5 * 48_000usize;
+    a.audio
+        .lock()
+        .write(SamplePos::ZERO, &vec![0.5; n], &vec![-0.25; n]);
+    b.audio
+        .lock()
+        .write(SamplePos::ZERO, &vec![0.5; n], &vec![-0.875; n]);
+    let mut sink = TestSink::default();
+    for _ in 0..3 {
+        core.tick(&mut sink).unwrap();
+    }
+    let ceiling = crate::audio::limiter::db_to_linear(DEFAULT_CEILING_DBFS);
+    for (pos, l, r) in &sink.blocks {
+        let peak = l.iter().chain(r).fold(0f32, |m, v| m.max(v.abs()));
+        assert!(peak <= ceiling + 1e-6, "peak {peak} at {pos:?}");
+    }
+    assert!(core.limited_samples() > 0);
+    // b muted: the next block ramps down, the one after is a's alone (0.5, under the
+    // ceiling once the limiter has released: 100 ms time constant, so wait 1 s).
+    b.set_gain(0.0);
+    a.set_gain(1.0);
+    for _ in 0..12 {
+        core.tick(&mut sink).unwrap();
+    }
+    let (_, l, r) = sink.blocks.last().unwrap();
+    assert!(
+        l.iter().all(|&s| (s - 0.5).abs() < 1e-3),
+        "a alone: {:?}",
+        &l[..4]
+    );
+    assert!(
+        r.iter().all(|&s| (s + 0.25).abs() < 1e-3),
+        "a alone: {:?}",
+        &r[..4]
+    );
+    // -6 dB on a: half its amplitude.
+    a.set_gain(crate::audio::limiter::db_to_linear(-6.0206));
+    for _ in 0..2 {
+        core.tick(&mut sink).unwrap();
+    }
+    let (_, l, _) = sink.blocks.last().unwrap();
+    assert!(
+        l.iter().all(|&s| (s - 0.25).abs() < 1e-3),
+        "a at -6 dB: {:?}",
+        &l[..4]
+    );
+}
+
 /// Two sources with a picture each and 1 s of constant audio from sample 0.
 fn feed(a: &SourceSlot, b: &SourceSlot) {
     a.frames.lock().push(ms(0), grey(200));
@@ -207,7 +260,7 @@ fn feed(a: &SourceSlot, b: &SourceSlot) {
         .write(SamplePos::ZERO, &vec![0.25; n], &vec![0.25; n]);
     b.audio
         .lock()
-        .write(SamplePos::ZERO, &vec![0.5; n], &vec![0.5; n]);
+        .write(SamplePos::ZERO, &vec![0.375; n], &vec![0.375; n]);
 }
 
 #[test]
@@ -236,7 +289,7 @@ fn an_audio_only_core_mixes_every_block_and_hands_over_no_picture() {
     assert!(sink
         .blocks
         .iter()
-        .all(|(_, l, _)| l.iter().all(|&s| s == 0.75)));
+        .all(|(_, l, _)| l.iter().all(|&s| s == 0.625)));
     // Duration counts audio: 18 blocks end at sample 18432 = 384 ms.
     assert_eq!(core.duration_ms(), 384);
     core.finish(&mut sink).unwrap();

@@ -315,6 +315,11 @@ impl LiveMixer {
                 .partition(|s| update.remove_camids.contains(&s.spec.camid));
             *sources = kept;
             sources.extend(added);
+            for (camid, mix) in &update.source_mix {
+                if let Some(s) = sources.iter_mut().find(|s| &s.spec.camid == camid) {
+                    s.set_mix(*mix);
+                }
+            }
             gone
         };
         for mut r in removed {

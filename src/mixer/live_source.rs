@@ -37,6 +37,8 @@ pub(super) struct LiveSource {
     // removed.
     _sockets: Vec<RtpSocketPair>,
     whip: Option<WhipRegistration>,
+    /// What the core reads: the mix gain is set here, the level read here.
+    slot: SourceSlot,
 }
 
 impl LiveSource {
@@ -50,7 +52,15 @@ impl LiveSource {
         );
         s.transport = self.spec.transport.name().to_owned();
         s.connection = self.events.last();
+        s.mix = self.spec.mix;
+        s.audio_level_centi_dbfs = (self.slot.level_dbfs() * 100.0).round() as i32;
         s
+    }
+
+    /// Sets the source's gain and mute in the mix (from the next audio block).
+    pub(super) fn set_mix(&mut self, mix: crate::model::MixGain) {
+        self.spec.mix = mix;
+        self.slot.set_gain(mix.linear());
     }
 
     pub(super) fn shutdown(&mut self) {
@@ -140,6 +150,7 @@ pub(super) fn spawn_source(
     let internal = |e: &dyn std::fmt::Display| MixerError::Internal(format!("{}: {e}", spec.camid));
     let counters = Arc::new(SourceCounters::default());
     let slot = SourceSlot::new(&spec.camid, ctx.stale_after);
+    slot.set_gain(spec.mix.linear());
     let (tx, rx) = bounded(INGEST_QUEUE_CAPACITY);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut ports = SourcePorts::default();
@@ -245,6 +256,7 @@ pub(super) fn spawn_source(
             events,
             _sockets: sockets,
             whip,
+            slot: slot.clone(),
         },
         slot,
     ))

@@ -141,7 +141,7 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
         }
         let t = core.picture_time(core.frames_out());
         for inp in &mut inputs {
-            inp.fill_until(t)?;
+            inp.fill_until(t.plus_micros(core.read_ahead().as_micros()))?;
         }
         let all_done = inputs.iter().all(|i| i.demux.is_eof());
         let end = inputs

@@ -64,6 +64,11 @@ pub struct SourceStats {
     pub height: u32,
     /// Unix ms of the last RTP packet; 0 = none.
     pub last_packet_unix_ms: i64,
+    /// Gain and mute in the mixed audio.
+    pub mix: crate::model::MixGain,
+    /// RMS of the last mixed block (before the gain), hundredths of a dBFS; -12700 =
+    /// silence / none.
+    pub audio_level_centi_dbfs: i32,
 }
 
 impl SourceStats {
@@ -105,6 +110,8 @@ impl SourceStats {
             width: c.width.load(Ordering::Relaxed),
             height: c.height.load(Ordering::Relaxed),
             last_packet_unix_ms: c.last_packet_unix_ms.load(Ordering::Relaxed),
+            mix: crate::model::MixGain::default(),
+            audio_level_centi_dbfs: -12_700,
         }
     }
 }

@@ -47,3 +47,24 @@ impl Layout {
         v
     }
 }
+
+/// How a layout follows the call: whether it is redone when sources join or leave
+/// (Create's and Update's `add_sources` / `remove_camids`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LayoutFill {
+    /// Explicit `layout_config` regions, or a preset naming its camids: kept exactly as
+    /// given whatever joins or leaves.
+    #[default]
+    Fixed,
+    /// A preset that named no camids: filled again from the video sources after every
+    /// join or leave (a grid of 4 becomes a grid of 3, then of 5).
+    FromSources {
+        /// The preset's name; None: the Create default, whose preset depends on the
+        /// number of video sources (side-by-side for two, otherwise the adaptive grid).
+        preset: Option<String>,
+        /// The request's keep-aspect-ratio override; None keeps the preset file's.
+        keep_aspect_ratio: Option<bool>,
+        /// The request's placeholder picture for every region, already decoded.
+        placeholder: Option<StillImage>,
+    },
+}

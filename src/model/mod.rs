@@ -24,7 +24,7 @@ pub use codec::{AudioCodec, Medium, VideoCodec};
 pub use color::Rgb;
 pub use counters::SourceCounters;
 pub use error::{ErrorCode, FieldError, MixerError, OutputCause, OUTPUT_PATH_FIELD};
-pub use layout::{Layout, Region};
+pub use layout::{Layout, LayoutFill, Region};
 pub use lifecycle::{Lifecycle, MixerState};
 pub use record::{
     AudioContainer, ContentType, OutputKind, OutputMedia, RecordMode, RecordSpec, SingleVideo,

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::model::{
-    AudioCodec, ContentType, Layout, OutputMedia, RecordSpec, RecordingsRoot, Rgb, VideoCodec,
+    AudioCodec, ContentType, Layout, LayoutFill, OutputMedia, RecordSpec, RecordingsRoot, Rgb,
+    VideoCodec,
 };
 
 /// The expected RTP stream of one medium.
@@ -64,6 +65,40 @@ pub struct SourceSpec {
     pub content: ContentType,
     /// NetEase `isHostSpeaker`: the speaker preset gives the host the main tile.
     pub host: bool,
+    /// Its gain and mute in the mixed audio.
+    pub mix: MixGain,
+}
+
+/// Lowest mix gain, dB.
+pub const MIN_GAIN_DB: f32 = -60.0;
+/// Highest mix gain, dB.
+pub const MAX_GAIN_DB: f32 = 20.0;
+
+/// A source's level in the mixed audio only; its own per-participant files keep the
+/// audio as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MixGain {
+    /// Gain, hundredths of a dB ([`MIN_GAIN_DB`]..=[`MAX_GAIN_DB`] x 100); 0 = as
+    /// received.
+    pub centi_db: i32,
+    /// Left out of the mix.
+    pub muted: bool,
+}
+
+impl MixGain {
+    /// The gain in dB.
+    pub fn db(self) -> f32 {
+        self.centi_db as f32 / 100.0
+    }
+
+    /// The factor applied to the samples: `10^(dB / 20)`, 0.0 when muted.
+    pub fn linear(self) -> f32 {
+        if self.muted {
+            0.0
+        } else {
+            10f32.powf(self.db() / 20.0)
+        }
+    }
 }
 
 /// The picture and sound of an output (Cloudroom videoFileCfg's `vWidth`, `vHeight`,
@@ -143,6 +178,8 @@ pub struct MixerSpec {
     pub sources: Vec<SourceSpec>,
     pub output: OutputSpec,
     pub layout: Layout,
+    /// Whether `layout` is filled again when sources join or leave.
+    pub layout_fill: LayoutFill,
     /// Jitter absorbed before a frame is shown (whole ms, as requested).
     pub playout_delay: Duration,
     /// A source picture older than this shows the region's placeholder (whole ms).
@@ -159,6 +196,10 @@ pub struct MixerSpec {
 pub struct ContentUpdate {
     /// New layout; None keeps the current one.
     pub layout: Option<Layout>,
+    /// How the layout follows later joins and leaves; None keeps the current rule.
+    pub layout_fill: Option<LayoutFill>,
     pub add_sources: Vec<SourceSpec>,
     pub remove_camids: Vec<String>,
+    /// New mix gains of sources (camids of the mixer after the update).
+    pub source_mix: Vec<(String, MixGain)>,
 }

@@ -11,6 +11,7 @@ pub mod decodable;
 pub mod http;
 pub mod lossy_relay;
 pub mod media;
+pub mod outputs;
 pub mod rpc;
 pub mod sender;
 pub mod spec;

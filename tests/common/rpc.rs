@@ -171,3 +171,26 @@ pub async fn wait_first_source(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Polls GetCloudMixer every 100 ms until `done` holds; fails the test after `limit`,
+/// naming `what` and the last info.
+pub async fn poll_until(
+    c: &mut Client,
+    id: &str,
+    what: &str,
+    limit: std::time::Duration,
+    done: impl Fn(&MixerInfo) -> bool,
+) -> MixerInfo {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let got = info(c, id).await;
+        if done(&got) {
+            return got;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{id}: {what} not within {limit:?}: {got:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

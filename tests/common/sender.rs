@@ -223,3 +223,24 @@ impl Drop for Sender {
         let _ = self.child.wait();
     }
 }
+
+/// `args` (of [`SenderSpec::args`]) with the `tone_hz` sine (ffmpeg's mono `sine`,
+/// amplitude 1/8, which ffmpeg's upmix to the encoder's stereo lowers by 3 dB) replaced
+/// by a stereo one of peak `amplitude` in each channel (1.0 = full scale), made by
+/// `aevalsrc`: the level sent is the level given.
+pub fn with_tone_amplitude(args: Vec<String>, tone_hz: u32, amplitude: f64) -> Vec<String> {
+    let sine = format!("sine=frequency={tone_hz}:sample_rate=48000");
+    let wave = format!("{amplitude}*sin(2*PI*{tone_hz}*t)");
+    let loud = format!("aevalsrc={wave}|{wave}:s=48000:c=stereo");
+    assert!(args.contains(&sine), "no {sine} input in {args:?}");
+    args.into_iter()
+        .map(|a| if a == sine { loud.clone() } else { a })
+        .collect()
+}
+
+/// Starts `spec` with its tone at peak `amplitude` ([`with_tone_amplitude`]).
+pub fn start_with_tone_amplitude(spec: &SenderSpec, amplitude: f64) -> Sender {
+    Sender {
+        child: spawn_ffmpeg(with_tone_amplitude(spec.args(), spec.tone_hz, amplitude)),
+    }
+}

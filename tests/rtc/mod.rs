@@ -96,6 +96,7 @@ pub fn source(camid: &str, codec: VideoCodec, transport: i32) -> SourceConfig {
         }),
         transport,
         whep: None,
+        ..Default::default()
     }
 }
 

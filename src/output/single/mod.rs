@@ -50,6 +50,12 @@ use transcode::TranscodeTrack;
 const INFO_INTERVAL_US: i64 = 1_000_000;
 /// Audio encoded past a span's last media: a 20 ms packet's length plus a margin.
 const AUDIO_TAIL_US: i64 = 40_000;
+/// How much longer than the composite a participant's AAC waits for its PCM before
+/// encoding a block (beyond the playout delay): 300 ms. A participant's file has no
+/// live deadline, so PCM a loaded host decodes late still lands instead of leaving
+/// a gap; it adds this to what a kill -9 may lose (with [`crate::media::mux::FRAGMENT_US`],
+/// about a second).
+const LATE_AUDIO_WAIT_US: i64 = 300_000;
 
 /// What a participant's recorder needs to know.
 #[derive(Clone)]
@@ -223,7 +229,7 @@ impl SingleRecorder {
             return;
         };
         let due = now
-            .plus_micros(-(self.cfg.playout_delay.as_micros() as i64))
+            .plus_micros(-(self.cfg.playout_delay.as_micros() as i64) - LATE_AUDIO_WAIT_US)
             .min(cur.last.plus_micros(AUDIO_TAIL_US));
         self.encode_aac(|aac, out| aac.encode_until(due.to_samples(), out));
         let Some(span) = &mut self.span else {

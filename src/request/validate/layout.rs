@@ -13,7 +13,9 @@
 //!
 //! Presets resolve through [`crate::layout::preset::resolve`]; a preset without camids
 //! is filled with the mixer's video sources in order, the host first for the `speaker`
-//! preset ([`crate::layout::preset::default_camids`]). A region's or preset's
+//! and `single` presets ([`crate::layout::preset::default_camids`]); when there are more
+//! of them than the preset has tiles, the first ones are shown (logged). The preset
+//! file's `keep_aspect_ratio` holds unless the request sets it. A region's or preset's
 //! `placeholder_image` is checked and decoded by [`super::placeholder`].
 
 use crate::model::FieldError;
@@ -23,7 +25,7 @@ use super::placeholder::Placeholders;
 use super::source;
 use super::strings;
 use crate::layout::{preset, Layout, Region};
-use crate::model::{ContentType, Rgb, SourceSpec};
+use crate::model::{ContentType, LayoutFill, Rgb, SourceSpec, StillImage};
 use crate::proto;
 
 /// Most regions one layout may have.
@@ -134,7 +136,7 @@ pub fn default_layout(canvas: Canvas, sources: &LayoutSources) -> Result<Layout,
     let p = proto::LayoutPreset {
         name: default_preset_name(sources.video_camids.len()).to_owned(),
         camids: Vec::new(),
-        keep_aspect_ratio: true,
+        keep_aspect_ratio: Some(true),
         placeholder_image: Vec::new(),
     };
     from_preset(&p, "video_file_cfg.layout_preset", canvas, sources)
@@ -291,23 +293,127 @@ fn from_preset(
     for (i, c) in p.camids.iter().enumerate() {
         field::camid(&field::index(&field::join(f, "camids"), i), c)?;
     }
-    let camids = if p.camids.is_empty() {
-        preset::default_camids(&p.name, &sources.video_camids, sources.host.as_deref())
-    } else {
-        p.camids.clone()
-    };
     let image = Placeholders::new(canvas.background)
         .decode(&p.placeholder_image, &field::join(f, "placeholder_image"))?;
-    let mut layout = preset::resolve(
-        &p.name,
-        &camids,
-        canvas.width,
-        canvas.height,
-        p.keep_aspect_ratio,
-    )
-    .map_err(|e| invalid(name_field, e))?;
+    let preset = Preset {
+        name: &p.name,
+        keep_aspect_ratio: p.keep_aspect_ratio,
+        placeholder: image.as_ref(),
+    };
+    fill(&preset, &p.camids, canvas, sources).map_err(|e| invalid(name_field, e))
+}
+
+/// A preset request after its fields were checked.
+struct Preset<'a> {
+    name: &'a str,
+    keep_aspect_ratio: Option<bool>,
+    placeholder: Option<&'a StillImage>,
+}
+
+/// The layout of `preset` showing `camids`, or, when it names none, the video sources
+/// (the host first for single and speaker; when there are more of them than the preset
+/// has tiles, the first ones). Errors: the preset's own (unknown, too many camids).
+fn fill(
+    preset: &Preset<'_>,
+    camids: &[String],
+    canvas: Canvas,
+    sources: &LayoutSources,
+) -> Result<Layout, preset::PresetError> {
+    let filled = camids.is_empty();
+    let camids = if filled {
+        preset::default_camids(preset.name, &sources.video_camids, sources.host.as_deref())
+    } else {
+        camids.to_vec()
+    };
+    let resolve = |camids: &[String]| {
+        preset::resolve(
+            preset.name,
+            camids,
+            canvas.width,
+            canvas.height,
+            preset.keep_aspect_ratio,
+        )
+    };
+    let mut layout = match resolve(&camids) {
+        // Filled by default with more video sources than it has tiles: the first ones
+        // (the host first for single and speaker) are shown.
+        Err(preset::PresetError::TooManySources { regions, .. }) if filled => {
+            tracing::info!(
+                preset = %preset.name,
+                shown = ?&camids[..regions],
+                hidden = ?&camids[regions..],
+                "the preset has fewer tiles than video sources; showing the first"
+            );
+            resolve(&camids[..regions])
+        }
+        r => r,
+    }?;
     for r in &mut layout.regions {
-        r.placeholder.clone_from(&image);
+        r.placeholder = preset.placeholder.cloned();
     }
     Ok(layout)
+}
+
+/// How the layout a Create or Update asked for (`config` / `preset`, both unset: the
+/// Create default) follows later joins and leaves: a preset naming no camids is
+/// filled again ([`LayoutFill::FromSources`]), explicit regions and named camids stay.
+/// Call with the `layout` [`requested`] (or [`default_layout`]) made of the same fields:
+/// its placeholder is reused (decoded again only when it has no region).
+pub fn fill_rule(
+    config: &[proto::LayoutRegion],
+    preset: Option<&proto::LayoutPreset>,
+    layout: &Layout,
+    canvas: Canvas,
+) -> LayoutFill {
+    match (config.is_empty(), preset) {
+        (true, None) => LayoutFill::FromSources {
+            preset: None,
+            keep_aspect_ratio: Some(true),
+            placeholder: None,
+        },
+        (true, Some(p)) if p.camids.is_empty() => LayoutFill::FromSources {
+            preset: Some(p.name.clone()),
+            keep_aspect_ratio: p.keep_aspect_ratio,
+            placeholder: match layout.regions.first() {
+                Some(r) => r.placeholder.clone(),
+                None => Placeholders::new(canvas.background)
+                    .decode(&p.placeholder_image, "layout_preset.placeholder_image")
+                    .ok()
+                    .flatten(),
+            },
+        },
+        _ => LayoutFill::Fixed,
+    }
+}
+
+/// The layout `rule` gives for `sources` after a join or leave; None for a
+/// [`LayoutFill::Fixed`] layout (kept as it is). No video source: an empty layout
+/// (background only). Errors: the preset's own, named as `layout_preset.name`.
+pub fn refill(
+    rule: &LayoutFill,
+    canvas: Canvas,
+    sources: &LayoutSources,
+) -> Result<Option<Layout>, FieldError> {
+    let LayoutFill::FromSources {
+        preset,
+        keep_aspect_ratio,
+        placeholder,
+    } = rule
+    else {
+        return Ok(None);
+    };
+    if sources.video_camids.is_empty() {
+        return Ok(Some(Layout::default()));
+    }
+    let name = preset
+        .as_deref()
+        .unwrap_or_else(|| default_preset_name(sources.video_camids.len()));
+    let p = Preset {
+        name,
+        keep_aspect_ratio: *keep_aspect_ratio,
+        placeholder: placeholder.as_ref(),
+    };
+    fill(&p, &[], canvas, sources)
+        .map(Some)
+        .map_err(|e| invalid("layout_preset.name", e))
 }

@@ -24,7 +24,7 @@ use crate::model::FieldError;
 
 pub use layout::Canvas;
 
-use crate::model::{ContentUpdate, Encoding, MixerSpec, OutputSpec, SourceSpec};
+use crate::model::{ContentUpdate, Encoding, LayoutFill, MixerSpec, OutputSpec, SourceSpec};
 use crate::proto;
 use crate::request::OutputDefaults;
 
@@ -65,6 +65,12 @@ pub fn create_request(
         Some(l) => l,
         None => layout::default_layout(canvas, &layout_sources)?,
     };
+    let layout_fill = layout::fill_rule(
+        &cfg.layout_config,
+        cfg.layout_preset.as_ref(),
+        &layout,
+        canvas,
+    );
     let record = record::record(
         req.record_cfg.as_ref(),
         &enc,
@@ -83,6 +89,7 @@ pub fn create_request(
             ..output_spec(&enc, rel_path, abs_path, defaults)
         },
         layout,
+        layout_fill,
         playout_delay: Duration::from_millis(u64::from(playout_delay_ms)),
         stale_timeout: Duration::from_millis(u64::from(stale_timeout_ms)),
         max_picture_pixels: defaults.max_picture_pixels,
@@ -108,12 +115,13 @@ pub fn output_spec(
     }
 }
 
-/// What an Update is checked against: the mixer's canvas (size, background) and its
-/// current sources.
+/// What an Update is checked against: the mixer's canvas (size, background), its
+/// current sources and how its current layout follows joins and leaves.
 #[derive(Debug, Clone, Copy)]
 pub struct Current<'a> {
     pub canvas: Canvas,
     pub sources: &'a [SourceSpec],
+    pub layout_fill: &'a LayoutFill,
 }
 
 /// Validates an Update request (its `oper_user_id`; the `mixer_id` was checked by the
@@ -122,6 +130,9 @@ pub struct Current<'a> {
 /// replace a source by removing and re-adding its camid. At most one host among the kept
 /// and added sources. A preset without camids is filled with the video sources after the
 /// update (the host first for `speaker`); screen and media regions resolve against them.
+/// An update that adds or removes sources without a layout fills the current layout
+/// again when it was filled from the sources ([`LayoutFill::FromSources`]: the Create
+/// default or a preset naming no camids); explicit regions stay as they are.
 /// Errors: a [`FieldError`] naming the field.
 pub fn update_request(
     req: &proto::UpdateCloudMixerContentRequest,
@@ -141,17 +152,38 @@ pub fn update_request(
         .into_iter()
         .chain(add_sources.iter().cloned())
         .collect();
-    let layout = layout::requested(
+    let after_layout = layout::LayoutSources::of(&after);
+    let requested = layout::requested(
         &req.layout_config,
         req.layout_preset.as_ref(),
         "",
         current.canvas,
-        &layout::LayoutSources::of(&after),
+        &after_layout,
     )?;
+    let joins_or_leaves = !req.add_sources.is_empty() || !req.remove_camids.is_empty();
+    let (layout, layout_fill) = match requested {
+        Some(l) => {
+            let rule = layout::fill_rule(
+                &req.layout_config,
+                req.layout_preset.as_ref(),
+                &l,
+                current.canvas,
+            );
+            (Some(l), Some(rule))
+        }
+        None if joins_or_leaves => (
+            layout::refill(current.layout_fill, current.canvas, &after_layout)?,
+            None,
+        ),
+        None => (None, None),
+    };
+    let source_mix = source::source_mix(&req.source_mix, &after)?;
     Ok(ContentUpdate {
         layout,
+        layout_fill,
         add_sources,
         remove_camids: req.remove_camids.clone(),
+        source_mix,
     })
 }
 
@@ -162,5 +194,11 @@ pub fn apply_sources(sources: &[SourceSpec], update: &ContentUpdate) -> Vec<Sour
         .filter(|s| !update.remove_camids.contains(&s.camid))
         .cloned()
         .chain(update.add_sources.iter().cloned())
+        .map(|mut s| {
+            if let Some((_, m)) = update.source_mix.iter().find(|(c, _)| *c == s.camid) {
+                s.mix = *m;
+            }
+            s
+        })
         .collect()
 }

@@ -3,7 +3,8 @@
 //! Rules: camid non-empty and unique within the mixer; at least one of video and audio;
 //! codec set (not `*_UNSPECIFIED`, not an unknown enum value); payload type 0..=127;
 //! a known transport, and for WHEP an `http://` or `https://` URL; a known content type;
-//! at most one host (`host = true`) per mixer, counting the sources it keeps on Update.
+//! at most one host (`host = true`) per mixer, counting the sources it keeps on Update;
+//! a mix gain that is a finite number of dB in [`MIN_GAIN_DB`]..=[`MAX_GAIN_DB`].
 
 use std::collections::HashSet;
 
@@ -12,7 +13,8 @@ use crate::model::FieldError;
 use super::field::{self, invalid};
 use super::strings::{self, shown};
 use crate::model::{
-    AudioCodec, ContentType, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec,
+    AudioCodec, ContentType, MixGain, RtpStreamSpec, SourceSpec, SourceTransport, VideoCodec,
+    MAX_GAIN_DB, MIN_GAIN_DB,
 };
 use crate::proto;
 
@@ -96,7 +98,47 @@ fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, FieldError> {
         transport: transport(s, at)?,
         content: content_type(s.content_type, &field::join(at, "content_type"))?,
         host: s.host,
+        mix: mix_gain(s.gain_db, s.muted, &field::join(at, "gain_db"))?,
     })
+}
+
+/// A mix gain from `gain_db` (request field `f`) and `muted`. Errors: NaN, infinite or
+/// outside [`MIN_GAIN_DB`]..=[`MAX_GAIN_DB`].
+pub fn mix_gain(gain_db: f32, muted: bool, f: &str) -> Result<MixGain, FieldError> {
+    if !gain_db.is_finite() || !(MIN_GAIN_DB..=MAX_GAIN_DB).contains(&gain_db) {
+        return Err(invalid(
+            f,
+            format!("{gain_db} dB is not in {MIN_GAIN_DB}..={MAX_GAIN_DB}"),
+        ));
+    }
+    Ok(MixGain {
+        centi_db: (gain_db * 100.0).round() as i32,
+        muted,
+    })
+}
+
+/// Validates Update's `source_mix` against the camids of the mixer after the update:
+/// each camid one of them and at most once. Errors name `source_mix[i].camid` or
+/// `source_mix[i].gain_db`.
+pub fn source_mix(
+    list: &[proto::SourceMix],
+    after: &[SourceSpec],
+) -> Result<Vec<(String, MixGain)>, FieldError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(list.len());
+    for (i, m) in list.iter().enumerate() {
+        let at = field::index("source_mix", i);
+        let cf = field::join(&at, "camid");
+        if !after.iter().any(|s| s.camid == m.camid) {
+            return Err(invalid(cf, format!("{} is not a source", shown(&m.camid))));
+        }
+        if !seen.insert(m.camid.as_str()) {
+            return Err(invalid(cf, format!("duplicate {:?}", m.camid)));
+        }
+        let gain = mix_gain(m.gain_db, m.muted, &field::join(&at, "gain_db"))?;
+        out.push((m.camid.clone(), gain));
+    }
+    Ok(out)
 }
 
 /// The source's transport; WHEP needs an `http://` or `https://` URL (whether its host

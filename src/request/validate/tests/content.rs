@@ -30,7 +30,7 @@ fn three_with_host(name: &str) -> proto::CreateCloudMixerRequest {
     cfg(&mut r).layout_config.clear();
     cfg(&mut r).layout_preset = Some(proto::LayoutPreset {
         name: name.into(),
-        keep_aspect_ratio: true,
+        keep_aspect_ratio: Some(true),
         ..Default::default()
     });
     r
@@ -223,7 +223,7 @@ fn update_speaker_preset_puts_the_host_after_the_update_first() {
     let sources = hosted();
     let speaker = || proto::LayoutPreset {
         name: "speaker".into(),
-        keep_aspect_ratio: true,
+        keep_aspect_ratio: Some(true),
         ..Default::default()
     };
     let u = update(&sources, |r| r.layout_preset = Some(speaker())).unwrap();

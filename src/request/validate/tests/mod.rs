@@ -44,6 +44,8 @@ pub(super) fn src(camid: &str) -> proto::SourceConfig {
             payload_type: 111,
             ssrc: Some(5),
         }),
+        gain_db: 0.0,
+        muted: false,
     }
 }
 
@@ -70,7 +72,11 @@ pub(super) fn region(
 }
 
 /// Cloudroom's example: 1280x720 at 15 fps, two 640x360 tiles side by side at top=180.
-/// What an update is checked against: the 1280x720 canvas of [`req`] and `sources`.
+/// A layout kept as given whatever joins or leaves.
+pub(super) static FIXED: LayoutFill = LayoutFill::Fixed;
+
+/// What an update is checked against: the 1280x720 canvas of [`req`] and `sources`, a
+/// layout kept as given ([`FIXED`]).
 pub(super) fn current(sources: &[SourceSpec]) -> Current<'_> {
     Current {
         canvas: Canvas {
@@ -79,6 +85,7 @@ pub(super) fn current(sources: &[SourceSpec]) -> Current<'_> {
             background: Rgb::default(),
         },
         sources,
+        layout_fill: &FIXED,
     }
 }
 
@@ -123,6 +130,7 @@ mod content;
 mod layout;
 mod output;
 mod placeholder;
+mod refill;
 mod source;
 mod strings;
 mod update;
