@@ -10,10 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use cloudmixer::proto::{
-    CreateCloudMixerRequest, MixerInfo, MixerState, OutputKind, OutputMedia, RecordCfg, RecordMode,
-    VideoCodec, WatchEventsRequest,
-};
+use cloudmixer::proto::{MixerInfo, MixerState, OutputKind, OutputMedia, RecordCfg, RecordMode};
 use common::daemon::Daemon;
 use common::outputs::check_all_finalized;
 use common::rpc::{self, Client};
@@ -27,21 +24,6 @@ const B: &str = "Usr2.-1";
 const RECORD_S: u64 = 4;
 /// Bound of every wait for senders to be heard and for the event stream to end.
 const LIMIT: Duration = Duration::from_secs(40);
-
-fn request(id: &str, record_cfg: Option<RecordCfg>) -> CreateCloudMixerRequest {
-    CreateCloudMixerRequest {
-        record_cfg,
-        ..spec::create_request(
-            id,
-            vec![
-                spec::source(A, Some((VideoCodec::Vp8, 96)), true),
-                spec::source(B, Some((VideoCodec::H264, 102)), true),
-            ],
-            spec::side_by_side(A, B),
-            &format!("final/{id}.mp4"),
-        )
-    }
-}
 
 /// Waits until both sources of `id` have received audio and video.
 async fn wait_heard(c: &mut Client, id: &str) {
@@ -67,15 +49,12 @@ async fn wait_heard(c: &mut Client, id: &str) {
 /// Runs one mixer with `cfg` and checks its outputs are exactly `want` and all final.
 async fn run(d: &Daemon, id: &str, cfg: Option<RecordCfg>, want: &[&str]) -> MixerInfo {
     let mut c = d.client().await;
-    let watch = c
-        .watch_events(WatchEventsRequest {
-            mixer_id: id.into(),
-        })
-        .await
-        .expect("WatchEvents")
-        .into_inner();
-    let events = tokio::spawn(rpc::collect_events(watch, LIMIT * 2));
-    let created = rpc::create(&mut c, request(id, cfg)).await;
+    let events = rpc::watch(&mut c, id, LIMIT * 2).await;
+    let created = rpc::create(
+        &mut c,
+        spec::duo_request(id, (A, B), &format!("final/{id}.mp4"), cfg),
+    )
+    .await;
     let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();
     let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &created.source_ports[1]).start();
     wait_heard(&mut c, id).await;

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cloudmixer::proto::{
-    mixer_event::Event, CreateCloudMixerRequest, MixerInfo, MixerState, OutputInfo, OutputKind,
-    OutputMedia, OutputStatus, RecordCfg, RecordMode, SourcePorts, VideoCodec, WatchEventsRequest,
+    mixer_event::Event, MixerInfo, MixerState, OutputInfo, OutputKind, OutputMedia, OutputStatus,
+    RecordCfg, RecordMode, SourcePorts,
 };
 use common::daemon::Daemon;
 use common::media::{self, check_tones};
@@ -56,22 +56,6 @@ fn av_senders(ports: &[SourcePorts]) -> (Sender, Sender) {
         SenderSpec::solid_to("red", Codec::Vp8, 440, &ports[0]).start(),
         SenderSpec::solid_to("blue", Codec::H264, 1000, &ports[1]).start(),
     )
-}
-
-/// Two VP8/H.264 + Opus sources, side by side.
-fn av_request(id: &str, path: &str, record_cfg: Option<RecordCfg>) -> CreateCloudMixerRequest {
-    CreateCloudMixerRequest {
-        record_cfg,
-        ..spec::create_request(
-            id,
-            vec![
-                spec::source(A, Some((VideoCodec::Vp8, 96)), true),
-                spec::source(B, Some((VideoCodec::H264, 102)), true),
-            ],
-            spec::side_by_side(A, B),
-            path,
-        )
-    }
 }
 
 /// Waits until every source of `id` has received audio (and video, if `video`).
@@ -211,8 +195,11 @@ async fn record_video_false_writes_an_m4a_and_decodes_no_video() {
         record_video: Some(false),
         ..Default::default()
     };
-    let (created, mut clock) =
-        rpc::create_clocked(&mut c, av_request(id, "novideo/x.mp4", Some(cfg))).await;
+    let (created, mut clock) = rpc::create_clocked(
+        &mut c,
+        spec::duo_request(id, (A, B), "novideo/x.mp4", Some(cfg)),
+    )
+    .await;
     let _senders = av_senders(&created.source_ports);
     wait_heard(&mut c, id, true).await;
     let until = clock.running_unix_ms + (RECORD_S * 1000.0) as i64;
@@ -273,17 +260,7 @@ async fn single_mode_writes_no_composite_and_costs_far_less_cpu() {
     let d = Daemon::start();
     let mut c = d.client().await;
     let id = "e2e-single";
-    let watch = c
-        .watch_events(WatchEventsRequest {
-            mixer_id: id.into(),
-        })
-        .await
-        .expect("WatchEvents")
-        .into_inner();
-    let events = tokio::spawn(rpc::collect_events(
-        watch,
-        Duration::from_secs(CPU_WINDOW_S + 60),
-    ));
+    let events = rpc::watch(&mut c, id, Duration::from_secs(CPU_WINDOW_S + 60)).await;
     // Participants' files without audio: passthrough video only, so the single-only
     // mixer encodes nothing at all (per-participant AAC has its own measurement in
     // benches/, docs/PERFORMANCE.md).
@@ -292,7 +269,11 @@ async fn single_mode_writes_no_composite_and_costs_far_less_cpu() {
         record_audio: Some(false),
         ..Default::default()
     };
-    let created = rpc::create(&mut c, av_request(id, "single/comp.mp4", Some(cfg))).await;
+    let created = rpc::create(
+        &mut c,
+        spec::duo_request(id, (A, B), "single/comp.mp4", Some(cfg)),
+    )
+    .await;
     let info = created.info.as_ref().expect("info");
     assert_eq!(info.state, MixerState::Running as i32);
     assert!(info.output.is_none(), "no composite: {info:?}");
@@ -365,7 +346,11 @@ async fn single_mode_writes_no_composite_and_costs_far_less_cpu() {
     // The same senders into a mixed mixer, for the same time; its svr_path_name may be
     // the single-only mixer's: that one never took it.
     let mixed_id = "e2e-single-vs-mixed";
-    let created = rpc::create(&mut c, av_request(mixed_id, "single/comp.mp4", None)).await;
+    let created = rpc::create(
+        &mut c,
+        spec::duo_request(mixed_id, (A, B), "single/comp.mp4", None),
+    )
+    .await;
     let _senders = av_senders(&created.source_ports);
     let mixed_cpu = cpu_over_window(&d, &mut c, mixed_id).await;
     let mixed = rpc::destroy(&mut c, mixed_id).await;

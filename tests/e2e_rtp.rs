@@ -10,7 +10,6 @@ use std::time::Duration;
 use cloudmixer::proto::{
     mixer_event::Event, DestroyCloudMixerRequest, GetCloudMixerRequest, MixerEvent, MixerInfo,
     MixerState, OutputInfo, OutputStatus, SourceStats, UpdateCloudMixerContentRequest, VideoCodec,
-    WatchEventsRequest,
 };
 use common::daemon::Daemon;
 use common::media::{self, check_colours, check_tones};
@@ -51,14 +50,7 @@ async fn two_publishers_side_by_side_then_picture_in_picture() {
     let d = Daemon::start();
     let mut c = d.client().await;
     let id = "e2e-duo";
-    let watch = c
-        .watch_events(WatchEventsRequest {
-            mixer_id: id.into(),
-        })
-        .await
-        .expect("WatchEvents")
-        .into_inner();
-    let events = tokio::spawn(rpc::collect_events(watch, Duration::from_secs(40)));
+    let events = rpc::watch(&mut c, id, Duration::from_secs(40)).await;
 
     // Create.
     let req = spec::create_request(

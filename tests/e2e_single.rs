@@ -74,14 +74,7 @@ async fn three_participants_get_their_own_files_beside_the_composite() {
     let d = Daemon::start();
     let mut c = d.client().await;
     let id = "single-three";
-    let watch = c
-        .watch_events(WatchEventsRequest {
-            mixer_id: id.into(),
-        })
-        .await
-        .expect("WatchEvents")
-        .into_inner();
-    let events = tokio::spawn(rpc::collect_events(watch, Duration::from_secs(60)));
+    let events = rpc::watch(&mut c, id, Duration::from_secs(60)).await;
     let mut req = spec::create_request(
         id,
         vec![

@@ -354,7 +354,7 @@ impl CloudMixer for CloudMixerService {
         let _guard = entry.lock().await;
         let mixer = self.started(&entry)?;
         let sources = entry.sources();
-        let fill = entry.layout_fill();
+        let current_fill = entry.layout_fill();
         let canvas = Canvas {
             width: entry.output.encoding.width,
             height: entry.output.encoding.height,
@@ -367,7 +367,7 @@ impl CloudMixer for CloudMixerService {
                 let current = Current {
                     canvas,
                     sources: &sources,
-                    layout_fill: &fill,
+                    layout_fill: &current_fill,
                 };
                 (validate::update_request(&req, current), req)
             })
@@ -376,12 +376,12 @@ impl CloudMixer for CloudMixerService {
         let update = update?;
         let after = validate::apply_sources(&sources, &update);
         let (added, layout) = (update.add_sources.clone(), update.layout.clone());
-        let fill = update.layout_fill.clone();
+        let new_fill = update.layout_fill.clone();
         let ingest = self.inner.cfg.ingest();
         let ports = blocking("mixer update", move || mixer.update_with(update, &ingest))
             .await?
             .map_err(Status::from)?;
-        entry.set_current(after, layout, fill);
+        entry.set_current(after, layout, new_fill);
         tracing::info!(mixer_id = %req.mixer_id, oper_user_id = %req.oper_user_id.escape_debug(), "mixer content updated");
         Ok(Response::new(proto::UpdateCloudMixerContentResponse {
             info: Some(self.info(entry.clone()).await?),

@@ -54,6 +54,23 @@ pub async fn collect_events(
     out
 }
 
+/// Subscribes to `mixer_id`'s events (WatchEvents) and collects them on a task
+/// ([`collect_events`], bounded by `limit`); await the handle for the events.
+pub async fn watch(
+    c: &mut Client,
+    mixer_id: &str,
+    limit: std::time::Duration,
+) -> tokio::task::JoinHandle<Vec<MixerEvent>> {
+    let stream = c
+        .watch_events(WatchEventsRequest {
+            mixer_id: mixer_id.into(),
+        })
+        .await
+        .expect("WatchEvents")
+        .into_inner();
+    tokio::spawn(collect_events(stream, limit))
+}
+
 /// DestroyCloudMixer (operator "e2e"): the final mixer info.
 pub async fn destroy(c: &mut Client, mixer_id: &str) -> MixerInfo {
     c.destroy_cloud_mixer(DestroyCloudMixerRequest {

@@ -9,6 +9,29 @@ use cloudmixer::proto::{
 
 use super::media::{ColourAt, BLACK, BLUE, RED};
 
+/// Two sources side by side, `camids` .0 VP8 (PT 96) and .1 H.264 (PT 102), both with
+/// Opus, recorded to `path` with `record_cfg`.
+pub fn duo_request(
+    id: &str,
+    camids: (&str, &str),
+    path: &str,
+    record_cfg: Option<cloudmixer::proto::RecordCfg>,
+) -> CreateCloudMixerRequest {
+    let (a, b) = camids;
+    CreateCloudMixerRequest {
+        record_cfg,
+        ..create_request(
+            id,
+            vec![
+                source(a, Some((VideoCodec::Vp8, 96)), true),
+                source(b, Some((VideoCodec::H264, 102)), true),
+            ],
+            side_by_side(a, b),
+            path,
+        )
+    }
+}
+
 /// A source with the given video codec/PT (None = audio only) and Opus PT 111 if `audio`.
 pub fn source(camid: &str, video: Option<(VideoCodec, u32)>, audio: bool) -> SourceConfig {
     SourceConfig {
