@@ -108,7 +108,7 @@ async fn invalid_requests_are_rejected_naming_the_field() {
             r.sources[0].audio = None;
         }),
         ("video_file_cfg.svr_path_name", |r| {
-            r.video_file_cfg.as_mut().unwrap().svr_path_name = "/etc/x.mp4".into()
+            r.video_file_cfg.as_mut().unwrap().svr_path_name = "//etc/x.mp4".into()
         }),
         ("video_file_cfg.svr_path_name", |r| {
             r.video_file_cfg.as_mut().unwrap().svr_path_name = "../x.mp4".into()

@@ -435,6 +435,18 @@ pub struct PictureArgs {
     pub background: String,
 }
 
+/// The `create` flags a `--cloud-mixer-cfg` stands for.
+const CFG_FIELDS_CREATE: [&str; 8] = [
+    "out",
+    "size",
+    "fps",
+    "bps",
+    "audio_bps",
+    "background",
+    "layout",
+    "layout_json",
+];
+
 /// `create` flags.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -462,6 +474,15 @@ pub struct CreateArgs {
     pub out: String,
     #[command(flatten)]
     pub layout: LayoutArgs,
+    /// Cloudroom's whole `cloudMixerCfg` object (CRVideo_CreateCloudMixer), inline or a
+    /// file: {mode: 0, videoFileCfg: {svrPathName, vWidth, vHeight, vFps, vBps, aBps,
+    /// backgroundColor, layoutConfig: [...]}}. Read as JSON5, so the vendor guide's
+    /// JavaScript literal works as it is (unquoted keys, comments, trailing commas). Its
+    /// fields stand for --out, --size, --fps, --bps, --audio-bps, --background and
+    /// --layout-json (give either, not both); a leading '/' in svrPathName is the
+    /// recordings root. Unknown keys are errors.
+    #[arg(long, value_name = "JSON|FILE", conflicts_with_all = CFG_FIELDS_CREATE)]
+    pub cloud_mixer_cfg: Option<String>,
     #[command(flatten, next_help_heading = "Recording (what is recorded)")]
     pub record: crate::cli::record_arg::RecordArgs,
     /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.
@@ -486,6 +507,12 @@ pub struct UpdateArgs {
     pub oper_user: String,
     #[command(flatten)]
     pub layout: LayoutArgs,
+    /// Cloudroom's update `cfg` object (CRVideo_UpdateCloudMixerContent), inline or a
+    /// file, JSON5 as for `create --cloud-mixer-cfg`: {videoFileCfg: {layoutConfig:
+    /// [...]}}. Only the layout changes on a running mixer; other videoFileCfg fields
+    /// are refused.
+    #[arg(long, value_name = "JSON|FILE", conflicts_with_all = ["layout", "layout_json"])]
+    pub cloud_mixer_cfg: Option<String>,
     /// A source to add, repeatable; same syntax as `create --source`.
     #[arg(long, value_name = "SOURCE", value_parser = parse::source)]
     pub add_source: Vec<proto::SourceConfig>,

@@ -7,6 +7,7 @@ use tonic::{Request, Status};
 
 use crate::api::auth::ClientAuth;
 use crate::cli::args::{ClientArgs, CreateArgs, DestroyArgs, EventsArgs, GetArgs, UpdateArgs};
+use crate::cli::cloudroom_cfg;
 use crate::cli::{json, layout_arg, output, tls};
 use crate::proto::{self, cloud_mixer_client::CloudMixerClient};
 
@@ -72,21 +73,29 @@ fn print_json(v: &serde_json::Value) {
 /// `create`.
 pub async fn create(a: CreateArgs) -> Result<(), Status> {
     let video_sources = a.source.iter().filter(|s| s.video.is_some()).count();
-    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout, Some(video_sources))?;
+    let cfg = match &a.cloud_mixer_cfg {
+        None => cloudroom_cfg::CloudMixerCfg::default(),
+        Some(arg) => cloudroom_cfg::read(arg, a.layout.keep_aspect_ratio.unwrap_or(false))
+            .map_err(|e| Status::invalid_argument(format!("--cloud-mixer-cfg: {e}")))?,
+    };
+    let (layout_config, layout_preset) =
+        layout_arg::from_args(&a.layout, Some(video_sources), cfg.regions)?;
+    let p = a.picture;
+    let size = cfg.size.unwrap_or(p.size);
     let req = proto::CreateCloudMixerRequest {
         mixer_id: a.id,
         oper_user_id: a.oper_user,
         sources: a.source,
         video_file_cfg: Some(proto::VideoFileCfg {
-            svr_path_name: a.out,
-            v_width: a.picture.size.0,
-            v_height: a.picture.size.1,
-            v_fps: a.picture.fps,
-            v_bps: a.picture.bps,
-            background_color: a.picture.background,
+            svr_path_name: cfg.svr_path_name.unwrap_or(a.out),
+            v_width: size.0,
+            v_height: size.1,
+            v_fps: cfg.fps.unwrap_or(p.fps),
+            v_bps: cfg.v_bps.unwrap_or(p.bps),
+            background_color: cfg.background_color.unwrap_or(p.background),
             layout_config,
             layout_preset,
-            a_bps: a.picture.audio_bps,
+            a_bps: cfg.a_bps.unwrap_or(p.audio_bps),
         }),
         record_cfg: a.record.to_proto(),
         playout_delay_ms: a.playout_delay_ms,
@@ -107,7 +116,14 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
 
 /// `update`.
 pub async fn update(a: UpdateArgs) -> Result<(), Status> {
-    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout, None)?;
+    let given = match &a.cloud_mixer_cfg {
+        None => None,
+        Some(arg) => Some(update_regions(
+            arg,
+            a.layout.keep_aspect_ratio.unwrap_or(false),
+        )?),
+    };
+    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout, None, given)?;
     let req = proto::UpdateCloudMixerContentRequest {
         mixer_id: a.id,
         oper_user_id: a.oper_user,
@@ -138,6 +154,28 @@ pub async fn update(a: UpdateArgs) -> Result<(), Status> {
         println!("  {}", output::ports_line(p, &host));
     }
     Ok(())
+}
+
+/// The regions of an update's `--cloud-mixer-cfg`. Errors: INVALID_ARGUMENT when it
+/// does not parse, has no layoutConfig, or sets what a running mixer cannot change.
+fn update_regions(arg: &str, keep_default: bool) -> Result<Vec<proto::LayoutRegion>, Status> {
+    let bad = |e: String| Status::invalid_argument(format!("--cloud-mixer-cfg: {e}"));
+    let cfg = cloudroom_cfg::read(arg, keep_default).map_err(bad)?;
+    let fixed = [
+        ("svrPathName", cfg.svr_path_name.is_some()),
+        ("vWidth/vHeight", cfg.size.is_some()),
+        ("vFps", cfg.fps.is_some()),
+        ("vBps", cfg.v_bps.is_some()),
+        ("aBps", cfg.a_bps.is_some()),
+        ("backgroundColor", cfg.background_color.is_some()),
+    ];
+    if let Some((name, _)) = fixed.iter().find(|(_, given)| *given) {
+        return Err(bad(format!(
+            "videoFileCfg.{name} is fixed at create; an update changes only layoutConfig"
+        )));
+    }
+    cfg.regions
+        .ok_or_else(|| bad("videoFileCfg.layoutConfig is missing: nothing to update".into()))
 }
 
 /// `destroy`.

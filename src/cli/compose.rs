@@ -39,7 +39,8 @@ pub fn job(a: &ComposeArgs) -> Result<OfflineJob, Status> {
         });
     }
     let camids: Vec<String> = inputs.iter().map(|i| i.camid.clone()).collect();
-    let (layout_config, layout_preset) = layout_arg::from_args(&a.layout, Some(camids.len()))?;
+    let (layout_config, layout_preset) =
+        layout_arg::from_args(&a.layout, Some(camids.len()), None)?;
     let cfg = proto::VideoFileCfg {
         v_width: a.picture.size.0,
         v_height: a.picture.size.1,

@@ -17,12 +17,17 @@ use crate::proto;
 /// `--placeholder-image` on every region. `video_sources`: for create and compose, the
 /// number of video sources, whose default preset carries a placeholder given without a
 /// layout; None for update (no layout keeps the mixer's, so a placeholder needs one).
+/// `given`: regions read from elsewhere (`--cloud-mixer-cfg`), in place of the flags'.
 /// Errors: INVALID_ARGUMENT naming the flag.
 pub fn from_args(
     a: &LayoutArgs,
     video_sources: Option<usize>,
+    given: Option<Vec<proto::LayoutRegion>>,
 ) -> Result<(Vec<proto::LayoutRegion>, Option<proto::LayoutPreset>), Status> {
-    let (mut regions, mut preset) = requested(a)?;
+    let (mut regions, mut preset) = match given {
+        Some(r) => (r, None),
+        None => requested(a)?,
+    };
     let Some(path) = &a.placeholder_image else {
         return Ok((regions, preset));
     };
@@ -110,6 +115,15 @@ pub fn parse_regions(text: &str, keep_default: bool) -> Result<Vec<proto::Layout
         },
         _ => return Err("expected an array of regions or {\"layoutConfig\": [...]}".into()),
     };
+    region_list(list, keep_default)
+}
+
+/// Parses a `layoutConfig` array's regions; `keep_default` as for [`parse_regions`].
+/// Errors name the region's index.
+pub fn region_list(
+    list: Vec<Value>,
+    keep_default: bool,
+) -> Result<Vec<proto::LayoutRegion>, String> {
     list.into_iter()
         .enumerate()
         .map(|(i, v)| region(v).map_err(|e| format!("region [{i}]: {e}")))

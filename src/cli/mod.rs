@@ -10,6 +10,7 @@
 
 pub mod args;
 pub mod client;
+pub mod cloudroom_cfg;
 pub mod compose;
 pub mod config_file;
 pub mod json;

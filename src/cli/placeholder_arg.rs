@@ -93,12 +93,13 @@ mod tests {
     #[test]
     fn picture_goes_on_the_preset_or_every_region() {
         let f = file(b"picture bytes");
-        let (regions, preset) = from_args(&args(Some("grid"), None, f.path()), Some(2)).unwrap();
+        let (regions, preset) =
+            from_args(&args(Some("grid"), None, f.path()), Some(2), None).unwrap();
         assert!(regions.is_empty());
         assert_eq!(preset.unwrap().placeholder_image, b"picture bytes");
         let json = r#"[{"top":0,"left":0,"width":2,"height":2,"param":{"camid":"a"}},
                        {"top":0,"left":2,"width":2,"height":2,"param":{"camid":"b"}}]"#;
-        let (regions, preset) = from_args(&args(None, Some(json), f.path()), None).unwrap();
+        let (regions, preset) = from_args(&args(None, Some(json), f.path()), None, None).unwrap();
         assert!(preset.is_none());
         assert!(regions
             .iter()
@@ -108,21 +109,21 @@ mod tests {
     #[test]
     fn without_a_layout_create_uses_the_default_preset_and_update_refuses() {
         let f = file(b"x");
-        let (_, preset) = from_args(&args(None, None, f.path()), Some(2)).unwrap();
+        let (_, preset) = from_args(&args(None, None, f.path()), Some(2), None).unwrap();
         let p = preset.unwrap();
         assert_eq!(
             (p.name.as_str(), p.keep_aspect_ratio),
             ("side-by-side", Some(true))
         );
-        let (_, preset) = from_args(&args(None, None, f.path()), Some(3)).unwrap();
+        let (_, preset) = from_args(&args(None, None, f.path()), Some(3), None).unwrap();
         assert_eq!(preset.unwrap().name, "grid");
-        let e = from_args(&args(None, None, f.path()), None).unwrap_err();
+        let e = from_args(&args(None, None, f.path()), None, None).unwrap_err();
         assert!(
             e.message()
                 .starts_with("--placeholder-image: needs --layout"),
             "{e:?}"
         );
-        let e = from_args(&args(None, None, f.path()), Some(0)).unwrap_err();
+        let e = from_args(&args(None, None, f.path()), Some(0), None).unwrap_err();
         assert!(e.message().contains("no video source"), "{e:?}");
     }
 

@@ -167,7 +167,9 @@ pub fn stale_timeout_ms(v: u32) -> Result<u32, FieldError> {
 }
 
 /// Resolves `svr_path_name` (request field `f`) under `root`: empty means
-/// `<mixer_id>.mp4`. The path must be relative, use `/` as separator, have no empty,
+/// `<mixer_id>.mp4`; one leading `/` names the recordings root itself, as Cloudroom's
+/// `svrPathName` ("/2021-09-24/x.mp4" is `<root>/2021-09-24/x.mp4`, never the host's
+/// `/2021-09-24`). The rest must be relative, use `/` as separator, have no empty,
 /// `.` or `..` component (so it cannot leave `root` lexically; symlinks are refused when
 /// the file is created, `output/confined.rs`), no component over
 /// [`MAX_PATH_COMPONENT_LEN`] bytes, and end in `.mp4`.
@@ -178,10 +180,9 @@ pub fn output_path(
     root: &Path,
     f: &str,
 ) -> Result<(String, PathBuf), FieldError> {
-    let rel = if svr_path_name.is_empty() {
-        format!("{mixer_id}.mp4")
-    } else {
-        svr_path_name.to_owned()
+    let rel = match svr_path_name {
+        "" => format!("{mixer_id}.mp4"),
+        p => p.strip_prefix('/').unwrap_or(p).to_owned(),
     };
     relative_mp4(&rel, f)?;
     let abs = root.join(&rel);

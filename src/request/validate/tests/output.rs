@@ -137,7 +137,8 @@ fn empty_mixer_id_is_generated_and_names_the_default_file() {
 #[test]
 fn svr_path_name_must_stay_under_the_root() {
     for p in [
-        "/abs/x.mp4",
+        "//abs/x.mp4",
+        "/../x.mp4",
         "../x.mp4",
         "a/../../x.mp4",
         "a/./x.mp4",
@@ -148,6 +149,21 @@ fn svr_path_name_must_stay_under_the_root() {
         cfg(&mut r).svr_path_name = p.into();
         rejects(r, "video_file_cfg.svr_path_name:");
     }
+}
+
+#[test]
+fn a_leading_slash_is_the_recordings_root() {
+    let mut r = req();
+    cfg(&mut r).svr_path_name = "/2021-09-24/2021-09-24_13-47-41_Win32_73542046.mp4".into();
+    let s = create_request(&r, &defaults()).unwrap();
+    assert_eq!(
+        s.output.rel_path,
+        "2021-09-24/2021-09-24_13-47-41_Win32_73542046.mp4"
+    );
+    assert_eq!(
+        s.output.abs_path,
+        PathBuf::from("/rec/2021-09-24/2021-09-24_13-47-41_Win32_73542046.mp4")
+    );
 }
 
 #[test]
