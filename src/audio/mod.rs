@@ -7,6 +7,7 @@
 pub mod limiter;
 pub mod placement;
 pub mod ring;
+pub mod speaker;
 pub mod stretch;
 
 pub use placement::{AudioPlacement, Placed};
