@@ -129,6 +129,16 @@ pub enum EventKind {
     },
     /// Cloudroom CloudMixerOutputInfoChanged.
     OutputInfoChanged(OutputInfo),
+    /// The mix's active speaker changed ([`crate::audio::speaker`]).
+    ActiveSpeakerChanged {
+        camid: String,
+        /// Empty for the first.
+        previous_camid: String,
+        /// The new speaker's block level, hundredths of a dB (dBFS x 100).
+        level_centi_dbfs: i32,
+        /// Output time of the decision, ms.
+        output_ms: i64,
+    },
 }
 
 /// One event of one mixer.

@@ -235,6 +235,18 @@ pub fn mixer_event(e: &events::MixerEvent) -> proto::MixerEvent {
             state: connection_state(Some(*state)) as i32,
             reason: reason.clone(),
         }),
+        EventKind::ActiveSpeakerChanged {
+            camid,
+            previous_camid,
+            level_centi_dbfs,
+            output_ms,
+        } => Event::ActiveSpeakerChanged(proto::ActiveSpeakerChanged {
+            mixer_id: e.mixer_id.clone(),
+            camid: camid.clone(),
+            previous_camid: previous_camid.clone(),
+            level_dbfs: *level_centi_dbfs as f32 / 100.0,
+            output_ms: *output_ms,
+        }),
     };
     proto::MixerEvent {
         seq: e.seq,

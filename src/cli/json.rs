@@ -190,6 +190,15 @@ pub fn event(e: &proto::MixerEvent) -> Value {
                 "reason": c.reason,
             });
         }
+        Some(Event::ActiveSpeakerChanged(a)) => {
+            v["activeSpeakerChanged"] = json!({
+                "mixerId": a.mixer_id,
+                "camid": a.camid,
+                "previousCamid": a.previous_camid,
+                "levelDbfs": a.level_dbfs,
+                "outputMs": a.output_ms,
+            });
+        }
         None => {}
     }
     v

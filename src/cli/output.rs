@@ -330,6 +330,18 @@ pub fn event_line(e: &proto::MixerEvent) -> String {
                 .unwrap_or_else(|_| c.state.to_string());
             format!("{t}  {}  source {} {st}: {}", c.mixer_id, c.camid, c.reason)
         }
+        Some(Event::ActiveSpeakerChanged(a)) => format!(
+            "{t}  {}  active speaker {} (was {}) at {:.1} dBFS, output {} ms",
+            a.mixer_id,
+            a.camid,
+            if a.previous_camid.is_empty() {
+                "nobody"
+            } else {
+                &a.previous_camid
+            },
+            a.level_dbfs,
+            a.output_ms
+        ),
         None => format!("{t}  (unknown event #{})", e.seq),
     }
 }

@@ -30,10 +30,11 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::frame;
 
 use crate::audio::limiter::{Limiter, DEFAULT_CEILING_DBFS};
+use crate::audio::speaker::{ActiveSpeaker, SpeakerChange, SpeakerConfig};
 use crate::compose::{Compositor, SourceFrame};
 use crate::layout::Layout;
 use crate::media::encode::AAC_FRAME_SAMPLES;
-use crate::mixer::slot::SourceSlot;
+use crate::mixer::slot::{SourceSlot, SILENT_DBFS};
 use crate::model::{Encoding, MixerError, OutputMedia};
 use crate::output::MediaSink;
 use crate::time::{rescale_floor, MixerTime, SamplePos, AUDIO_RATE, MICROS, MILLIS};
@@ -95,6 +96,10 @@ pub struct MixCore {
     /// before the first block.
     mix_in: Option<SamplePos>,
     shown: HashMap<String, SourceFrame>,
+    speaker: ActiveSpeaker,
+    /// Whether a speaker change promotes the speaker to the main tile.
+    follow_speaker: bool,
+    speaker_changes: Vec<SpeakerChange>,
 }
 
 impl MixCore {
@@ -136,7 +141,27 @@ impl MixCore {
             limiter: Limiter::new(DEFAULT_CEILING_DBFS, AUDIO_RATE),
             mix_in: None,
             shown: HashMap::new(),
+            speaker: ActiveSpeaker::new(SpeakerConfig::default()),
+            follow_speaker: false,
+            speaker_changes: Vec::new(),
         }
+    }
+
+    /// Whether the main tile follows the active speaker from the next picture on (the
+    /// `speaker` preset filled from the sources, no host pinned).
+    pub fn set_follow_speaker(&mut self, follow: bool) {
+        self.follow_speaker = follow;
+        if let Some(l) = follow
+            .then(|| self.speaker.active().and_then(|c| self.layout.promote(c)))
+            .flatten()
+        {
+            self.set_layout(l);
+        }
+    }
+
+    /// The active-speaker changes since the last call, oldest first.
+    pub fn take_speaker_changes(&mut self) -> Vec<SpeakerChange> {
+        std::mem::take(&mut self.speaker_changes)
     }
 
     /// Replaces the layout from the next tick on. Sources that the new layout shows and
@@ -165,6 +190,7 @@ impl MixCore {
     /// Removes a source; its regions show the placeholder.
     pub fn remove_slot(&mut self, camid: &str) {
         self.slots.retain(|s| s.camid != camid);
+        self.speaker.forget(camid);
     }
 
     /// Output pictures per second.
@@ -281,6 +307,7 @@ impl MixCore {
             }
         };
         self.mix_sources(mix_in, AAC_FRAME_SAMPLES);
+        self.observe_speaker();
         self.limiter.process(&mut self.mix_l, &mut self.mix_r);
         if fade_out {
             let n = self.mix_l.len() as f32;
@@ -294,6 +321,37 @@ impl MixCore {
         self.mix_in = Some(mix_in.plus(AAC_FRAME_SAMPLES as i64));
         self.audio_out = self.audio_out.plus(AAC_FRAME_SAMPLES as i64);
         Ok(())
+    }
+
+    /// Feeds the block's levels (measured by [`Self::mix_sources`] before gain; a source
+    /// muted in the mix counts as silent: viewers do not hear it) to the active-speaker
+    /// detector, at the block's output
+    /// time; a switch promotes the speaker when the layout follows it (the compositor
+    /// shows it from the next picture: a frame boundary).
+    fn observe_speaker(&mut self) {
+        let start = self.audio_out.to_mixer_time();
+        let len = std::time::Duration::from_micros(rescale_floor(
+            AAC_FRAME_SAMPLES as i64,
+            AUDIO_RATE,
+            MICROS,
+        ) as u64);
+        let levels = self.slots.iter().map(|s| {
+            let db = if s.gain() > 0.0 {
+                s.level_dbfs()
+            } else {
+                SILENT_DBFS
+            };
+            (s.camid.as_str(), db)
+        });
+        let Some(change) = self.speaker.observe(start, len, levels) else {
+            return;
+        };
+        if self.follow_speaker {
+            if let Some(l) = self.layout.promote(&change.camid) {
+                self.set_layout(l);
+            }
+        }
+        self.speaker_changes.push(change);
     }
 
     /// Sums `n` samples of every source's ring from `pos` into `mix_l`/`mix_r[..n]`, each

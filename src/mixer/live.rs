@@ -42,6 +42,9 @@ pub struct LiveMixer {
     sources: Arc<Mutex<Vec<LiveSource>>>,
     /// Serializes `update` calls.
     update_lock: Mutex<()>,
+    /// The layout is the `speaker` preset filled from the sources (its main tile follows
+    /// the active speaker unless a source is the host).
+    speaker_fill: Mutex<bool>,
     /// Per-source counters as they were when the mixer stopped.
     final_stats: Arc<Mutex<Option<Vec<SourceStats>>>>,
     epoch: Instant,
@@ -118,6 +121,9 @@ impl LiveMixer {
             spec.layout.clone(),
             audio_start,
             Produce::of(composite),
+        );
+        core.set_follow_speaker(
+            spec.layout_fill.is_speaker() && !spec.sources.iter().any(|s| s.host),
         );
         let epoch = Instant::now();
         let singles = Arc::new(SingleOutputs::new(&spec.mixer_id, bus.clone()));
@@ -198,6 +204,7 @@ impl LiveMixer {
                 tick: Mutex::new(Some(tick)),
                 sources,
                 update_lock: Mutex::new(()),
+                speaker_fill: Mutex::new(spec.layout_fill.is_speaker()),
                 final_stats,
                 epoch,
                 clock,
@@ -286,10 +293,24 @@ impl LiveMixer {
             slots.push(slot);
         }
         let added_ports: Vec<SourcePorts> = added.iter().map(|a| a.ports.clone()).collect();
+        let speaker_fill = {
+            let mut f = self.speaker_fill.lock();
+            if let Some(fill) = &update.layout_fill {
+                *f = fill.is_speaker();
+            }
+            *f
+        };
+        let host = update.add_sources.iter().any(|s| s.host)
+            || self
+                .sources
+                .lock()
+                .iter()
+                .any(|s| s.spec.host && !update.remove_camids.contains(&s.spec.camid));
         let (done_tx, done_rx) = bounded(1);
         self.ctrl
             .send(Control::Update {
                 layout: update.layout.clone(),
+                follow_speaker: Some(speaker_fill && !host),
                 add: slots,
                 remove: update.remove_camids.clone(),
                 done: done_tx,

@@ -32,6 +32,8 @@ pub enum Control {
     /// Apply at the next frame boundary, then signal `done`.
     Update {
         layout: Option<Layout>,
+        /// Whether the main tile follows the active speaker; None keeps the setting.
+        follow_speaker: Option<bool>,
         add: Vec<SourceSlot>,
         remove: Vec<String>,
         done: Sender<()>,
@@ -225,6 +227,27 @@ impl Shared {
         self.bus
             .emit(&self.mixer_id, EventKind::OutputInfoChanged(info));
     }
+
+    /// Emits the core's active-speaker changes and takes the layout in force (a speaker
+    /// layout may have promoted someone) as the one Get reports.
+    fn publish_speakers(&self, core: &mut MixCore) {
+        let changes = core.take_speaker_changes();
+        if changes.is_empty() {
+            return;
+        }
+        *self.layout.lock() = core.layout().clone();
+        for c in changes {
+            self.bus.emit(
+                &self.mixer_id,
+                EventKind::ActiveSpeakerChanged {
+                    camid: c.camid,
+                    previous_camid: c.previous.unwrap_or_default(),
+                    level_centi_dbfs: (c.level_dbfs * 100.0).round() as i32,
+                    output_ms: c.at.as_millis(),
+                },
+            );
+        }
+    }
 }
 
 /// The composite's sink, or [`NoOutput`] for a mixer that makes none.
@@ -332,6 +355,7 @@ fn run(
             match msg {
                 Control::Update {
                     layout,
+                    follow_speaker,
                     add,
                     remove,
                     done,
@@ -343,9 +367,12 @@ fn run(
                         core.add_slot(s);
                     }
                     if let Some(l) = layout {
-                        *shared.layout.lock() = l.clone();
                         core.set_layout(l);
                     }
+                    if let Some(f) = follow_speaker {
+                        core.set_follow_speaker(f);
+                    }
+                    *shared.layout.lock() = core.layout().clone();
                     let _ = done.send(());
                 }
                 Control::Stop { at } => {
@@ -363,6 +390,7 @@ fn run(
             );
         }
         core.tick(sink(out, &mut NoOutput))?;
+        shared.publish_speakers(core);
         shared.ticked(Instant::now(), due, core.frames_out());
         if core.frames_out().is_multiple_of(u64::from(core.fps())) {
             let (d, s) = (core.duration_ms(), size_of(out));

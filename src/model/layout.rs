@@ -40,6 +40,25 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The layout with `camid` in the main tile (the largest region, the first of equal
+    /// ones): its camid and the main tile's swap places, so everyone stays visible.
+    /// None when `camid` is already there or shown nowhere (an audio-only source, or one
+    /// past the preset's tiles: promoting it would show a placeholder).
+    pub fn promote(&self, camid: &str) -> Option<Layout> {
+        let area = |r: &Region| i64::from(r.width) * i64::from(r.height);
+        let main = (0..self.regions.len())
+            .rev()
+            .max_by_key(|&i| area(&self.regions[i]))?;
+        let at = self.regions.iter().position(|r| r.camid == camid)?;
+        if at == main {
+            return None;
+        }
+        let mut l = self.clone();
+        let old = std::mem::replace(&mut l.regions[main].camid, camid.to_owned());
+        l.regions[at].camid = old;
+        Some(l)
+    }
+
     /// Regions in drawing order: ascending z_order (None = 0), stable in list order.
     pub fn draw_order(&self) -> Vec<&Region> {
         let mut v: Vec<&Region> = self.regions.iter().collect();
@@ -67,4 +86,47 @@ pub enum LayoutFill {
         /// The request's placeholder picture for every region, already decoded.
         placeholder: Option<StillImage>,
     },
+}
+
+impl LayoutFill {
+    /// The `speaker` preset filled from the sources: its main tile may follow the active
+    /// speaker (when no source is the pinned host).
+    pub fn is_speaker(&self) -> bool {
+        matches!(self, LayoutFill::FromSources { preset: Some(p), .. } if p == "speaker")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(camid: &str, left: u32, width: u32) -> Region {
+        Region {
+            camid: camid.into(),
+            top: 0,
+            left,
+            width,
+            height: width * 9 / 16,
+            keep_aspect_ratio: true,
+            z_order: None,
+            placeholder: None,
+        }
+    }
+
+    #[test]
+    fn promote_swaps_the_speaker_into_the_main_tile() {
+        let l = Layout {
+            regions: vec![
+                region("a", 160, 960),
+                region("b", 0, 320),
+                region("c", 320, 320),
+            ],
+        };
+        let p = l.promote("c").expect("c moves up");
+        let names: Vec<&str> = p.regions.iter().map(|r| r.camid.as_str()).collect();
+        assert_eq!(names, ["c", "b", "a"]);
+        assert_eq!(p.regions[0].width, 960, "geometry stays");
+        assert!(l.promote("a").is_none(), "already main");
+        assert!(l.promote("z").is_none(), "shown nowhere");
+    }
 }
