@@ -8,6 +8,8 @@ PACKAGES=(
   ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libavfilter-dev libavdevice-dev libclang-dev clang pkg-config protobuf-compiler
   bc time python3 curl
+  # Name labels (src/compose/label.rs): Latin and Chinese glyphs.
+  fonts-wqy-microhei
   # tests/e2e_metrics.rs scrapes the daemon's /metrics with a real Prometheus server.
   prometheus
 )

@@ -178,6 +178,12 @@ pub struct ServeArgs {
     #[arg(long, env = "CLOUDMIXER_MAX_MIXERS", default_value_t = 64,
           value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub max_mixers: u32,
+    /// Font of the tiles' name labels (SourceConfig.display_name): a .ttf, .otf or .ttc
+    /// (first face) covering the names' scripts. Default: WenQuanYi Micro Hei (Debian
+    /// fonts-wqy-microhei, Latin and Chinese); if that default is missing the daemon
+    /// warns and draws no labels, a font given here that cannot be read stops it.
+    #[arg(long, env = "CLOUDMIXER_LABEL_FONT", value_name = "FILE")]
+    pub label_font: Option<PathBuf>,
     /// On SIGINT/SIGTERM, seconds to wait for mixers to finalize their files.
     #[arg(long, env = "CLOUDMIXER_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
@@ -462,6 +468,8 @@ pub struct CreateArgs {
     /// Codecs vp8, h264, opus; PT = RTP payload type 0..=127 (default vp8 96, h264 102,
     /// opus 111). A bare CAMID means video=vp8/96,audio=opus/111. In the mixed audio:
     /// gain=DB (-60..=20) and muted=true, e.g. Usr2.-1:video=vp8/96,audio=opus/111,gain=-6.
+    /// name=TEXT: the label drawn on its tiles (Latin or Chinese, no ','), e.g.
+    /// Usr1.-1:name=张伟 (no video= or audio= means both, as a bare CAMID).
     #[arg(long, value_name = "SOURCE", value_parser = parse::source)]
     pub source: Vec<proto::SourceConfig>,
     #[command(flatten)]

@@ -67,7 +67,7 @@ fn boolean(v: &str) -> Result<bool, String> {
 
 /// Parses a source (see the module doc).
 pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
-    const KEYS: [&str; 9] = [
+    const KEYS: [&str; 10] = [
         "video=",
         "audio=",
         "vssrc=",
@@ -77,6 +77,7 @@ pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
         "token=",
         "gain=",
         "muted=",
+        "name=",
     ];
     let split = s
         .match_indices(':')
@@ -133,10 +134,11 @@ pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
             "token" => token = Some(v.to_owned()),
             "gain" => src.gain_db = gain_db(v)?,
             "muted" => src.muted = boolean(v)?,
+            "name" => v.clone_into(&mut src.display_name),
             _ => {
                 return Err(format!(
                     "unknown key {k:?} (video, audio, vssrc, assrc, transport, whep, token, \
-                     gain, muted)"
+                     gain, muted, name)"
                 ))
             }
         }
@@ -146,7 +148,7 @@ pub fn source(s: &str) -> Result<proto::SourceConfig, String> {
         (None, Some(_)) => return Err("token given without whep=".into()),
         _ => {}
     }
-    if src.transport != 0 && src.video.is_none() && src.audio.is_none() {
+    if src.video.is_none() && src.audio.is_none() && vssrc.is_none() && assrc.is_none() {
         src.video = Some(video("vp8")?);
         src.audio = Some(audio("opus")?);
     }

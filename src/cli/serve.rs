@@ -106,6 +106,7 @@ fn single_path_template(t: &str) -> Result<String, Status> {
 
 async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Status> {
     let single_path_template = single_path_template(&a.single_path_template)?;
+    load_label_font(a.label_font.as_deref())?;
     let env_tokens = std::env::var("CLOUDMIXER_AUTH_TOKENS").ok();
     let tokens = TokenSet::load(a.auth_tokens_file.as_deref(), env_tokens.as_deref())
         .map_err(|e| Status::invalid_argument(e.to_string()))?;
@@ -433,4 +434,22 @@ fn ingest_policy(a: &ServeArgs) -> Result<crate::ingest::policy::IngestPolicy, S
             roots: std::sync::Arc::new(roots),
         },
     })
+}
+
+/// Loads and installs the labels' font: `given` (an error if unreadable) or the default
+/// (a warning if missing: labels are then not drawn).
+fn load_label_font(given: Option<&std::path::Path>) -> Result<(), Status> {
+    use crate::compose::label;
+    let path = given.unwrap_or(std::path::Path::new(label::DEFAULT_LABEL_FONT));
+    match label::load_font(path) {
+        Ok(f) => {
+            label::install(f);
+            Ok(())
+        }
+        Err(e) if given.is_some() => Err(Status::invalid_argument(format!("--label-font: {e}"))),
+        Err(e) => {
+            tracing::warn!(error = %e, "no label font (install fonts-wqy-microhei or give --label-font): display names are not drawn");
+            Ok(())
+        }
+    }
 }

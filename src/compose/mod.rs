@@ -27,6 +27,7 @@
 
 pub mod canvas;
 pub mod color;
+pub mod label;
 pub mod scale;
 
 use std::collections::HashMap;
@@ -99,6 +100,10 @@ pub struct Compositor {
     /// Region indices in drawing order, reused every frame.
     order: Vec<usize>,
     stats: ComposeStats,
+    /// Display names by camid ([`label`]).
+    labels: HashMap<String, String>,
+    /// Rasterized labels by (camid, text px).
+    masks: HashMap<(String, u32), label::Mask>,
 }
 
 impl Compositor {
@@ -116,6 +121,8 @@ impl Compositor {
             slots: Vec::new(),
             order: Vec::new(),
             stats: ComposeStats::default(),
+            labels: HashMap::new(),
+            masks: HashMap::new(),
         }
     }
 
@@ -214,6 +221,7 @@ impl Compositor {
                 (None, None) => {
                     self.stats.missing += 1;
                     canvas::fill_rect(canvas, area, self.bg);
+                    draw_label(&self.labels, &mut self.masks, canvas, &region.camid, area);
                     continue;
                 }
             };
@@ -224,7 +232,15 @@ impl Compositor {
                     tracing::warn!(camid = %region.camid, error = %e, "source not drawn");
                 }
             }
+            draw_label(&self.labels, &mut self.masks, canvas, &region.camid, area);
         }
+    }
+
+    /// Sets the display names drawn on the tiles, by camid (empty names are dropped).
+    /// Labels need an installed font ([`label::install`]); without one none is drawn.
+    pub fn set_labels(&mut self, names: HashMap<String, String>) {
+        self.labels = names.into_iter().filter(|(_, n)| !n.is_empty()).collect();
+        self.masks.clear();
     }
 
     /// Sets the swscale algorithm (tests and benchmarks); drops the cached contexts.
@@ -233,6 +249,25 @@ impl Compositor {
         self.flags = flags;
         self.slots.clear();
     }
+}
+
+/// Draws `camid`'s label (from `labels`, rasterized once into `masks`) in `area`, if it
+/// has one and a font is installed.
+fn draw_label(
+    labels: &HashMap<String, String>,
+    masks: &mut HashMap<(String, u32), label::Mask>,
+    canvas: &mut Video,
+    camid: &str,
+    area: Rect,
+) {
+    let (Some(text), Some(font)) = (labels.get(camid), label::font()) else {
+        return;
+    };
+    let px = label::text_px(area.h);
+    let mask = masks
+        .entry((camid.to_owned(), px))
+        .or_insert_with(|| label::rasterize(font, text, px));
+    label::draw(canvas, area, mask);
 }
 
 /// Draws `pic` into `area` (snapped, clipped) of `canvas` for `region`, bars included,

@@ -185,12 +185,25 @@ impl MixCore {
     pub fn add_slot(&mut self, slot: SourceSlot) {
         self.remove_slot(&slot.camid.clone());
         self.slots.push(slot);
+        self.relabel();
+    }
+
+    /// Gives the compositor the sources' display names.
+    fn relabel(&mut self) {
+        if let Some((compositor, _)) = &mut self.video {
+            let names = self
+                .slots
+                .iter()
+                .map(|s| (s.camid.clone(), s.label.clone()));
+            compositor.set_labels(names.collect());
+        }
     }
 
     /// Removes a source; its regions show the placeholder.
     pub fn remove_slot(&mut self, camid: &str) {
         self.slots.retain(|s| s.camid != camid);
         self.speaker.forget(camid);
+        self.relabel();
     }
 
     /// Output pictures per second.

@@ -149,7 +149,7 @@ pub(super) fn spawn_source(
     let rt = ctx.rt;
     let internal = |e: &dyn std::fmt::Display| MixerError::Internal(format!("{}: {e}", spec.camid));
     let counters = Arc::new(SourceCounters::default());
-    let slot = SourceSlot::new(&spec.camid, ctx.stale_after);
+    let slot = SourceSlot::new(&spec.camid, ctx.stale_after).with_label(&spec.display_name);
     slot.set_gain(spec.mix.linear());
     let (tx, rx) = bounded(INGEST_QUEUE_CAPACITY);
     let (stop_tx, stop_rx) = watch::channel(false);

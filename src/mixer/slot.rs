@@ -25,6 +25,8 @@ pub struct SourceSlot {
     mix_gain: Arc<AtomicU32>,
     /// RMS of the source's last mixed block before its gain, dBFS (`f32` bits).
     level: Arc<AtomicU32>,
+    /// Display name drawn on its tiles; empty = none.
+    pub label: String,
 }
 
 /// The level reported for silence or no audio, dBFS (RFC 6464's floor, -127 dBov).
@@ -41,7 +43,14 @@ impl SourceSlot {
             keyframe_wanted: Arc::new(AtomicBool::new(false)),
             mix_gain: Arc::new(AtomicU32::new(1f32.to_bits())),
             level: Arc::new(AtomicU32::new(SILENT_DBFS.to_bits())),
+            label: String::new(),
         }
+    }
+
+    /// The slot with display name `label`.
+    pub fn with_label(mut self, label: &str) -> Self {
+        label.clone_into(&mut self.label);
+        self
     }
 
     /// RMS level of the last mixed block, dBFS, floored at [`SILENT_DBFS`].

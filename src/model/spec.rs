@@ -67,6 +67,8 @@ pub struct SourceSpec {
     pub host: bool,
     /// Its gain and mute in the mixed audio.
     pub mix: MixGain,
+    /// Drawn on its tiles ([`crate::compose::label`]); empty = no label.
+    pub display_name: String,
 }
 
 /// Lowest mix gain, dB.

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use crate::compose::label::MAX_LABEL_CHARS;
 use crate::model::FieldError;
 
 use super::field::{self, invalid};
@@ -99,7 +100,23 @@ fn source(s: &proto::SourceConfig, at: &str) -> Result<SourceSpec, FieldError> {
         content: content_type(s.content_type, &field::join(at, "content_type"))?,
         host: s.host,
         mix: mix_gain(s.gain_db, s.muted, &field::join(at, "gain_db"))?,
+        display_name: display_name(&s.display_name, &field::join(at, "display_name"))?,
     })
+}
+
+/// A tile label: at most [`MAX_LABEL_CHARS`] characters, no control characters.
+fn display_name(name: &str, f: &str) -> Result<String, FieldError> {
+    let n = name.chars().count();
+    if n > MAX_LABEL_CHARS {
+        return Err(invalid(
+            f,
+            format!("at most {MAX_LABEL_CHARS} characters, got {n}"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid(f, format!("control characters in {name:?}")));
+    }
+    Ok(name.to_owned())
 }
 
 /// A mix gain from `gain_db` (request field `f`) and `muted`. Errors: NaN, infinite or

@@ -29,6 +29,7 @@ pub(super) fn defaults() -> OutputDefaults {
 
 pub(super) fn src(camid: &str) -> proto::SourceConfig {
     proto::SourceConfig {
+        display_name: String::new(),
         transport: 0,
         whep: None,
         content_type: 0,
