@@ -5,7 +5,8 @@
 //! detector must name A, B, A (ActiveSpeakerChanged, a dwell after each turn starts:
 //! 5 s and 4 s apart on the mixer's output clock) and never a blip; the decoded
 //! composite's main tile must go red -> blue -> red exactly once each way, switching
-//! within two pictures of each event's output time.
+//! within two pictures of each event's output time, and the speaking ring (white) is
+//! drawn inside the speaker's tile only.
 
 mod common;
 
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use cloudmixer::proto::{mixer_event::Event, LayoutPreset, MixerEvent, VideoCodec};
 use common::daemon::Daemon;
-use common::media::{Rgb, BLUE, COLOUR_TOLERANCE, RED};
+use common::media::{self, Rgb, BLUE, COLOUR_TOLERANCE, RED};
 use common::rpc;
 use common::run_bounded;
 use common::sender::{spawn_ffmpeg, Codec, SenderSpec};
@@ -102,10 +103,12 @@ async fn the_speaker_layout_follows_turns_and_ignores_blips() {
         Vec::new(),
         "e2e/speaker.mp4",
     );
-    req.video_file_cfg.as_mut().expect("cfg").layout_preset = Some(LayoutPreset {
+    let cfg = req.video_file_cfg.as_mut().expect("cfg");
+    cfg.layout_preset = Some(LayoutPreset {
         name: "speaker".into(),
         ..Default::default()
     });
+    cfg.speaking_ring_color = "#FFFFFF".into();
     let created = rpc::create(&mut c, req).await;
     let spec_a = SenderSpec {
         duration: Duration::from_secs(13),
@@ -155,6 +158,32 @@ async fn the_speaker_layout_follows_turns_and_ignores_blips() {
         ["red", "blue", "red"],
         "main tile runs (name, first sample, samples at {SAMPLE_FPS} fps): {r:?}"
     );
+    // Mid-turn of B: a white ring inside the main tile (B's), none on A's strip tile.
+    let (_, first, len) = r[1];
+    let mid_s = (first + len / 2) as f64 / f64::from(SAMPLE_FPS);
+    let f = media::frame_at(&file, mid_s, 1280, 720);
+    let px = |x: u32, y: u32| {
+        let i = ((y * 1280 + x) * 3) as usize;
+        [f.rgb[i], f.rgb[i + 1], f.rgb[i + 2]]
+    };
+    for (x, y) in [(161, 270), (640, 1), (1117, 270), (640, 538)] {
+        assert!(
+            close(px(x, y), [255, 255, 255]),
+            "ring at ({x}, {y}): {:?}",
+            px(x, y)
+        );
+    }
+    assert!(
+        close(px(640, 270), BLUE),
+        "inside the ring, B: {:?}",
+        px(640, 270)
+    );
+    assert!(
+        close(px(2, 630), RED),
+        "A's strip tile has no ring: {:?}",
+        px(2, 630)
+    );
+
     // Each switch lands within two pictures (15 fps) of its event's output time: the
     // audio up to picture n's time is mixed after picture n is composited, so a block
     // decided then shows from picture n + 1. Sampling adds up to one sample period.

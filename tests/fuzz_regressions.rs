@@ -179,6 +179,7 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         layout_config,
         layout_preset,
         a_bps: 64_000,
+        speaking_ring_color: String::new(),
     };
     let req = |sources, cfg| proto::CreateCloudMixerRequest {
         record_cfg: None,

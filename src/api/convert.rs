@@ -154,6 +154,11 @@ pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg 
         layout_config: layout_regions(layout),
         layout_preset: None,
         a_bps: out.encoding.audio_bps,
+        speaking_ring_color: out
+            .encoding
+            .speaking_ring
+            .map(|c| c.to_hex())
+            .unwrap_or_default(),
     }
 }
 

@@ -28,6 +28,7 @@ fn out_spec() -> OutputSpec {
                 g: 0x34,
                 b: 0x56,
             },
+            speaking_ring: None,
         },
         encoder_threads: 0,
         x264_preset: "veryfast".into(),

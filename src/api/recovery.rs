@@ -123,6 +123,7 @@ fn interrupted(
             video_bps: 0,
             audio_bps: 0,
             background: Rgb::default(),
+            speaking_ring: None,
         },
         encoder_threads: 0,
         x264_preset: String::new(),

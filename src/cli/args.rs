@@ -491,6 +491,10 @@ pub struct CreateArgs {
     /// recordings root. Unknown keys are errors.
     #[arg(long, value_name = "JSON|FILE", conflicts_with_all = CFG_FIELDS_CREATE)]
     pub cloud_mixer_cfg: Option<String>,
+    /// "#RRGGBB": a 4-pixel ring of this colour inside the active speaker's tiles
+    /// (the speaker detected from the mixed audio); empty = no ring.
+    #[arg(long, value_name = "#RRGGBB", default_value = "")]
+    pub speaking_ring_color: String,
     #[command(flatten, next_help_heading = "Recording (what is recorded)")]
     pub record: crate::cli::record_arg::RecordArgs,
     /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.

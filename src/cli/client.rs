@@ -96,6 +96,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
             layout_config,
             layout_preset,
             a_bps: cfg.a_bps.unwrap_or(p.audio_bps),
+            speaking_ring_color: a.speaking_ring_color,
         }),
         record_cfg: a.record.to_proto(),
         playout_delay_ms: a.playout_delay_ms,

@@ -85,6 +85,7 @@ pub fn video_file_cfg(c: &proto::VideoFileCfg) -> Value {
         "vBps": c.v_bps,
         "aBps": c.a_bps,
         "backgroundColor": c.background_color,
+        "speakingRingColor": c.speaking_ring_color,
         "layoutConfig": c.layout_config.iter().map(region).collect::<Vec<_>>(),
         "layoutPreset": c.layout_preset.as_ref().map(|p| json!({
             "name": p.name, "camids": p.camids, "keepAspectRatio": p.keep_aspect_ratio,

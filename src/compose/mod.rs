@@ -104,6 +104,9 @@ pub struct Compositor {
     labels: HashMap<String, String>,
     /// Rasterized labels by (camid, text px).
     masks: HashMap<(String, u32), label::Mask>,
+    /// The active speaker and the colour of the ring drawn inside its tiles.
+    speaking: Option<String>,
+    ring: Option<Yuv>,
 }
 
 impl Compositor {
@@ -123,6 +126,8 @@ impl Compositor {
             stats: ComposeStats::default(),
             labels: HashMap::new(),
             masks: HashMap::new(),
+            speaking: None,
+            ring: None,
         }
     }
 
@@ -233,7 +238,25 @@ impl Compositor {
                 }
             }
             draw_label(&self.labels, &mut self.masks, canvas, &region.camid, area);
+            if let Some(c) = self
+                .ring
+                .filter(|_| self.speaking.as_deref() == Some(&region.camid))
+            {
+                for side in ring(area, RING_PX) {
+                    canvas::fill_rect(canvas, side, c);
+                }
+            }
         }
+    }
+
+    /// Draws a ring of `colour` inside the active speaker's tiles (None: no ring).
+    pub fn set_speaking_ring(&mut self, colour: Option<Rgb>) {
+        self.ring = colour.map(rgb_to_yuv);
+    }
+
+    /// The active speaker, whose tiles get the ring.
+    pub fn set_speaking(&mut self, camid: Option<&str>) {
+        self.speaking = camid.map(str::to_owned);
     }
 
     /// Sets the display names drawn on the tiles, by camid (empty names are dropped).
@@ -249,6 +272,40 @@ impl Compositor {
         self.flags = flags;
         self.slots.clear();
     }
+}
+
+/// Width of the speaking ring, pixels (even: whole chroma samples).
+const RING_PX: u32 = 4;
+
+/// The four strips, `w` pixels wide, along the inside of `area`.
+fn ring(area: Rect, w: u32) -> [Rect; 4] {
+    let w = w.min(area.w / 2).min(area.h / 2);
+    [
+        Rect {
+            x: area.x,
+            y: area.y,
+            w: area.w,
+            h: w,
+        },
+        Rect {
+            x: area.x,
+            y: area.bottom() - w,
+            w: area.w,
+            h: w,
+        },
+        Rect {
+            x: area.x,
+            y: area.y,
+            w,
+            h: area.h,
+        },
+        Rect {
+            x: area.right() - w,
+            y: area.y,
+            w,
+            h: area.h,
+        },
+    ]
 }
 
 /// Draws `camid`'s label (from `labels`, rasterized once into `masks`) in `area`, if it

@@ -11,5 +11,6 @@
 
 pub mod geometry;
 pub mod preset;
+pub mod schema;
 
 pub use crate::model::{Layout, Region};

@@ -133,7 +133,7 @@ pub enum PresetError {
 }
 
 /// One region of a preset, in reference-canvas pixels.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PresetRegion {
     /// Pixels from the reference canvas' top.
@@ -156,20 +156,28 @@ fn default_keep() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+/// The reference canvas the regions are drawn on; scaled to the mixer's canvas.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CanvasFile {
+pub(crate) struct CanvasFile {
+    /// Pixels, > 0.
     width: u32,
+    /// Pixels, > 0.
     height: u32,
 }
 
-#[derive(Deserialize)]
+/// A cloudmixer preset layout file (layouts/NAME.json): regions in the order sources
+/// fill them.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct PresetFile {
+pub(crate) struct PresetFile {
+    /// Unique name, equal to the file name without `.json`.
     name: String,
+    /// One line for `cloudmixer presets`.
     #[serde(default)]
     description: String,
     canvas: CanvasFile,
+    /// Filled with the video sources in order (the host first for `speaker`).
     regions: Vec<PresetRegion>,
 }
 

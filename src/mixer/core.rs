@@ -122,8 +122,11 @@ impl MixCore {
         Self {
             fps: canvas.fps,
             video: produce.video.then(|| {
+                let mut compositor =
+                    Compositor::new(canvas.width, canvas.height, canvas.background);
+                compositor.set_speaking_ring(canvas.speaking_ring);
                 (
-                    Compositor::new(canvas.width, canvas.height, canvas.background),
+                    compositor,
                     frame::Video::new(Pixel::YUV420P, canvas.width, canvas.height),
                 )
             }),
@@ -363,6 +366,9 @@ impl MixCore {
             if let Some(l) = self.layout.promote(&change.camid) {
                 self.set_layout(l);
             }
+        }
+        if let Some((compositor, _)) = &mut self.video {
+            compositor.set_speaking(Some(&change.camid));
         }
         self.speaker_changes.push(change);
     }

@@ -85,6 +85,7 @@ fn core_producing(stale_ms: u64, produce: Produce) -> (MixCore, SourceSlot, Sour
         video_bps: 0,
         audio_bps: 0,
         background: Rgb { r: 0, g: 0, b: 0 },
+        speaking_ring: None,
     };
     let mut core = MixCore::producing(&canvas, layout, AUDIO_START, produce);
     let stale = std::time::Duration::from_millis(stale_ms);

@@ -119,6 +119,8 @@ pub struct Encoding {
     pub audio_bps: u32,
     /// Canvas and bar colour.
     pub background: Rgb,
+    /// Colour of the ring inside the active speaker's tiles; None = no ring.
+    pub speaking_ring: Option<Rgb>,
 }
 
 /// Output file and encoder settings (Cloudroom videoFileCfg minus the layout).

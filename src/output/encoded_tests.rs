@@ -22,6 +22,7 @@ fn spec(dir: &std::path::Path, name: &str, media: OutputMedia) -> OutputSpec {
             video_bps: 300_000,
             audio_bps: 64_000,
             background: Rgb::default(),
+            speaking_ring: None,
         },
         encoder_threads: 1,
         x264_preset: "ultrafast".into(),

@@ -115,6 +115,7 @@ pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
             v_fps: FPS,
             v_bps: 0,
             background_color: "#0000FF".into(),
+            speaking_ring_color: String::new(),
             layout_config: vec![LayoutRegion {
                 r#type: 0,
                 top: 0,

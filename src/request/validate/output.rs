@@ -49,21 +49,8 @@ pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Fie
     }
     let video_bps = bit_rate(cfg.v_bps, DEFAULT_VIDEO_BPS, VIDEO_BPS_RANGE, &f("v_bps"))?;
     let audio_bps = bit_rate(cfg.a_bps, DEFAULT_AUDIO_BPS, AUDIO_BPS_RANGE, &f("a_bps"))?;
-    strings::text(
-        &f("background_color"),
-        &cfg.background_color,
-        strings::MAX_COLOR_LEN,
-    )?;
-    let background = if cfg.background_color.is_empty() {
-        Rgb::default()
-    } else {
-        Rgb::parse_hex(&cfg.background_color).ok_or_else(|| {
-            invalid(
-                f("background_color"),
-                format!("must be \"#RRGGBB\", got {}", shown(&cfg.background_color)),
-            )
-        })?
-    };
+    let background = color(&cfg.background_color, &f("background_color"))?.unwrap_or_default();
+    let speaking_ring = color(&cfg.speaking_ring_color, &f("speaking_ring_color"))?;
     Ok(Encoding {
         width,
         height,
@@ -71,7 +58,19 @@ pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Fie
         video_bps,
         audio_bps,
         background,
+        speaking_ring,
     })
+}
+
+/// An optional "#RRGGBB" colour (request field `f`); empty = None.
+fn color(value: &str, f: &str) -> Result<Option<Rgb>, FieldError> {
+    strings::text(f, value, strings::MAX_COLOR_LEN)?;
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Rgb::parse_hex(value)
+        .map(Some)
+        .ok_or_else(|| invalid(f, format!("must be \"#RRGGBB\", got {}", shown(value))))
 }
 
 fn dimension(v: u32, max: u32, f: &str) -> Result<u32, FieldError> {
