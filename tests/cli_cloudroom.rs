@@ -10,7 +10,6 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use cloudmixer::proto::MixerInfo;
 use common::daemon::Daemon;
 use common::media::{self, check_colours};
 use common::output_bounded;
@@ -20,64 +19,18 @@ use common::spec::{PIP_POINTS, SIDE_BY_SIDE_POINTS};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// `CRVideo_CreateCloudMixer(cloudMixerCfg)`'s object, copied from seed 002.
-const CREATE_CFG: &str = r#"{
-    mode: 0,
-    videoFileCfg: {
-        svrPathName: "/2021-09-24/2021-09-24_13-47-41_Win32_73542046.mp4",
-        vWidth: 1280,
-        vHeight: 720,
-        vFps: 15,
-        layoutConfig: [{
-            type: 0,
-            top: 180,
-            left: 0,
-            width: 640,
-            height: 360,
-            keepAspectRatio: 1,
-            param: {
-                camid: "Usr1.-1"
-            }
-        }, {
-            type: 0,
-            top: 180,
-            left: 640,
-            width: 640,
-            height: 360,
-            keepAspectRatio: 1,
-            param: {
-                camid: "Usr2.-1"
-            }
-        }]
-    }
-}"#;
+/// A file holding `CRVideo_CreateCloudMixer(cloudMixerCfg)`'s object, copied from seed
+/// 002 (under a `//` comment line: JSON5).
+const CREATE_CFG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/cloudroom/create.json5"
+);
 
-/// `CRVideo_UpdateCloudMixerContent(mixerID, cloudMixerCfg)`'s object, from seed 002.
-const UPDATE_CFG: &str = r#"{
-    videoFileCfg: {
-        layoutConfig: [{
-            type: 0,
-            top: 0,
-            left: 0,
-            width: 1280,
-            height: 720,
-            keepAspectRatio: 1,
-            param: {
-                camid: "Usr1.-1"
-            }
-        }, {
-            type: 0,
-            top: 495,
-            left: 880,
-            width: 400,
-            height: 225,
-            keepAspectRatio: 1,
-            param: {
-                camid: "Usr2.-1"
-            }
-        }]
-    }
-}"#;
+/// A file holding `CRVideo_UpdateCloudMixerContent(mixerID, cloudMixerCfg)`'s object.
+const UPDATE_CFG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/cloudroom/update.json5"
+);
 
 fn cloudmixer(args: &[&str]) -> (String, String) {
     let o = tokio::task::block_in_place(|| {
@@ -92,10 +45,6 @@ fn cloudmixer(args: &[&str]) -> (String, String) {
     );
     assert!(o.status.success(), "cloudmixer {args:?}: {err}");
     (out, err)
-}
-
-fn written_ms(i: &MixerInfo) -> u64 {
-    i.output.as_ref().map_or(0, |o| o.duration_ms)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,10 +76,10 @@ async fn seed_002_examples_work_verbatim_through_the_cli() {
     // Both pictures in the file for 2 s, then the vendor's update; the file written up to
     // the update is side by side (the switch lands later in output time, never earlier).
     let ran = rpc::poll_until(&mut c, id, "3 s written", LIMIT, |i| {
-        written_ms(i) >= 3_000 && i.sources.iter().all(|s| s.video_frames_decoded > 0)
+        rpc::written_ms(i) >= 3_000 && i.sources.iter().all(|s| s.video_frames_decoded > 0)
     })
     .await;
-    assert!(written_ms(&ran) >= 3_000);
+    assert!(rpc::written_ms(&ran) >= 3_000);
     let (out, _) = cloudmixer(&[
         "update",
         id,
@@ -144,9 +93,9 @@ async fn seed_002_examples_work_verbatim_through_the_cli() {
     let regions = &updated["info"]["videoFileCfg"]["layoutConfig"];
     assert_eq!(regions[1]["left"], 880, "{out}");
     assert_eq!(regions[1]["keepAspectRatio"], true, "{out}");
-    let switch_ms = written_ms(&rpc::info(&mut c, id).await);
+    let switch_ms = rpc::written_ms(&rpc::info(&mut c, id).await);
     rpc::poll_until(&mut c, id, "4 s past the update", LIMIT, |i| {
-        written_ms(i) >= switch_ms + 4_000
+        rpc::written_ms(i) >= switch_ms + 4_000
     })
     .await;
     let fin = rpc::destroy(&mut c, id).await;

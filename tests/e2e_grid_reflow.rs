@@ -9,9 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use cloudmixer::proto::{
-    LayoutPreset, MixerInfo, UpdateCloudMixerContentRequest, VideoCodec, VideoFileCfg,
-};
+use cloudmixer::proto::{LayoutPreset, UpdateCloudMixerContentRequest, VideoCodec, VideoFileCfg};
 use common::daemon::Daemon;
 use common::media::{self, check_colours, ColourAt, Rgb, BLACK, BLUE, RED};
 use common::rpc;
@@ -34,10 +32,6 @@ const PEOPLE: [(&str, &str, Rgb); 6] = [
     ("F", "0x00FFFF", CYAN),
 ];
 
-fn written_ms(i: &MixerInfo) -> u64 {
-    i.output.as_ref().map_or(0, |o| o.duration_ms)
-}
-
 /// A video-only VP8 publisher of person `k`'s colour.
 fn publish(k: usize, ports: &cloudmixer::proto::SourcePorts) -> Sender {
     let (_, colour, _) = PEOPLE[k];
@@ -52,10 +46,10 @@ fn publish(k: usize, ports: &cloudmixer::proto::SourcePorts) -> Sender {
 /// written; the written duration then.
 async fn settle(c: &mut common::rpc::Client, id: &str, from_ms: u64, ms: u64) -> u64 {
     let got = rpc::poll_until(c, id, "pictures and output", LIMIT, |i| {
-        i.sources.iter().all(|s| s.video_frames_decoded > 0) && written_ms(i) >= from_ms + ms
+        i.sources.iter().all(|s| s.video_frames_decoded > 0) && rpc::written_ms(i) >= from_ms + ms
     })
     .await;
-    written_ms(&got)
+    rpc::written_ms(&got)
 }
 
 /// The tile centres of `tiles` ((left, top, width, height)) with the colours of

@@ -11,7 +11,6 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use cloudmixer::proto::MixerInfo;
 use common::daemon::Daemon;
 use common::media::{self, check_colours, Frame};
 use common::rpc;
@@ -20,10 +19,6 @@ use common::spec::SIDE_BY_SIDE_POINTS;
 use common::{output_bounded, run_bounded};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn written_ms(i: &MixerInfo) -> u64 {
-    i.output.as_ref().map_or(0, |o| o.duration_ms)
-}
 
 /// (white text pixels, dark box pixels) in the rectangle x0..x1, y0..y1.
 fn ink(f: &Frame, (x0, x1): (u32, u32), (y0, y1): (u32, u32)) -> (usize, usize) {
@@ -75,10 +70,10 @@ async fn latin_and_chinese_names_are_drawn_on_their_tiles() {
     let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &port(0)).start();
     let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &port(1)).start();
     let ran = rpc::poll_until(&mut c, id, "3 s written", LIMIT, |i| {
-        written_ms(i) >= 3_000 && i.sources.iter().all(|s| s.video_frames_decoded > 0)
+        rpc::written_ms(i) >= 3_000 && i.sources.iter().all(|s| s.video_frames_decoded > 0)
     })
     .await;
-    let t = (written_ms(&ran) as f64 / 1000.0) - 0.5;
+    let t = (rpc::written_ms(&ran) as f64 / 1000.0) - 0.5;
     let fin = rpc::destroy(&mut c, id).await;
     let file = d.recordings().join(fin.output.expect("output").path);
     let frame = media::frame_at(&file, t, 1280, 720);

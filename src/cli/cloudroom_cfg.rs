@@ -171,34 +171,5 @@ mod tests {
     }
 
     /// Seed 002's `CRVideo_CreateCloudMixer` example object, verbatim.
-    pub(crate) const CREATE_EXAMPLE: &str = r#"{
-    mode: 0,
-    videoFileCfg: {
-        svrPathName: "/2021-09-24/2021-09-24_13-47-41_Win32_73542046.mp4",
-        vWidth: 1280,
-        vHeight: 720,
-        vFps: 15,
-        layoutConfig: [{
-            type: 0,
-            top: 180,
-            left: 0,
-            width: 640,
-            height: 360,
-            keepAspectRatio: 1,
-            param: {
-                camid: "Usr1.-1"
-            }
-        }, {
-            type: 0,
-            top: 180,
-            left: 640,
-            width: 640,
-            height: 360,
-            keepAspectRatio: 1,
-            param: {
-                camid: "Usr2.-1"
-            }
-        }]
-    }
-}"#;
+    const CREATE_EXAMPLE: &str = include_str!("../../tests/data/cloudroom/create.json5");
 }

@@ -211,3 +211,9 @@ pub async fn poll_until(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// The composite's written duration in `i`, ms (0 before any): the mixer's own clock
+/// for choosing sample times.
+pub fn written_ms(i: &MixerInfo) -> u64 {
+    i.output.as_ref().map_or(0, |o| o.duration_ms)
+}
