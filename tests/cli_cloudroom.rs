@@ -7,12 +7,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::daemon::Daemon;
 use common::media::{self, check_colours};
-use common::output_bounded;
 use common::rpc;
 use common::sender::{Codec, SenderSpec};
 use common::spec::{PIP_POINTS, SIDE_BY_SIDE_POINTS};
@@ -33,12 +31,7 @@ const UPDATE_CFG: &str = concat!(
 );
 
 fn cloudmixer(args: &[&str]) -> (String, String) {
-    let o = tokio::task::block_in_place(|| {
-        output_bounded(
-            Command::new(env!("CARGO_BIN_EXE_cloudmixer")).args(args),
-            LIMIT,
-        )
-    });
+    let o = tokio::task::block_in_place(|| common::cloudmixer_cli(args));
     let (out, err) = (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -75,11 +68,7 @@ async fn seed_002_examples_work_verbatim_through_the_cli() {
 
     // Both pictures in the file for 2 s, then the vendor's update; the file written up to
     // the update is side by side (the switch lands later in output time, never earlier).
-    let ran = rpc::poll_until(&mut c, id, "3 s written", LIMIT, |i| {
-        rpc::written_ms(i) >= 3_000 && i.sources.iter().all(|s| s.video_frames_decoded > 0)
-    })
-    .await;
-    assert!(rpc::written_ms(&ran) >= 3_000);
+    rpc::wait_pictures_and_written(&mut c, id, 3_000).await;
     let (out, _) = cloudmixer(&[
         "update",
         id,
@@ -122,10 +111,7 @@ fn errors_name_the_key_and_flags_do_not_mix() {
     let d = Daemon::start();
     let server = d.endpoint();
     let run = |args: &[&str]| {
-        let o = output_bounded(
-            Command::new(env!("CARGO_BIN_EXE_cloudmixer")).args(args),
-            LIMIT,
-        );
+        let o = common::cloudmixer_cli(args);
         (
             o.status.code(),
             String::from_utf8_lossy(&o.stderr).into_owned(),

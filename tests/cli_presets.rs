@@ -6,19 +6,10 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::Duration;
-
 use common::daemon::Daemon;
-use common::output_bounded;
-
-const LIMIT: Duration = Duration::from_secs(30);
 
 fn cloudmixer(args: &[&str]) -> std::process::Output {
-    output_bounded(
-        Command::new(env!("CARGO_BIN_EXE_cloudmixer")).args(args),
-        LIMIT,
-    )
+    common::cloudmixer_cli(args)
 }
 
 fn text(o: &std::process::Output) -> (String, String) {

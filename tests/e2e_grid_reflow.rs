@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use cloudmixer::proto::{LayoutPreset, UpdateCloudMixerContentRequest, VideoCodec, VideoFileCfg};
 use common::daemon::Daemon;
 use common::media::{self, check_colours, ColourAt, Rgb, BLACK, BLUE, RED};
@@ -16,7 +14,6 @@ use common::rpc;
 use common::sender::{Codec, Sender, SenderSpec};
 use common::spec;
 
-const LIMIT: Duration = Duration::from_secs(40);
 const GREEN: Rgb = [0, 255, 0];
 const YELLOW: Rgb = [255, 255, 0];
 const MAGENTA: Rgb = [255, 0, 255];
@@ -40,16 +37,6 @@ fn publish(k: usize, ports: &cloudmixer::proto::SourcePorts) -> Sender {
         ..SenderSpec::solid_to(colour, Codec::Vp8, 500 + k as u32, ports)
     }
     .start()
-}
-
-/// Waits until every listed source has decoded pictures and `ms` more of the file is
-/// written; the written duration then.
-async fn settle(c: &mut common::rpc::Client, id: &str, from_ms: u64, ms: u64) -> u64 {
-    let got = rpc::poll_until(c, id, "pictures and output", LIMIT, |i| {
-        i.sources.iter().all(|s| s.video_frames_decoded > 0) && rpc::written_ms(i) >= from_ms + ms
-    })
-    .await;
-    rpc::written_ms(&got)
 }
 
 /// The tile centres of `tiles` ((left, top, width, height)) with the colours of
@@ -107,7 +94,7 @@ async fn a_grid_of_four_becomes_three_then_five() {
         .map(|(k, p)| publish(k, p))
         .collect();
 
-    let four_ms = settle(&mut c, id, 0, 2_500).await;
+    let four_ms = rpc::wait_pictures_and_written(&mut c, id, 2_500).await;
     // D leaves: removed without a layout.
     c.update_cloud_mixer_content(UpdateCloudMixerContentRequest {
         mixer_id: id.into(),
@@ -118,7 +105,7 @@ async fn a_grid_of_four_becomes_three_then_five() {
     .await
     .expect("remove D");
     senders.truncate(3);
-    let three_ms = settle(&mut c, id, four_ms, 3_000).await;
+    let three_ms = rpc::wait_pictures_and_written(&mut c, id, four_ms + 3_000).await;
     // E and F join.
     let added = c
         .update_cloud_mixer_content(UpdateCloudMixerContentRequest {
@@ -135,8 +122,8 @@ async fn a_grid_of_four_becomes_three_then_five() {
     for (k, p) in (4..6).zip(&added.added_source_ports) {
         senders.push(publish(k, p));
     }
-    let five_ms = settle(&mut c, id, three_ms, 0).await;
-    settle(&mut c, id, five_ms, 3_000).await;
+    let five_ms = rpc::wait_pictures_and_written(&mut c, id, three_ms).await;
+    rpc::wait_pictures_and_written(&mut c, id, five_ms + 3_000).await;
     let fin = rpc::destroy(&mut c, id).await;
     let file = d.recordings().join(fin.output.expect("output").path);
 

@@ -14,9 +14,9 @@ use std::time::Duration;
 use common::daemon::Daemon;
 use common::media::{self, check_colours, Frame};
 use common::rpc;
+use common::run_bounded;
 use common::sender::{Codec, SenderSpec};
 use common::spec::SIDE_BY_SIDE_POINTS;
-use common::{output_bounded, run_bounded};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -45,35 +45,29 @@ async fn latin_and_chinese_names_are_drawn_on_their_tiles() {
     let mut c = d.client().await;
     let id = "labels";
     let o = tokio::task::block_in_place(|| {
-        output_bounded(
-            Command::new(env!("CARGO_BIN_EXE_cloudmixer")).args([
-                "create",
-                "--server",
-                &server,
-                "--id",
-                id,
-                "--source",
-                "Usr1.-1:video=vp8/96,audio=opus/111,name=Alice",
-                "--source",
-                "Usr2.-1:video=h264/102,audio=opus/111,name=张伟",
-                "--layout",
-                "side-by-side",
-                "--out",
-                "e2e/labels.mp4",
-            ]),
-            LIMIT,
-        )
+        common::cloudmixer_cli(&[
+            "create",
+            "--server",
+            &server,
+            "--id",
+            id,
+            "--source",
+            "Usr1.-1:video=vp8/96,audio=opus/111,name=Alice",
+            "--source",
+            "Usr2.-1:video=h264/102,audio=opus/111,name=张伟",
+            "--layout",
+            "side-by-side",
+            "--out",
+            "e2e/labels.mp4",
+        ])
     });
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let info = rpc::info(&mut c, id).await;
     let port = |i: usize| info.sources[i].ports.clone().expect("ports");
     let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &port(0)).start();
     let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &port(1)).start();
-    let ran = rpc::poll_until(&mut c, id, "3 s written", LIMIT, |i| {
-        rpc::written_ms(i) >= 3_000 && i.sources.iter().all(|s| s.video_frames_decoded > 0)
-    })
-    .await;
-    let t = (rpc::written_ms(&ran) as f64 / 1000.0) - 0.5;
+    let written = rpc::wait_pictures_and_written(&mut c, id, 3_000).await;
+    let t = (written as f64 / 1000.0) - 0.5;
     let fin = rpc::destroy(&mut c, id).await;
     let file = d.recordings().join(fin.output.expect("output").path);
     let frame = media::frame_at(&file, t, 1280, 720);

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use crate::time::MixerTime;
 
-/// The detector's parameters; every one is configurable (docs/API.md "Active speaker").
+/// The detector's parameters (docs/API.md "Active speaker"); the mixer uses the defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpeakerConfig {
     /// How long a new speaker must lead before the switch.
@@ -92,11 +92,6 @@ impl ActiveSpeaker {
         self.active.as_deref()
     }
 
-    /// The parameters in force.
-    pub fn config(&self) -> SpeakerConfig {
-        self.cfg
-    }
-
     /// Forgets a source that left (it can no longer be candidate or active; no change is
     /// reported for it: the next speaker's switch names it as previous only if it was).
     pub fn forget(&mut self, camid: &str) {
@@ -126,28 +121,30 @@ impl ActiveSpeaker {
                 leader = Some((camid, db));
             }
         }
-        let name = leader.map(|(c, _)| c.to_owned());
-        match &self.run {
-            Some((l, _)) if *l == name => {}
-            _ => self.run = Some((name, start)),
-        }
-        let end = start.plus_micros(i64::try_from(len.as_micros()).unwrap_or(i64::MAX));
-        let (run_leader, run_start) = self.run.clone()?;
-        let blip_us = i64::try_from(self.cfg.blip.as_micros()).unwrap_or(i64::MAX);
-        if let Some(who) = run_leader {
+        let name = leader.map(|(c, _)| c);
+        let run_start = match &self.run {
+            Some((l, s)) if l.as_deref() == name => *s,
+            _ => {
+                self.run = Some((name.map(str::to_owned), start));
+                start
+            }
+        };
+        let end = start.plus_micros(micros(len));
+        if let Some(who) = name {
             match &mut self.candidate {
-                Some((c, _, last)) if *c == who => *last = end,
-                _ if end.micros_since(run_start) >= blip_us => {
-                    self.candidate = Some((who, run_start, end));
+                Some((c, _, last)) if c == who => *last = end,
+                _ if end.micros_since(run_start) >= micros(self.cfg.blip) => {
+                    self.candidate = Some((who.to_owned(), run_start, end));
                 }
                 _ => {}
             }
         }
-        let (cand, since, last) = self.candidate.clone()?;
-        let dwell_us = i64::try_from(self.cfg.dwell.as_micros()).unwrap_or(i64::MAX);
-        if self.active.as_deref() == Some(cand.as_str()) || last.micros_since(since) < dwell_us {
+        let (cand, since, last) = self.candidate.as_ref()?;
+        if self.active.as_ref() == Some(cand) || last.micros_since(*since) < micros(self.cfg.dwell)
+        {
             return None;
         }
+        let cand = cand.clone();
         let level_dbfs = leader
             .filter(|(c, _)| *c == cand)
             .map_or(self.cfg.threshold_dbfs, |(_, db)| db);
@@ -159,6 +156,11 @@ impl ActiveSpeaker {
             level_dbfs,
         })
     }
+}
+
+/// `d` in µs (saturating).
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -441,18 +441,6 @@ pub struct PictureArgs {
     pub background: String,
 }
 
-/// The `create` flags a `--cloud-mixer-cfg` stands for.
-const CFG_FIELDS_CREATE: [&str; 8] = [
-    "out",
-    "size",
-    "fps",
-    "bps",
-    "audio_bps",
-    "background",
-    "layout",
-    "layout_json",
-];
-
 /// `create` flags.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -489,7 +477,8 @@ pub struct CreateArgs {
     /// fields stand for --out, --size, --fps, --bps, --audio-bps, --background and
     /// --layout-json (give either, not both); a leading '/' in svrPathName is the
     /// recordings root. Unknown keys are errors.
-    #[arg(long, value_name = "JSON|FILE", conflicts_with_all = CFG_FIELDS_CREATE)]
+    #[arg(long, value_name = "JSON|FILE", conflicts_with_all =
+          ["out", "size", "fps", "bps", "audio_bps", "background", "layout", "layout_json"])]
     pub cloud_mixer_cfg: Option<String>,
     /// "#RRGGBB": a 4-pixel ring of this colour inside the active speaker's tiles
     /// (the speaker detected from the mixed audio); empty = no ring.

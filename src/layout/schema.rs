@@ -1,7 +1,8 @@
 //! JSON Schemas (draft 2020-12, generated with `schemars` from the types that read the
 //! files) published in `layouts/schema/` (beside the presets, not among them):
-//! `preset.schema.json` for preset files and `layout-config.schema.json` for the regions a caller sends (`--layout-json`, the
-//! `layoutConfig` of a Cloudroom `videoFileCfg`, as `cli::layout_arg` reads them).
+//! `preset.schema.json` for preset files and `layout-config.schema.json` for the
+//! regions a caller sends (`--layout-json`, the `layoutConfig` of a Cloudroom
+//! `videoFileCfg`, as `cli::layout_arg` reads them).
 //! A unit test keeps the committed files equal to what the types generate; regenerate
 //! with `cargo test --lib layout::schema -- --ignored`.
 

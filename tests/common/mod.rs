@@ -34,6 +34,15 @@ pub fn wait_for<T>(limit: Duration, step: Duration, mut f: impl FnMut() -> Optio
     }
 }
 
+/// Runs the `cloudmixer` binary under test with `args` (at most 30 s) and returns its
+/// status, stdout and stderr, whatever the status.
+pub fn cloudmixer_cli(args: &[&str]) -> std::process::Output {
+    output_bounded(
+        std::process::Command::new(env!("CARGO_BIN_EXE_cloudmixer")).args(args),
+        Duration::from_secs(30),
+    )
+}
+
 /// Runs a command to completion with a time limit; returns its stdout.
 /// Panics with stderr if it fails, cannot start or overruns (then it is killed).
 pub fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> Vec<u8> {

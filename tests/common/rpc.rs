@@ -217,3 +217,14 @@ pub async fn poll_until(
 pub fn written_ms(i: &MixerInfo) -> u64 {
     i.output.as_ref().map_or(0, |o| o.duration_ms)
 }
+
+/// Waits (at most 40 s) until every source of `id` has decoded pictures and the
+/// composite's written duration is at least `ms`; that duration, ms.
+pub async fn wait_pictures_and_written(c: &mut Client, id: &str, ms: u64) -> u64 {
+    let limit = std::time::Duration::from_secs(40);
+    let got = poll_until(c, id, "pictures and output", limit, |i| {
+        i.sources.iter().all(|s| s.video_frames_decoded > 0) && written_ms(i) >= ms
+    })
+    .await;
+    written_ms(&got)
+}
