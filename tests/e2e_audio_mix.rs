@@ -314,3 +314,78 @@ async fn gain_and_mute_shape_the_mix_and_not_the_participant_files() {
         "T2's file holds only T2"
     );
 }
+
+/// Integrated loudness of `path` from `t1_s` to `t2_s`, LUFS, by ffmpeg's `ebur128`
+/// filter (its summary's "I:" line).
+fn integrated_lufs(path: &Path, t1_s: f64, t2_s: f64) -> f64 {
+    let out = common::output_bounded(
+        std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-nostdin", "-ss"])
+            .arg(format!("{t1_s:.3}"))
+            .arg("-t")
+            .arg(format!("{:.3}", t2_s - t1_s))
+            .arg("-i")
+            .arg(path)
+            .args(["-vn", "-af", "ebur128", "-f", "null", "-"]),
+        LIMIT,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "ffmpeg ebur128: {err}");
+    // The summary comes last: "Integrated loudness:\n    I:         -30.1 LUFS".
+    let summary = err
+        .rsplit_once("Integrated loudness:")
+        .unwrap_or_else(|| panic!("no ebur128 summary in: {err}"))
+        .1;
+    summary
+        .split_once("I:")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no integrated loudness in: {summary}"))
+}
+
+/// `loudness_target_lufs` by ffmpeg's EBU R128 meter: the same -18 dBFS tone recorded
+/// by two mixers, one normalising to -30 LUFS, one not. Once settled (the normaliser's
+/// 3 s warm-up and 12 dB at 3 dB/s), the normalised mix measures -30 ± 1 LU and the
+/// other stays near the tone's own loudness, 12 LU above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mix_is_normalised_to_the_loudness_target() {
+    const TARGET: i32 = -30;
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    let mut senders = Vec::new();
+    for (id, target) in [("plain", 0), ("normalised", TARGET)] {
+        let mut req = audio_request(id, 1, None);
+        req.video_file_cfg
+            .as_mut()
+            .expect("video_file_cfg")
+            .loudness_target_lufs = target;
+        let created = rpc::create(&mut c, req).await;
+        senders.push(tone(440, SINE_AMPLITUDE, &created.source_ports[0]));
+    }
+    for id in ["plain", "normalised"] {
+        wait_heard(&mut c, id).await;
+    }
+    for id in ["plain", "normalised"] {
+        wait_recorded(&mut c, id, 16_000).await;
+    }
+    let mut files = Vec::new();
+    for id in ["plain", "normalised"] {
+        files.push(composite(&rpc::destroy(&mut c, id).await));
+    }
+    drop(senders);
+    let (plain, normalised) = (
+        integrated_lufs(&files[0], 10.0, 15.0),
+        integrated_lufs(&files[1], 10.0, 15.0),
+    );
+    eprintln!(
+        "integrated loudness 10..15 s: plain {plain:.1} LUFS, normalised {normalised:.1} LUFS"
+    );
+    assert!(
+        (normalised - f64::from(TARGET)).abs() <= 1.0,
+        "normalised mix at {normalised:.1} LUFS, target {TARGET}"
+    );
+    assert!(
+        plain - normalised >= 10.0,
+        "the plain mix ({plain:.1} LUFS) is not louder than the normalised one"
+    );
+}

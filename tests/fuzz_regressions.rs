@@ -180,6 +180,10 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         layout_preset,
         a_bps: 64_000,
         speaking_ring_color: String::new(),
+        region_border_color: String::new(),
+        region_border_px: 0,
+        background_image: Vec::new(),
+        loudness_target_lufs: 0,
     };
     let req = |sources, cfg| proto::CreateCloudMixerRequest {
         record_cfg: None,

@@ -142,7 +142,8 @@ pub fn layout_regions(layout: &Layout) -> Vec<proto::LayoutRegion> {
 
 /// The effective `video_file_cfg` of a mixer: defaults applied, the layout in force as
 /// explicit `layout_config` (presets resolved), `layout_preset` unset. Sending it back
-/// in a request reproduces the same output settings.
+/// in a request reproduces the same output settings, but for `background_image`, which
+/// is left empty (the daemon keeps the decoded picture, not its bytes).
 pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg {
     proto::VideoFileCfg {
         svr_path_name: out.rel_path.clone(),
@@ -159,6 +160,15 @@ pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg 
             .speaking_ring
             .map(|c| c.to_hex())
             .unwrap_or_default(),
+        region_border_color: out
+            .encoding
+            .border
+            .map(|b| b.colour.to_hex())
+            .unwrap_or_default(),
+        region_border_px: out.encoding.border.map_or(0, |b| b.px),
+        // Not echoed: the daemon keeps the decoded picture, not the bytes.
+        background_image: Vec::new(),
+        loudness_target_lufs: out.encoding.loudness_target_lufs.unwrap_or(0),
     }
 }
 

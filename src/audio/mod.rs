@@ -1,10 +1,12 @@
 //! Audio on the output timeline: every source's PCM is written into a [`SampleRing`] at
 //! its position on the mixer's 48 kHz timeline; the mixer reads one block per source per
-//! tick, sums ([`mix_into`]) and limits ([`limiter`]). Gaps read as silence, so the output is
+//! tick, sums ([`mix_into`]), optionally normalises the loudness ([`loudness`]) and
+//! limits ([`limiter`]). Gaps read as silence, so the output is
 //! sample-continuous whatever the sources do. [`SourceAudio`] places each decoded block
 //! ([`AudioPlacement`]) and stretches it when the source's clock drifts ([`Stretcher`]).
 
 pub mod limiter;
+pub mod loudness;
 pub mod placement;
 pub mod ring;
 pub mod speaker;

@@ -480,10 +480,17 @@ pub struct CreateArgs {
     #[arg(long, value_name = "JSON|FILE", conflicts_with_all =
           ["out", "size", "fps", "bps", "audio_bps", "background", "layout", "layout_json"])]
     pub cloud_mixer_cfg: Option<String>,
-    /// "#RRGGBB": a 4-pixel ring of this colour inside the active speaker's tiles
-    /// (the speaker detected from the mixed audio); empty = no ring.
-    #[arg(long, value_name = "#RRGGBB", default_value = "")]
-    pub speaking_ring_color: String,
+    #[command(flatten, next_help_heading = "Tile decorations and background")]
+    pub decor: crate::cli::decor_arg::DecorationArgs,
+    /// Normalise the mixed audio to this integrated loudness, LUFS (EBU R128), e.g. -16
+    /// (web) or -23 (broadcast); -40..=-5, 0 = off. Per-participant files keep their level.
+    #[arg(
+        long,
+        value_name = "LUFS",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
+    pub loudness_target_lufs: i32,
     #[command(flatten, next_help_heading = "Recording (what is recorded)")]
     pub record: crate::cli::record_arg::RecordArgs,
     /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.

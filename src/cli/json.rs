@@ -86,6 +86,9 @@ pub fn video_file_cfg(c: &proto::VideoFileCfg) -> Value {
         "aBps": c.a_bps,
         "backgroundColor": c.background_color,
         "speakingRingColor": c.speaking_ring_color,
+        "regionBorderColor": c.region_border_color,
+        "regionBorderPx": c.region_border_px,
+        "loudnessTargetLufs": c.loudness_target_lufs,
         "layoutConfig": c.layout_config.iter().map(region).collect::<Vec<_>>(),
         "layoutPreset": c.layout_preset.as_ref().map(|p| json!({
             "name": p.name, "camids": p.camids, "keepAspectRatio": p.keep_aspect_ratio,

@@ -13,6 +13,7 @@ pub mod client;
 pub mod cloudroom_cfg;
 pub mod compose;
 pub mod config_file;
+pub mod decor_arg;
 pub mod json;
 pub mod layout_arg;
 pub mod output;

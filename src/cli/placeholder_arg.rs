@@ -18,10 +18,16 @@ const FLAG: &str = "--placeholder-image";
 /// Room left in a request for everything but the pictures, bytes.
 const REQUEST_HEADROOM: usize = 64 * 1024;
 
-/// The bytes of `path`. Errors: INVALID_ARGUMENT if it cannot be read or has more than
-/// [`MAX_STILL_BYTES`] bytes.
+/// The bytes of `path`, given with `--placeholder-image`. Errors: INVALID_ARGUMENT if it
+/// cannot be read or has more than [`MAX_STILL_BYTES`] bytes.
 pub fn read(path: &Path) -> Result<Vec<u8>, Status> {
-    let bad = |m: String| Status::invalid_argument(format!("{FLAG}: {}: {m}", path.display()));
+    read_picture(FLAG, path)
+}
+
+/// The bytes of the picture `path`, given with `flag` (named in errors). Errors:
+/// INVALID_ARGUMENT if it cannot be read or has more than [`MAX_STILL_BYTES`] bytes.
+pub fn read_picture(flag: &str, path: &Path) -> Result<Vec<u8>, Status> {
+    let bad = |m: String| Status::invalid_argument(format!("{flag}: {}: {m}", path.display()));
     let len = std::fs::metadata(path)
         .map_err(|e| bad(e.to_string()))?
         .len();

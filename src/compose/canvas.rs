@@ -89,6 +89,31 @@ pub fn blit(dst: &mut Video, x: u32, y: u32, src: &Video) {
     }
 }
 
+/// Copies `rect` (luma pixels, even-aligned) of `src` into the same place of `dst`
+/// (both YUV420P), clipped to both frames.
+pub fn copy_rect(dst: &mut Video, src: &Video, rect: Rect) {
+    if rect.is_empty() {
+        return;
+    }
+    for p in 0..3 {
+        let s = shift(p);
+        let pw = (dst.plane_width(p) as usize).min(src.plane_width(p) as usize);
+        let ph = (dst.plane_height(p) as usize).min(src.plane_height(p) as usize);
+        let (x, y) = ((rect.x >> s) as usize, (rect.y >> s) as usize);
+        let x_end = ((rect.right() >> s) as usize).min(pw);
+        let y_end = ((rect.bottom() >> s) as usize).min(ph);
+        if x >= x_end || y >= y_end {
+            continue;
+        }
+        let (src_stride, dst_stride) = (src.stride(p), dst.stride(p));
+        let src_rows = src.data(p).chunks(src_stride).skip(y);
+        let dst_rows = dst.data_mut(p).chunks_mut(dst_stride).skip(y);
+        for (d, s) in dst_rows.zip(src_rows).take(y_end - y) {
+            d[x..x_end].copy_from_slice(&s[x..x_end]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +181,22 @@ mod tests {
         // Partly outside: clipped.
         blit(&mut dst, 90, 50, &src);
         assert_eq!(at(&dst, 99, 59), (16, 128, 128));
+    }
+
+    #[test]
+    fn copy_rect_copies_the_same_place_and_clips() {
+        let mut src = frame(100, 50);
+        fill(&mut src, RED);
+        let mut dst = frame(100, 50);
+        fill(&mut dst, Yuv::BLACK);
+        copy_rect(&mut dst, &src, Rect::new(20, 10, 30, 20));
+        assert_eq!(at(&dst, 20, 10), (81, 90, 240));
+        assert_eq!(at(&dst, 49, 29), (81, 90, 240));
+        assert_eq!(at(&dst, 50, 29), (16, 128, 128));
+        assert_eq!(at(&dst, 20, 30), (16, 128, 128));
+        assert_eq!(at(&dst, 18, 10), (16, 128, 128));
+        // Past the frames: clipped, no panic.
+        copy_rect(&mut dst, &src, Rect::new(90, 40, 100, 100));
+        assert_eq!(at(&dst, 99, 49), (81, 90, 240));
     }
 }

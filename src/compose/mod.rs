@@ -2,15 +2,20 @@
 //! [`Layout`].
 //!
 //! Per output frame ([`Compositor::compose`]):
-//! 1. the whole canvas is filled with the background colour;
+//! 1. the whole canvas is filled with the background: the background picture
+//!    ([`Compositor::set_background_image`], scaled once to the canvas, stretched) or
+//!    the background colour;
 //! 2. each region, in [`Layout::draw_order`] (ascending z_order, ties in list order), is
 //!    snapped to the 4:2:0 grid and clipped to the canvas ([`geometry::clip`]); the
 //!    source picture is fitted into it ([`geometry::fit`]: stretch, or keep the aspect
-//!    ratio with bars), the bars are filled with the background (so they also cover
+//!    ratio with bars), the bars are painted with the background (so they also cover
 //!    lower regions), and the picture is scaled ([`scale`]) and copied in. A region
 //!    whose source has no picture shows its placeholder: the region's
-//!    [`Region::placeholder`] picture, fitted and drawn the same way (bars in the
-//!    background colour), or, without one, the background colour.
+//!    [`Region::placeholder`] picture, fitted and drawn the same way (bars of
+//!    background), or, without one, the background;
+//! 3. over each region, in the same order: its name label ([`label`]), its border
+//!    ([`Compositor::set_region_border`]) and, in the active speaker's tiles, the
+//!    speaking ring ([`Compositor::set_speaking_ring`]), each along the inside edge.
 //!
 //! Cost control: the swscale context and the scaled picture are cached per region (see
 //! [`scale::Scaler`]), separately for the source and the placeholder, so a placeholder
@@ -40,7 +45,7 @@ use crate::compose::color::{rgb_to_yuv, Yuv};
 use crate::compose::scale::{ScaleError, Scaled, Scaler};
 use crate::layout::geometry::{self, Rect};
 use crate::layout::{Layout, Region};
-use crate::model::Rgb;
+use crate::model::{Rgb, StillImage};
 
 /// The latest decoded picture of one source.
 #[derive(Clone)]
@@ -107,6 +112,28 @@ pub struct Compositor {
     /// The active speaker and the colour of the ring drawn inside its tiles.
     speaking: Option<String>,
     ring: Option<Yuv>,
+    /// Colour and width (pixels) of the border inside every tile.
+    border: Option<(Yuv, u32)>,
+    /// The background picture and its copy scaled to the canvas.
+    backdrop: Option<(StillImage, Scaler)>,
+}
+
+/// What the canvas shows where no picture is: a colour, or the background picture
+/// already scaled to the canvas (YUV420P, canvas size).
+#[derive(Clone, Copy)]
+struct Backdrop<'a> {
+    colour: Yuv,
+    picture: Option<&'a Video>,
+}
+
+impl Backdrop<'_> {
+    /// Paints `rect` (even-aligned, clipped) of `canvas` with the backdrop.
+    fn paint(self, canvas: &mut Video, rect: Rect) {
+        match self.picture {
+            Some(p) => canvas::copy_rect(canvas, p, rect),
+            None => canvas::fill_rect(canvas, rect, self.colour),
+        }
+    }
 }
 
 impl Compositor {
@@ -128,6 +155,8 @@ impl Compositor {
             masks: HashMap::new(),
             speaking: None,
             ring: None,
+            border: None,
+            backdrop: None,
         }
     }
 
@@ -182,7 +211,25 @@ impl Compositor {
         }
         self.stats.frames += 1;
         let (cw, ch) = (canvas.width(), canvas.height());
-        canvas::fill(canvas, self.bg);
+        let picture = match &mut self.backdrop {
+            Some((img, scaler)) => match scaler.scale("", img.id(), img.frame(), cw, ch) {
+                Ok((p, _)) => Some(p),
+                Err(e) => {
+                    // A decoded RGB24 picture scales unless ffmpeg is out of memory.
+                    tracing::warn!(error = %e, "background picture not drawn");
+                    None
+                }
+            },
+            None => None,
+        };
+        let backdrop = Backdrop {
+            colour: self.bg,
+            picture,
+        };
+        match backdrop.picture {
+            Some(p) => canvas::blit(canvas, 0, 0, p),
+            None => canvas::fill(canvas, self.bg),
+        }
         if self.slots.len() < layout.regions.len() {
             let flags = self.flags;
             self.slots.resize_with(layout.regions.len(), || Slot {
@@ -204,15 +251,15 @@ impl Compositor {
                 continue;
             };
             let slot = &mut self.slots[i];
-            let (scaler, pic) = match (frames.get(&region.camid), &region.placeholder) {
-                (Some(src), _) => (
+            let drawn = match (frames.get(&region.camid), &region.placeholder) {
+                (Some(src), _) => Some((
                     &mut slot.scaler,
                     Picture {
                         camid: &region.camid,
                         seq: src.seq,
                         frame: &src.frame,
                     },
-                ),
+                )),
                 (None, Some(img)) => {
                     self.stats.missing += 1;
                     self.stats.placeholders += 1;
@@ -221,23 +268,29 @@ impl Compositor {
                         seq: img.id(),
                         frame: img.frame(),
                     };
-                    (&mut slot.placeholder, pic)
+                    Some((&mut slot.placeholder, pic))
                 }
                 (None, None) => {
                     self.stats.missing += 1;
-                    canvas::fill_rect(canvas, area, self.bg);
-                    draw_label(&self.labels, &mut self.masks, canvas, &region.camid, area);
-                    continue;
+                    backdrop.paint(canvas, area);
+                    None
                 }
             };
-            if let Err(e) = draw(scaler, &mut self.stats, self.bg, canvas, region, area, pic) {
-                self.stats.scale_errors += 1;
-                canvas::fill_rect(canvas, area, self.bg);
-                if !matches!(e, ScaleError::KnownBad { .. }) {
-                    tracing::warn!(camid = %region.camid, error = %e, "source not drawn");
+            if let Some((scaler, pic)) = drawn {
+                if let Err(e) = draw(scaler, &mut self.stats, backdrop, canvas, region, area, pic) {
+                    self.stats.scale_errors += 1;
+                    backdrop.paint(canvas, area);
+                    if !matches!(e, ScaleError::KnownBad { .. }) {
+                        tracing::warn!(camid = %region.camid, error = %e, "source not drawn");
+                    }
                 }
             }
             draw_label(&self.labels, &mut self.masks, canvas, &region.camid, area);
+            if let Some((c, px)) = self.border {
+                for side in ring(area, px) {
+                    canvas::fill_rect(canvas, side, c);
+                }
+            }
             if let Some(c) = self
                 .ring
                 .filter(|_| self.speaking.as_deref() == Some(&region.camid))
@@ -252,6 +305,20 @@ impl Compositor {
     /// Draws a ring of `colour` inside the active speaker's tiles (None: no ring).
     pub fn set_speaking_ring(&mut self, colour: Option<Rgb>) {
         self.ring = colour.map(rgb_to_yuv);
+    }
+
+    /// Draws a border of `colour`, `px` pixels wide (even; at most half the tile), along
+    /// the inside of every tile (None: no border).
+    pub fn set_region_border(&mut self, border: Option<(Rgb, u32)>) {
+        self.border = border.map(|(c, px)| (rgb_to_yuv(c), px & !1));
+    }
+
+    /// Shows `image` (any size; stretched to the canvas, scaled once) wherever no source
+    /// picture is drawn: outside the regions, in bars and in empty tiles without a
+    /// placeholder. None: the background colour.
+    pub fn set_background_image(&mut self, image: Option<StillImage>) {
+        let flags = self.flags;
+        self.backdrop = image.map(|img| (img, Scaler::new(flags)));
     }
 
     /// The active speaker, whose tiles get the ring.
@@ -332,7 +399,7 @@ fn draw_label(
 fn draw(
     scaler: &mut Scaler,
     stats: &mut ComposeStats,
-    bg: Yuv,
+    bg: Backdrop<'_>,
     canvas: &mut Video,
     region: &Region,
     area: Rect,
@@ -342,7 +409,7 @@ fn draw(
     let (aw, ah) = display_aspect(frame);
     let fitted = geometry::fit(area, aw, ah, region.keep_aspect_ratio);
     for bar in bars(area, fitted) {
-        canvas::fill_rect(canvas, bar, bg);
+        bg.paint(canvas, bar);
     }
     if frame.format() == Pixel::YUV420P
         && frame.planes() >= 3

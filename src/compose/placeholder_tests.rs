@@ -103,3 +103,47 @@ fn placeholder_is_converted_once_per_fitted_size() {
         assert_px(&c, x, y, GREEN, 0);
     }
 }
+
+/// A `w` x `h` solid picture of `rgb`, decoded from a PNG as the API does.
+fn still(w: u32, h: u32, rgb: [u8; 3]) -> StillImage {
+    let mut png = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(RgbImage::from_pixel(w, h, Px(rgb)))
+        .write_to(&mut png, ImageFormat::Png)
+        .unwrap();
+    StillImage::decode(png.get_ref(), GREEN_RGB).unwrap()
+}
+
+#[test]
+fn background_picture_fills_outside_bars_and_empty_tiles_under_the_borders() {
+    init();
+    // "a" (left quarter) gets a 4:3 red picture, pillarboxed: bars at x 0..40 and
+    // 280..320; "b" (next quarter) has no picture and no placeholder.
+    let layout = Layout {
+        regions: vec![
+            region("a", 0, 0, 320, 180, true, None),
+            region("b", 320, 0, 320, 180, true, None),
+        ],
+    };
+    let frames = HashMap::from([(
+        "a".to_string(),
+        src(solid(Pixel::YUV420P, 160, 120, RED), 1),
+    )]);
+    let mut c = canvas(640, 360);
+    let mut comp = Compositor::new(640, 360, GREEN_RGB);
+    comp.set_background_image(Some(still(16, 9, [0, 0, 255])));
+    comp.set_region_border(Some((Rgb { r: 255, g: 0, b: 0 }, 4)));
+    comp.compose(&layout, &frames, &mut c);
+    assert_px(&c, 160, 90, RED, 2);
+    // A bar, the empty tile, outside the tiles.
+    for (x, y) in [(20, 90), (480, 90), (320, 270)] {
+        assert_px(&c, x, y, BLUE, 2);
+    }
+    // Borders along the inside of both tiles, over bar and background alike.
+    for (x, y) in [(1, 90), (318, 90), (160, 1), (322, 90), (480, 178)] {
+        assert_px(&c, x, y, RED, 2);
+    }
+    // Without the picture: the colour again.
+    comp.set_background_image(None);
+    comp.compose(&layout, &frames, &mut c);
+    assert_px(&c, 320, 270, GREEN, 0);
+}

@@ -30,6 +30,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::frame;
 
 use crate::audio::limiter::{Limiter, DEFAULT_CEILING_DBFS};
+use crate::audio::loudness::LoudnessNormalizer;
 use crate::audio::speaker::{ActiveSpeaker, SpeakerChange, SpeakerConfig};
 use crate::compose::{Compositor, SourceFrame};
 use crate::layout::Layout;
@@ -91,6 +92,8 @@ pub struct MixCore {
     src_r: Vec<f32>,
     /// The linear gain applied to each camid at the end of the last block.
     applied_gain: HashMap<String, f32>,
+    /// Loudness normalisation before the limiter (`Encoding::loudness_target_lufs`).
+    loudness: Option<LoudnessNormalizer>,
     limiter: Limiter,
     /// Next ring position to mix (the limiter's look-ahead ahead of `audio_out`), None
     /// before the first block.
@@ -125,6 +128,8 @@ impl MixCore {
                 let mut compositor =
                     Compositor::new(canvas.width, canvas.height, canvas.background);
                 compositor.set_speaking_ring(canvas.speaking_ring);
+                compositor.set_region_border(canvas.border.map(|b| (b.colour, b.px)));
+                compositor.set_background_image(canvas.background_image.clone());
                 (
                     compositor,
                     frame::Video::new(Pixel::YUV420P, canvas.width, canvas.height),
@@ -141,6 +146,9 @@ impl MixCore {
             src_l: vec![0.0; AAC_FRAME_SAMPLES],
             src_r: vec![0.0; AAC_FRAME_SAMPLES],
             applied_gain: HashMap::new(),
+            loudness: canvas
+                .loudness_target_lufs
+                .and_then(|t| LoudnessNormalizer::new(f64::from(t), AUDIO_RATE)),
             limiter: Limiter::new(DEFAULT_CEILING_DBFS, AUDIO_RATE),
             mix_in: None,
             shown: HashMap::new(),
@@ -302,8 +310,8 @@ impl MixCore {
         self.limiter.limited_samples
     }
 
-    /// Sums every source's ring over the next block, each at its gain, limits the sum,
-    /// hands it to `out`.
+    /// Sums every source's ring over the next block, each at its gain, normalises its
+    /// loudness (if asked), limits the sum, hands it to `out`.
     /// With `fade_out` the block ramps linearly to silence (the recording's last block: a
     /// tone cut off at full level decodes from AAC with up to ~3 dB of overshoot).
     fn mix_audio_block(
@@ -318,12 +326,18 @@ impl MixCore {
                 let n = self.limiter.lookahead();
                 self.mix_sources(self.audio_out, n);
                 let (l, r) = (&mut self.mix_l[..n], &mut self.mix_r[..n]);
+                if let Some(norm) = &mut self.loudness {
+                    norm.process(l, r);
+                }
                 self.limiter.process(l, r);
                 self.audio_out.plus(n as i64)
             }
         };
         self.mix_sources(mix_in, AAC_FRAME_SAMPLES);
         self.observe_speaker();
+        if let Some(norm) = &mut self.loudness {
+            norm.process(&mut self.mix_l, &mut self.mix_r);
+        }
         self.limiter.process(&mut self.mix_l, &mut self.mix_r);
         if fade_out {
             let n = self.mix_l.len() as f32;

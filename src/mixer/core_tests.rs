@@ -86,6 +86,9 @@ fn core_producing(stale_ms: u64, produce: Produce) -> (MixCore, SourceSlot, Sour
         audio_bps: 0,
         background: Rgb { r: 0, g: 0, b: 0 },
         speaking_ring: None,
+        border: None,
+        background_image: None,
+        loudness_target_lufs: None,
     };
     let mut core = MixCore::producing(&canvas, layout, AUDIO_START, produce);
     let stale = std::time::Duration::from_millis(stale_ms);

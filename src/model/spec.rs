@@ -103,9 +103,18 @@ impl MixGain {
     }
 }
 
+/// A border along the inside of every tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Border {
+    /// Its colour.
+    pub colour: Rgb,
+    /// Its width, pixels (even).
+    pub px: u32,
+}
+
 /// The picture and sound of an output (Cloudroom videoFileCfg's `vWidth`, `vHeight`,
 /// `vFps`, `vBps`, `aBps`, background), defaults applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoding {
     /// Canvas width, even, pixels.
     pub width: u32,
@@ -121,6 +130,12 @@ pub struct Encoding {
     pub background: Rgb,
     /// Colour of the ring inside the active speaker's tiles; None = no ring.
     pub speaking_ring: Option<Rgb>,
+    /// The border inside every tile; None = no border.
+    pub border: Option<Border>,
+    /// The canvas background picture (stretched to the canvas); None = `background`.
+    pub background_image: Option<crate::model::StillImage>,
+    /// Integrated loudness the mix is normalised to, LUFS; None = not normalised.
+    pub loudness_target_lufs: Option<i32>,
 }
 
 /// Output file and encoder settings (Cloudroom videoFileCfg minus the layout).

@@ -116,6 +116,10 @@ pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
             v_bps: 0,
             background_color: "#0000FF".into(),
             speaking_ring_color: String::new(),
+            region_border_color: String::new(),
+            region_border_px: 0,
+            background_image: Vec::new(),
+            loudness_target_lufs: 0,
             layout_config: vec![LayoutRegion {
                 r#type: 0,
                 top: 0,

@@ -108,7 +108,7 @@ pub fn output_spec(
         rel_path,
         abs_path,
         root: defaults.recordings_root.clone(),
-        encoding: *enc,
+        encoding: enc.clone(),
         encoder_threads: defaults.encoder_threads,
         x264_preset: defaults.x264_preset.clone(),
         media: crate::model::OutputMedia::Av,

@@ -10,8 +10,9 @@ use crate::model::{FieldError, STATE_DIR_NAME};
 
 use super::field::{self, invalid};
 use super::strings::{self, shown, MAX_PATH_COMPONENT_LEN};
+use crate::audio::loudness::TARGET_LUFS_RANGE as LOUDNESS_RANGE;
 use crate::model::{
-    Encoding, Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS,
+    Border, Encoding, Rgb, DEFAULT_AUDIO_BPS, DEFAULT_PLAYOUT_DELAY_MS, DEFAULT_STALE_TIMEOUT_MS,
     DEFAULT_VIDEO_BPS,
 };
 use crate::proto;
@@ -34,6 +35,10 @@ pub const STALE_TIMEOUT_MS_RANGE: (u32, u32) = (100, 60_000);
 pub const MAX_MIXER_ID_LEN: usize = 64;
 /// Longest `svr_path_name`, bytes.
 pub const MAX_PATH_LEN: usize = 1024;
+/// Accepted `region_border_px` (even; 0 in a request means [`DEFAULT_BORDER_PX`]).
+pub const BORDER_PX_RANGE: (u32, u32) = (2, 16);
+/// Tile border width when a request gives a colour and no width, pixels.
+pub const DEFAULT_BORDER_PX: u32 = 2;
 
 /// Validates size, frame rate, bit rates and colour of `cfg` (request field `prefix`,
 /// normally `video_file_cfg`). Errors: a [`FieldError`] naming e.g. `video_file_cfg.v_width`.
@@ -51,6 +56,22 @@ pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Fie
     let audio_bps = bit_rate(cfg.a_bps, DEFAULT_AUDIO_BPS, AUDIO_BPS_RANGE, &f("a_bps"))?;
     let background = color(&cfg.background_color, &f("background_color"))?.unwrap_or_default();
     let speaking_ring = color(&cfg.speaking_ring_color, &f("speaking_ring_color"))?;
+    let border = border(cfg, &f)?;
+    let loudness_target_lufs = match cfg.loudness_target_lufs {
+        0 => None,
+        t if (LOUDNESS_RANGE.0..=LOUDNESS_RANGE.1).contains(&t) => Some(t),
+        t => {
+            return Err(invalid(
+                f("loudness_target_lufs"),
+                format!(
+                    "must be 0 (off) or {}..={} LUFS, got {t}",
+                    LOUDNESS_RANGE.0, LOUDNESS_RANGE.1
+                ),
+            ))
+        }
+    };
+    let background_image = super::placeholder::Placeholders::new(background)
+        .decode(&cfg.background_image, &f("background_image"))?;
     Ok(Encoding {
         width,
         height,
@@ -59,7 +80,38 @@ pub fn encoding(cfg: &proto::VideoFileCfg, prefix: &str) -> Result<Encoding, Fie
         audio_bps,
         background,
         speaking_ring,
+        border,
+        background_image,
+        loudness_target_lufs,
     })
+}
+
+/// The tile border of `cfg`: `region_border_color`, with `region_border_px` (0 = the
+/// default width; refused without a colour, odd or out of [`BORDER_PX_RANGE`]).
+fn border(
+    cfg: &proto::VideoFileCfg,
+    f: &dyn Fn(&str) -> String,
+) -> Result<Option<Border>, FieldError> {
+    let colour = color(&cfg.region_border_color, &f("region_border_color"))?;
+    let px = cfg.region_border_px;
+    let (lo, hi) = BORDER_PX_RANGE;
+    if px != 0 && (px < lo || px > hi || px % 2 == 1) {
+        return Err(invalid(
+            f("region_border_px"),
+            format!("must be an even number of pixels in {lo}..={hi} (0 = {DEFAULT_BORDER_PX}), got {px}"),
+        ));
+    }
+    match colour {
+        Some(colour) => Ok(Some(Border {
+            colour,
+            px: if px == 0 { DEFAULT_BORDER_PX } else { px },
+        })),
+        None if px != 0 => Err(invalid(
+            f("region_border_px"),
+            "needs region_border_color (the border's colour)",
+        )),
+        None => Ok(None),
+    }
 }
 
 /// An optional "#RRGGBB" colour (request field `f`); empty = None.
