@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod audio;
+pub mod catalog;
 pub mod cli;
 pub mod compose;
 pub mod events;

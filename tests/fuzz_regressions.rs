@@ -186,6 +186,7 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         loudness_target_lufs: 0,
     };
     let req = |sources, cfg| proto::CreateCloudMixerRequest {
+        conference_id: String::new(),
         record_cfg: None,
         mixer_id: "room-1".to_owned(),
         oper_user_id: "op".to_owned(),

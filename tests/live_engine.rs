@@ -63,6 +63,7 @@ fn live_mixer_records_two_rtp_senders_and_switches_layout() {
     let pool = PortPool::new(IpAddr::V4(Ipv4Addr::LOCALHOST), first, last);
     let spec = MixerSpec {
         mixer_id: "live-test".into(),
+        conference_id: "live-test".into(),
         oper_user_id: "tester".into(),
         sources: vec![
             source("A", VideoCodec::Vp8, 96),

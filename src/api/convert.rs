@@ -176,6 +176,7 @@ pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg 
 #[derive(Debug, Clone, Copy)]
 pub struct InfoParts<'a> {
     pub mixer_id: &'a str,
+    pub conference_id: &'a str,
     pub oper_user_id: &'a str,
     /// Unix ms.
     pub created_unix_ms: i64,
@@ -217,6 +218,7 @@ pub fn mixer_info(parts: InfoParts<'_>, snap: &MixerSnapshot) -> proto::MixerInf
         error_message: snap.error_message.clone(),
         playout_delay_ms: parts.playout_delay_ms,
         stale_timeout_ms: parts.stale_timeout_ms,
+        conference_id: parts.conference_id.to_owned(),
     }
 }
 

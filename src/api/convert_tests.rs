@@ -99,6 +99,7 @@ fn mixer_info_carries_snapshot_and_effective_cfg() {
     let spec = out_spec();
     let info = mixer_info(
         InfoParts {
+            conference_id: "conf",
             mixer_id: "m1",
             oper_user_id: "alice",
             created_unix_ms: 42,

@@ -25,6 +25,10 @@ const MAX_RECORD_BYTES: u64 = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub mixer_id: String,
+    /// The conference its recordings belong to; empty in records of daemons before the
+    /// catalog (then the mixer id).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub conference_id: String,
     pub oper_user_id: String,
     /// The output path relative to the recordings root.
     pub rel_path: String,
@@ -162,6 +166,7 @@ mod tests {
     fn record(id: &str, created: i64) -> Record {
         Record {
             mixer_id: id.into(),
+            conference_id: String::new(),
             oper_user_id: "ops".into(),
             rel_path: format!("{id}.mp4"),
             created_unix_ms: created,

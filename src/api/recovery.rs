@@ -74,7 +74,12 @@ pub fn recover(
             &record.oper_user_id,
             record.created_unix_ms,
         );
-        if registry.insert_ended(id, oper, created, output, last) {
+        let conference = if record.conference_id.is_empty() {
+            id
+        } else {
+            &record.conference_id
+        };
+        if registry.insert_ended(id, conference, oper, created, output, last) {
             listed += 1;
             bus.emit(id, state);
             bus.emit(id, EventKind::OutputInfoChanged(info));

@@ -33,6 +33,8 @@ use crate::proto;
 /// One mixer known to the daemon.
 pub struct Entry {
     pub mixer_id: String,
+    /// The conference its recordings belong to (catalog key).
+    pub conference_id: String,
     /// Who created it.
     pub oper_user_id: String,
     /// Unix ms.
@@ -199,6 +201,7 @@ impl Entry {
     fn info_of(&self, rtp_host: IpAddr, snap: &MixerSnapshot) -> proto::MixerInfo {
         let parts = InfoParts {
             mixer_id: &self.mixer_id,
+            conference_id: &self.conference_id,
             oper_user_id: &self.oper_user_id,
             created_unix_ms: self.created_unix_ms,
             playout_delay_ms: self.playout_delay_ms,
@@ -410,6 +413,7 @@ impl Registry {
             .map_err(|_| Status::internal("fresh mixer lock is held"))?;
         let entry = Arc::new(Entry {
             mixer_id: spec.mixer_id.clone(),
+            conference_id: spec.conference_id.clone(),
             oper_user_id: spec.oper_user_id.clone(),
             created_unix_ms,
             playout_delay_ms: spec.playout_delay.as_millis() as u32,
@@ -438,6 +442,7 @@ impl Registry {
     pub fn insert_ended(
         &self,
         mixer_id: &str,
+        conference_id: &str,
         oper_user_id: &str,
         created_unix_ms: i64,
         output: OutputSpec,
@@ -449,6 +454,7 @@ impl Registry {
         }
         let entry = Arc::new(Entry {
             mixer_id: mixer_id.to_owned(),
+            conference_id: conference_id.to_owned(),
             oper_user_id: oper_user_id.to_owned(),
             created_unix_ms,
             playout_delay_ms: 0,

@@ -173,6 +173,16 @@ impl CloudMixerService {
         self.inner.registry.all()
     }
 
+    /// The mixer `mixer_id`, if the registry lists it.
+    pub fn entry(&self, mixer_id: &str) -> Option<Arc<Entry>> {
+        self.inner.registry.get(mixer_id).ok()
+    }
+
+    /// The daemon's event bus.
+    pub fn bus(&self) -> &crate::events::EventBus {
+        &self.inner.cfg.bus
+    }
+
     /// Mixers whose state is not final (starting, running or stopping): what a drain
     /// waits for.
     pub fn active_mixers(&self) -> usize {
@@ -232,6 +242,7 @@ impl CloudMixerService {
         let enc = &entry.output.encoding;
         let record = Record {
             mixer_id: entry.mixer_id.clone(),
+            conference_id: entry.conference_id.clone(),
             oper_user_id: entry.oper_user_id.clone(),
             rel_path: entry.output.rel_path.clone(),
             created_unix_ms: entry.created_unix_ms,

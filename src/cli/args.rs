@@ -35,7 +35,7 @@ pub enum Command {
     #[command(args_override_self = true)]
     Serve(Box<ServeArgs>),
     /// Create and start a mixer; prints the UDP ports to send each source's RTP to.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Change a running mixer's layout and/or add and remove sources.
     Update(UpdateArgs),
     /// Stop a mixer and finalize its file; prints the final output info.
@@ -121,6 +121,8 @@ pub struct ServeArgs {
     /// beneath --recordings-dir (output paths may not start with that name).
     #[arg(long, env = "CLOUDMIXER_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Recordings catalog and REST API")]
+    pub catalog: crate::cli::catalog_arg::CatalogArgs,
     /// IP address the RTP/RTCP UDP ports are bound on (0.0.0.0 = every interface).
     #[arg(long, env = "CLOUDMIXER_RTP_BIND", default_value = "127.0.0.1")]
     pub rtp_bind: IpAddr,
@@ -480,6 +482,10 @@ pub struct CreateArgs {
     #[arg(long, value_name = "JSON|FILE", conflicts_with_all =
           ["out", "size", "fps", "bps", "audio_bps", "background", "layout", "layout_json"])]
     pub cloud_mixer_cfg: Option<String>,
+    /// The conference these recordings belong to (Easemob confrId: the catalog's key);
+    /// empty = the mixer id.
+    #[arg(long, default_value = "")]
+    pub conference_id: String,
     #[command(flatten, next_help_heading = "Tile decorations and background")]
     pub decor: crate::cli::decor_arg::DecorationArgs,
     /// Normalise the mixed audio to this integrated loudness, LUFS (EBU R128), e.g. -16

@@ -103,6 +103,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
             loudness_target_lufs: a.loudness_target_lufs,
         }),
         record_cfg: a.record.to_proto(),
+        conference_id: a.conference_id.clone(),
         playout_delay_ms: a.playout_delay_ms,
         stale_timeout_ms: a.stale_timeout_ms,
     };

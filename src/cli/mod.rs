@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
+pub mod catalog_arg;
 pub mod client;
 pub mod cloudroom_cfg;
 pub mod compose;
@@ -99,7 +100,7 @@ pub fn error_line(s: &Status) -> String {
 async fn run(command: Command) -> Result<(), Status> {
     match command {
         Command::Serve(a) => serve::run(*a).await,
-        Command::Create(a) => client::create(a).await,
+        Command::Create(a) => client::create(*a).await,
         Command::Update(a) => client::update(a).await,
         Command::Destroy(a) => client::destroy(a).await,
         Command::Get(a) => client::get(a).await,

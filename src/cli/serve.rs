@@ -206,6 +206,8 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             "listed recordings interrupted by an earlier daemon exit (state INTERRUPTED)"
         );
     }
+    let rest_addr =
+        crate::cli::catalog_arg::start(&a.catalog, &state_dir, &root, &service, &auth).await?;
     let (router, mut health) = services(service.clone(), auth, tls).await?;
     let http_addr = match a.http_listen {
         None => None,
@@ -232,7 +234,7 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         rtp_ports = %format!("{}-{}", a.rtp_ports.0, a.rtp_ports.1),
         "listening on {addr}"
     );
-    report_listening(whip_addr, http_addr, addr);
+    report_listening(whip_addr, http_addr, rest_addr, addr);
 
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let svc = service.clone();
@@ -318,6 +320,7 @@ async fn drain(svc: &CloudMixerService, grace: Duration) {
 fn report_listening(
     whip: Option<std::net::SocketAddr>,
     http: Option<std::net::SocketAddr>,
+    rest: Option<std::net::SocketAddr>,
     grpc: std::net::SocketAddr,
 ) {
     use std::io::Write;
@@ -327,6 +330,9 @@ fn report_listening(
     }
     if let Some(h) = http {
         let _ = writeln!(out, "http listening on {h}");
+    }
+    if let Some(r) = rest {
+        let _ = writeln!(out, "rest listening on {r}");
     }
     let _ = writeln!(out, "listening on {grpc}");
     let _ = out.flush();

@@ -193,6 +193,9 @@ pub const DEFAULT_AUDIO_BPS: u32 = 64_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixerSpec {
     pub mixer_id: String,
+    /// The conference (Easemob confrId) the recordings belong to; the mixer id when the
+    /// request gave none.
+    pub conference_id: String,
     pub oper_user_id: String,
     pub sources: Vec<SourceSpec>,
     pub output: OutputSpec,

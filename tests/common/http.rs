@@ -14,6 +14,17 @@ pub fn get(url: &str) -> (u16, String) {
     request(Command::new("curl").args(["-sS", "-m", "10", "-w", "\n%{http_code}", url]))
 }
 
+/// `GET url` with extra curl arguments (e.g. `-H "Authorization: Bearer ..."`, or `-i`
+/// to have the response headers before the body): (status code, body).
+pub fn get_with(url: &str, extra: &[&str]) -> (u16, String) {
+    request(
+        Command::new("curl")
+            .args(["-sS", "-m", "10", "-w", "\n%{http_code}"])
+            .args(extra)
+            .arg(url),
+    )
+}
+
 /// `GET url?name=value` with `value` URL-encoded: (status code, body).
 pub fn get_query(url: &str, name: &str, value: &str) -> (u16, String) {
     request(Command::new("curl").args([

@@ -19,6 +19,7 @@ pub fn duo_request(
 ) -> CreateCloudMixerRequest {
     let (a, b) = camids;
     CreateCloudMixerRequest {
+        conference_id: String::new(),
         record_cfg,
         ..create_request(
             id,
@@ -90,6 +91,7 @@ pub fn create_request(
     path: &str,
 ) -> CreateCloudMixerRequest {
     CreateCloudMixerRequest {
+        conference_id: String::new(),
         record_cfg: None,
         mixer_id: mixer_id.into(),
         oper_user_id: "e2e".into(),

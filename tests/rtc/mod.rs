@@ -104,6 +104,7 @@ pub fn source(camid: &str, codec: VideoCodec, transport: i32) -> SourceConfig {
 pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
     let camid = src.camid.clone();
     CreateCloudMixerRequest {
+        conference_id: String::new(),
         record_cfg: None,
         mixer_id: id.into(),
         oper_user_id: "webrtc-e2e".into(),

@@ -37,6 +37,16 @@ pub fn create_request(
 ) -> Result<MixerSpec, FieldError> {
     let mixer_id = output::mixer_id(&req.mixer_id)?;
     strings::oper_user_id(&req.oper_user_id)?;
+    strings::text(
+        "conference_id",
+        &req.conference_id,
+        strings::MAX_CONFERENCE_ID_LEN,
+    )?;
+    let conference_id = if req.conference_id.is_empty() {
+        mixer_id.clone()
+    } else {
+        req.conference_id.clone()
+    };
     let sources = source::sources(&req.sources, "sources", &[])?;
     let layout_sources = layout::LayoutSources::of(&sources);
     let cfg = req
@@ -82,6 +92,7 @@ pub fn create_request(
     let stale_timeout_ms = output::stale_timeout_ms(req.stale_timeout_ms)?;
     Ok(MixerSpec {
         mixer_id,
+        conference_id,
         oper_user_id: req.oper_user_id.clone(),
         sources,
         output: OutputSpec {

@@ -59,6 +59,9 @@ pub fn text(f: &str, value: &str, max: usize) -> Result<(), FieldError> {
 
 /// `oper_user_id` of Create, Update or Destroy: [`text`] of at most
 /// [`MAX_OPER_USER_ID_LEN`] bytes (empty allowed: anonymous).
+/// Longest `conference_id`, bytes.
+pub const MAX_CONFERENCE_ID_LEN: usize = 128;
+
 pub fn oper_user_id(value: &str) -> Result<(), FieldError> {
     text("oper_user_id", value, MAX_OPER_USER_ID_LEN)
 }

@@ -94,6 +94,7 @@ pub(super) fn req() -> proto::CreateCloudMixerRequest {
     proto::CreateCloudMixerRequest {
         mixer_id: "m1".into(),
         oper_user_id: "alice".into(),
+        conference_id: String::new(),
         sources: vec![src("Usr1.-1"), src("Usr2.-1")],
         record_cfg: None,
         video_file_cfg: Some(proto::VideoFileCfg {

@@ -1,0 +1,291 @@
+//! The catalog's storage: an embedded SQLite database through `sqlx`, its schema in
+//! `migrations/` (applied at open, in order, recorded in `_sqlx_migrations`).
+//!
+//! The database is one file (`serve --catalog`, default `<state dir>/catalog.sqlite3`),
+//! in WAL mode so queries never wait for the writer. A row is keyed by (mixer id,
+//! mixer creation time, output id): writing the same output again updates it in place
+//! and keeps its id; ids ascend in the order outputs were first stored.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+
+use super::easemob::TimePage;
+use super::row::{record_type_named, RecordType, Recording};
+
+/// Connections of the pool (one writer at a time; readers in parallel under WAL).
+const MAX_CONNECTIONS: u32 = 4;
+
+/// A catalog error: the database cannot be opened, migrated, read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("recordings catalog: {0}")]
+pub struct CatalogError(String);
+
+impl From<sqlx::Error> for CatalogError {
+    fn from(e: sqlx::Error) -> Self {
+        CatalogError(e.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for CatalogError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        CatalogError(e.to_string())
+    }
+}
+
+/// Handle to the catalog database. Cheap to clone (a pool).
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    pool: SqlitePool,
+}
+
+const COLUMNS: &str = "id, mixer_id, output_id, conference_id, owner, camid, member_name, \
+    record_type, media, container, path, size_bytes, duration_ms, sha256, status, \
+    conference_begin_ms, conference_end_ms, start_ms, end_ms, record_time_ms, expire_time_ms";
+
+impl Catalog {
+    /// Opens (creating it if missing) the SQLite database at `path` and applies the
+    /// migrations. Errors: the file cannot be created or opened, or a migration fails.
+    pub async fn open(path: &Path) -> Result<Catalog, CatalogError> {
+        let url = format!("sqlite://{}", path.display());
+        let opts = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Catalog { pool })
+    }
+
+    /// Stores `r` (its `id` is ignored): inserts it, or updates the row of the same
+    /// output in place. Returns the row's id.
+    pub async fn upsert(&self, r: &Recording) -> Result<i64, CatalogError> {
+        let sql = format!(
+            "INSERT INTO recordings ({}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
+             ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (mixer_id, conference_begin_ms, output_id) DO UPDATE SET \
+             member_name = excluded.member_name, path = excluded.path, \
+             size_bytes = excluded.size_bytes, duration_ms = excluded.duration_ms, \
+             sha256 = excluded.sha256, status = excluded.status, \
+             conference_end_ms = MAX(conference_end_ms, excluded.conference_end_ms), \
+             start_ms = excluded.start_ms, end_ms = excluded.end_ms, \
+             record_time_ms = excluded.record_time_ms, expire_time_ms = excluded.expire_time_ms \
+             RETURNING id",
+            COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(&r.mixer_id)
+            .bind(&r.output_id)
+            .bind(&r.conference_id)
+            .bind(&r.owner)
+            .bind(&r.camid)
+            .bind(&r.member_name)
+            .bind(r.record_type.as_str())
+            .bind(&r.media)
+            .bind(&r.container)
+            .bind(&r.path)
+            .bind(r.size_bytes)
+            .bind(r.duration_ms)
+            .bind(&r.sha256)
+            .bind(&r.status)
+            .bind(r.conference_begin_ms)
+            .bind(r.conference_end_ms)
+            .bind(r.start_ms)
+            .bind(r.end_ms)
+            .bind(r.record_time_ms)
+            .bind(r.expire_time_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("id")?)
+    }
+
+    /// Sets the conference end (Unix ms) of every row of the mixer `mixer_id` created
+    /// at `begin_ms`.
+    pub async fn end_conference(
+        &self,
+        mixer_id: &str,
+        begin_ms: i64,
+        end_ms: i64,
+    ) -> Result<(), CatalogError> {
+        sqlx::query(
+            "UPDATE recordings SET conference_end_ms = ? \
+             WHERE mixer_id = ? AND conference_begin_ms = ? AND conference_end_ms = 0",
+        )
+        .bind(end_ms)
+        .bind(mixer_id)
+        .bind(begin_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every file of conference `conference_id`, ascending id.
+    pub async fn by_conference(&self, conference_id: &str) -> Result<Vec<Recording>, CatalogError> {
+        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE conference_id = ? ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(conference_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(recording).collect()
+    }
+
+    /// Every file of participant `camid` in conference `conference_id`, ascending id.
+    pub async fn by_member(
+        &self,
+        camid: &str,
+        conference_id: &str,
+    ) -> Result<Vec<Recording>, CatalogError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM recordings WHERE conference_id = ? AND camid = ? ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(conference_id)
+            .bind(camid)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(recording).collect()
+    }
+
+    /// One page of the files finished in the page's time range ([`TimePage`]).
+    pub async fn by_time(&self, p: &TimePage) -> Result<Vec<Recording>, CatalogError> {
+        let merged = if p.merged_only {
+            " AND record_type = 'MERGE_ALL'"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM recordings \
+             WHERE record_time_ms >= ? AND record_time_ms <= ? AND id >= ?{merged} \
+             ORDER BY id LIMIT ?"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(p.begin_ms)
+            .bind(p.end_ms)
+            .bind(p.start_id)
+            .bind(i64::from(p.length))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(recording).collect()
+    }
+
+    /// Closes the pool (waits for running queries).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A row read back.
+fn recording(row: &sqlx::sqlite::SqliteRow) -> Result<Recording, CatalogError> {
+    let record_type: String = row.try_get("record_type")?;
+    Ok(Recording {
+        id: row.try_get("id")?,
+        mixer_id: row.try_get("mixer_id")?,
+        output_id: row.try_get("output_id")?,
+        conference_id: row.try_get("conference_id")?,
+        owner: row.try_get("owner")?,
+        camid: row.try_get("camid")?,
+        member_name: row.try_get("member_name")?,
+        record_type: record_type_named(&record_type).unwrap_or(RecordType::OnlyRecOneAv),
+        media: row.try_get("media")?,
+        container: row.try_get("container")?,
+        path: row.try_get("path")?,
+        size_bytes: row.try_get("size_bytes")?,
+        duration_ms: row.try_get("duration_ms")?,
+        sha256: row.try_get("sha256")?,
+        status: row.try_get("status")?,
+        conference_begin_ms: row.try_get("conference_begin_ms")?,
+        conference_end_ms: row.try_get("conference_end_ms")?,
+        start_ms: row.try_get("start_ms")?,
+        end_ms: row.try_get("end_ms")?,
+        record_time_ms: row.try_get("record_time_ms")?,
+        expire_time_ms: row.try_get("expire_time_ms")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(mixer: &str, output: &str, conf: &str, t: RecordType, time: i64) -> Recording {
+        Recording {
+            id: 0,
+            mixer_id: mixer.into(),
+            output_id: output.into(),
+            conference_id: conf.into(),
+            owner: "op".into(),
+            camid: if t == RecordType::MergeAll {
+                String::new()
+            } else {
+                output.into()
+            },
+            member_name: String::new(),
+            record_type: t,
+            media: "av".into(),
+            container: "mp4".into(),
+            path: format!("{mixer}/{output}.mp4"),
+            size_bytes: 10,
+            duration_ms: 1000,
+            sha256: String::new(),
+            status: "FINALIZED".into(),
+            conference_begin_ms: 1,
+            conference_end_ms: 0,
+            start_ms: 0,
+            end_ms: 0,
+            record_time_ms: time,
+            expire_time_ms: time + 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn rows_are_stored_updated_in_place_and_queried() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Catalog::open(&dir.path().join("c.sqlite3")).await.unwrap();
+        let a = c
+            .upsert(&rec("m1", "mixed", "c1", RecordType::MergeAll, 100))
+            .await
+            .unwrap();
+        let b = c
+            .upsert(&rec("m1", "u1", "c1", RecordType::OnlyRecOneAv, 200))
+            .await
+            .unwrap();
+        let d = c
+            .upsert(&rec("m2", "mixed", "c2", RecordType::MergeAll, 300))
+            .await
+            .unwrap();
+        assert!(a < b && b < d);
+        let mut again = rec("m1", "u1", "c1", RecordType::OnlyRecOneAv, 200);
+        again.sha256 = "ab".into();
+        assert_eq!(c.upsert(&again).await.unwrap(), b, "same output, same row");
+        let conf = c.by_conference("c1").await.unwrap();
+        assert_eq!(conf.iter().map(|r| r.id).collect::<Vec<_>>(), [a, b]);
+        assert_eq!(conf[1].sha256, "ab");
+        assert_eq!(c.by_member("u1", "c1").await.unwrap().len(), 1);
+        let page = |start_id, length, merged_only| TimePage {
+            begin_ms: 0,
+            end_ms: 1000,
+            start_id,
+            length,
+            merged_only,
+        };
+        let ids = |v: Vec<Recording>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(c.by_time(&page(0, 2, false)).await.unwrap()), [a, b]);
+        assert_eq!(ids(c.by_time(&page(b + 1, 2, false)).await.unwrap()), [d]);
+        assert_eq!(ids(c.by_time(&page(0, 100, true)).await.unwrap()), [a, d]);
+        c.end_conference("m1", 1, 500).await.unwrap();
+        assert!(c
+            .by_conference("c1")
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.conference_end_ms == 500));
+        c.close().await;
+        // Reopened: the rows are still there, the migration is not applied twice.
+        let c = Catalog::open(&dir.path().join("c.sqlite3")).await.unwrap();
+        assert_eq!(c.by_conference("c2").await.unwrap().len(), 1);
+    }
+}

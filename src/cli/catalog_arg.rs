@@ -1,0 +1,93 @@
+//! `serve`'s recordings catalog and REST API flags, and starting both.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use tonic::Status;
+
+use crate::api::auth::{self, ServerAuth};
+use crate::api::CloudMixerService;
+use crate::catalog::feed::{self, FeedConfig};
+use crate::catalog::rest::{self, RateLimit, DEFAULT_RATE_LIMIT};
+use crate::catalog::Catalog;
+
+/// File name of the catalog in the state directory.
+pub const CATALOG_FILE: &str = "catalog.sqlite3";
+
+/// Flags of the recordings catalog (docs/API.md "Recordings catalog").
+#[derive(Debug, Clone, Args)]
+pub struct CatalogArgs {
+    /// The recordings catalog, an SQLite database file (created if missing). Every
+    /// output file is listed in it once its writing ends. Default: catalog.sqlite3 in
+    /// the --state-dir.
+    #[arg(long, env = "CLOUDMIXER_CATALOG", value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Days a recording is kept: its catalog expireTime is the time it was finished
+    /// plus this.
+    #[arg(long, env = "CLOUDMIXER_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub retention_days: u32,
+    /// TCP address of the recordings REST API (Easemob's recording queries), e.g.
+    /// 127.0.0.1:8090 (port 0 picks a free one); needs the same credentials as the
+    /// gRPC API (--auth-tokens-file, ...; required off loopback). Once bound, the daemon
+    /// prints `rest listening on HOST:PORT`. Unset: no REST server.
+    #[arg(long, env = "CLOUDMIXER_REST_LISTEN")]
+    pub rest_listen: Option<SocketAddr>,
+    /// Requests per second one client address may make to the REST API (sustained);
+    /// more are answered 429 with Retry-After.
+    #[arg(long, env = "CLOUDMIXER_REST_RATE", default_value_t = DEFAULT_RATE_LIMIT.per_second)]
+    pub rest_rate: f64,
+    /// Requests one client address may make at once after a quiet spell.
+    #[arg(long, env = "CLOUDMIXER_REST_BURST", default_value_t = DEFAULT_RATE_LIMIT.burst,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rest_burst: u32,
+}
+
+/// Opens the catalog, starts its feed from `service`'s events and, with --rest-listen,
+/// the REST API. Returns the REST address. Errors: FAILED_PRECONDITION (REST off
+/// loopback without credentials), INVALID_ARGUMENT (a rate that is not positive),
+/// UNAVAILABLE (the catalog cannot be opened, the address cannot be bound).
+pub async fn start(
+    a: &CatalogArgs,
+    state_dir: &Path,
+    root: &Path,
+    service: &CloudMixerService,
+    auth: &ServerAuth,
+) -> Result<Option<SocketAddr>, Status> {
+    if !(a.rest_rate.is_finite() && a.rest_rate > 0.0) {
+        return Err(Status::invalid_argument(format!(
+            "--rest-rate: must be a positive number of requests per second, got {}",
+            a.rest_rate
+        )));
+    }
+    let path = a
+        .catalog
+        .clone()
+        .unwrap_or_else(|| state_dir.join(CATALOG_FILE));
+    let catalog = Catalog::open(&path)
+        .await
+        .map_err(|e| Status::unavailable(format!("--catalog {}: {e}", path.display())))?;
+    tracing::info!(catalog = %path.display(), "recordings catalog open");
+    let cfg = FeedConfig {
+        retention: Duration::from_secs(u64::from(a.retention_days) * 86_400),
+        root: root.to_owned(),
+    };
+    feed::spawn(catalog.clone(), service.clone(), service.bus(), cfg);
+    let Some(addr) = a.rest_listen else {
+        return Ok(None);
+    };
+    // The REST API takes the gRPC API's tokens and JWTs; mutual TLS does not cover it.
+    auth::require_for_listen(addr, auth, false)
+        .map_err(|e| Status::failed_precondition(format!("--rest-listen: {e}")))?;
+    let limit = RateLimit {
+        per_second: a.rest_rate,
+        burst: a.rest_burst,
+    };
+    let bound = rest::serve(addr, catalog, auth.clone(), limit)
+        .await
+        .map_err(|e| Status::unavailable(format!("--rest-listen {addr}: {e}")))?;
+    tracing::info!("rest (recordings) listening on {bound}");
+    Ok(Some(bound))
+}

@@ -1,0 +1,271 @@
+//! The recordings catalog and its REST API (Easemob's four recording queries) against
+//! the real daemon (`serve --rest-listen`), queried with curl:
+//! - two conferences, each one mixer recording the composite and per-participant files
+//!   from two ffmpeg senders; every output the mixers report is in the catalog once
+//!   with its conference, record type, member name, size and the SHA-256 of the file on
+//!   disk;
+//! - by conference, by member, by time range paged by startId/length (every row once,
+//!   ascending ids) and composites only; length 101 is refused with 400 naming it;
+//! - a client over its request rate gets 429 with Retry-After;
+//! - with tokens configured, a request without one gets 401;
+//! - a recording cut off by kill -9 is listed INTERRUPTED after the restart.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use cloudmixer::proto::{MixerInfo, OutputKind, RecordCfg, RecordMode};
+use common::daemon::Daemon;
+use common::http;
+use common::rpc;
+use common::sender::{Codec, SenderSpec};
+use common::spec;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Bound of the wait for the catalog to list a mixer's outputs.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// The address of the daemon's `rest listening on HOST:PORT` line.
+fn rest_addr(d: &Daemon) -> SocketAddr {
+    d.log()
+        .lines()
+        .find_map(|l| l.strip_prefix("rest listening on "))
+        .unwrap_or_else(|| panic!("no REST address in the log:\n{}", d.log()))
+        .trim()
+        .parse()
+        .expect("an address")
+}
+
+/// Records conference `conf` with mixer `id`: composite + per-participant files of two
+/// senders, "Alice" (named) and B (no name); returns the final info.
+async fn record(d: &Daemon, id: &str, conf: &str) -> MixerInfo {
+    let mut c = d.client().await;
+    let mut a = spec::source("A", Some((cloudmixer::proto::VideoCodec::Vp8, 96)), true);
+    a.display_name = "Alice".into();
+    let b = spec::source("B", Some((cloudmixer::proto::VideoCodec::H264, 102)), true);
+    let mut req = spec::create_request(id, vec![a, b], vec![], &format!("catalog/{id}.mp4"));
+    req.conference_id = conf.into();
+    req.record_cfg = Some(RecordCfg {
+        mode: RecordMode::MixedAndSingle as i32,
+        ..Default::default()
+    });
+    let created = rpc::create(&mut c, req).await;
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();
+    let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &created.source_ports[1]).start();
+    rpc::wait_pictures_and_written(&mut c, id, 2_000).await;
+    rpc::destroy(&mut c, id).await
+}
+
+fn get(rest: SocketAddr, path: &str) -> (u16, Value) {
+    http::get_json(&format!("http://{rest}{path}"))
+}
+
+/// `GET path` until its `data` holds `n` rows (the feed stores outputs as they end).
+async fn wait_rows(rest: SocketAddr, path: &str, n: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    loop {
+        let (code, v) = tokio::task::block_in_place(|| get(rest, path));
+        assert_eq!(code, 200, "{path}: {v}");
+        let rows = v["data"].as_array().cloned().unwrap_or_default();
+        if rows.len() >= n {
+            assert_eq!(rows.len(), n, "{path}: more rows than outputs: {v}");
+            return rows;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{path}: {} of {n} rows: {v}",
+            rows.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn sha256_hex(path: &std::path::Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn ids(rows: &[Value]) -> Vec<i64> {
+    rows.iter().map(|r| r["id"].as_i64().expect("id")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_conferences_are_listed_queried_and_paged_as_easemob_does() {
+    let d = Daemon::start_with_args(
+        common::daemon::DEFAULT_RTP_PORTS,
+        &[
+            "--rest-listen",
+            "127.0.0.1:0",
+            "--rest-rate",
+            "0.5",
+            "--rest-burst",
+            "60",
+        ]
+        .map(String::from),
+    );
+    let rest = rest_addr(&d);
+    let mut all = Vec::new();
+    for (id, conf) in [("m-one", "conf-one"), ("m-two", "conf-two")] {
+        let info = record(&d, id, conf).await;
+        assert!(
+            info.outputs.len() >= 3,
+            "a composite and files of both: {:?}",
+            info.outputs
+        );
+        let rows = wait_rows(rest, &format!("/org/app/audio/{conf}"), info.outputs.len()).await;
+        // Exactly the mixer's outputs, each with its file's size and checksum.
+        let want: BTreeSet<String> = info.outputs.iter().map(|o| o.output_id.clone()).collect();
+        let got: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r["outputId"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(got, want, "{conf}");
+        for o in &info.outputs {
+            let r = rows
+                .iter()
+                .find(|r| r["outputId"] == o.output_id.as_str())
+                .unwrap();
+            let (kind, member) = if o.kind == OutputKind::Mixed as i32 {
+                ("MERGE_ALL", "")
+            } else if o.camid == "A" {
+                ("ONLY_REC_ONE_AV", "Alice")
+            } else {
+                ("ONLY_REC_ONE_AV", "B")
+            };
+            assert_eq!(
+                (r["recordType"].as_str(), r["memberName"].as_str()),
+                (Some(kind), Some(member)),
+                "{r}"
+            );
+            assert_eq!(
+                (r["confrId"].as_str(), r["mixerId"].as_str()),
+                (Some(conf), Some(id))
+            );
+            assert_eq!(r["status"], "FINALIZED");
+            assert_eq!(r["sizeBytes"].as_u64(), Some(o.size_bytes), "{}", o.path);
+            let file = d.recordings().join(&o.path);
+            assert_eq!(
+                r["sha256"].as_str(),
+                Some(sha256_hex(&file).as_str()),
+                "{}",
+                o.path
+            );
+            assert_eq!(r["confrType"], "CONFR");
+            assert_eq!(r["recordTime"].as_str().map(str::len), Some(19), "{r}");
+        }
+        // One member's files.
+        let alice = get(rest, &format!("/org/app/audio/A/{conf}")).1;
+        let n_alice = info.outputs.iter().filter(|o| o.camid == "A").count();
+        let data = alice["data"].as_array().unwrap();
+        assert!(n_alice > 0 && data.len() == n_alice, "{alice}");
+        assert!(data.iter().all(|r| r["userName"] == "A"));
+        all.extend(rows);
+    }
+    let mut want_ids = ids(&all);
+    want_ids.sort_unstable();
+
+    // Paging by startId/length over a range covering both: every row once, in order.
+    let range = "20000101000000/29991231235959";
+    let (mut start, mut walked, mut pages) = (0i64, Vec::new(), 0);
+    loop {
+        let (code, v) = get(rest, &format!("/org/app/audio/{range}/{start}/2"));
+        assert_eq!(code, 200, "{v}");
+        let page = ids(v["data"].as_array().unwrap());
+        assert!(page.len() <= 2);
+        walked.extend(page);
+        pages += 1;
+        match v["nextStartId"].as_i64() {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    assert_eq!(walked, want_ids, "paged walk ({pages} pages)");
+    // A range that ended before the recordings: nothing.
+    let (_, v) = get(rest, "/org/app/audio/20000101000000/20000102000000/0/100");
+    assert_eq!(v["count"], 0, "{v}");
+    // Composites only.
+    let (_, v) = get(rest, &format!("/org/app/audio/merge/{range}/0/100"));
+    let merged = v["data"].as_array().unwrap();
+    assert_eq!(merged.len(), 2, "{v}");
+    assert!(merged.iter().all(|r| r["recordType"] == "MERGE_ALL"));
+    // length 101 is refused, naming it.
+    let (code, v) = get(rest, &format!("/org/app/audio/{range}/0/101"));
+    assert_eq!((code, v["param"].as_str()), (400, Some("length")), "{v}");
+
+    // Over the rate: 429 with Retry-After (the burst is 60 at 0.5 request/s).
+    let url = format!("http://{rest}/org/app/audio/conf-one");
+    let limited = (0..80).find_map(|_| {
+        let (code, text) = http::get_with(&url, &["-i"]);
+        (code == 429).then_some(text)
+    });
+    let text = limited.expect("no 429 within 80 requests over a burst of 60");
+    assert!(
+        text.to_ascii_lowercase().contains("retry-after: "),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_tokens_the_rest_api_needs_one() {
+    const TOKEN: &str = "rest-token-5be1c2d3a4f60718";
+    let d = Daemon::start_with_env(
+        8,
+        &["--rest-listen".into(), "127.0.0.1:0".into()],
+        &[("CLOUDMIXER_AUTH_TOKENS", TOKEN)],
+    );
+    let rest = rest_addr(&d);
+    let url = format!("http://{rest}/org/app/audio/nothing");
+    let (code, body) = http::get(&url);
+    assert_eq!(code, 401, "{body}");
+    let (code, body) = http::get_with(&url, &["-H", &format!("Authorization: Bearer {TOKEN}")]);
+    assert_eq!(code, 200, "{body}");
+    assert!(!d.log().contains(TOKEN), "the token reached the log");
+}
+
+/// kill -9 in the middle of a recording, restart: the catalog (kept on disk) lists the
+/// cut-off composite as INTERRUPTED with its playable duration and its file's checksum,
+/// and keeps what it listed before the crash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart() {
+    let mut d = Daemon::start_with_args(
+        common::daemon::DEFAULT_RTP_PORTS,
+        &["--rest-listen", "127.0.0.1:0"].map(String::from),
+    );
+    let before = record(&d, "m-done", "conf-crash").await;
+    let rest = rest_addr(&d);
+    wait_rows(rest, "/org/app/audio/conf-crash", before.outputs.len()).await;
+
+    let mut c = d.client().await;
+    let a = spec::source("A", Some((cloudmixer::proto::VideoCodec::Vp8, 96)), true);
+    let mut req = spec::create_request("m-cut", vec![a], vec![], "catalog/m-cut.mp4");
+    req.conference_id = "conf-crash".into();
+    let created = rpc::create(&mut c, req).await;
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();
+    rpc::wait_pictures_and_written(&mut c, "m-cut", 3_000).await;
+    d.crash_and_restart();
+
+    let rest = rest_addr(&d);
+    let rows = wait_rows(rest, "/org/app/audio/conf-crash", before.outputs.len() + 1).await;
+    let cut = rows
+        .iter()
+        .find(|r| r["mixerId"] == "m-cut")
+        .expect("the interrupted recording is listed");
+    assert_eq!(cut["status"], "INTERRUPTED", "{cut}");
+    assert_eq!(cut["recordType"], "MERGE_ALL");
+    let ms = cut["durationMs"].as_u64().expect("durationMs");
+    assert!(ms >= 2_000, "playable duration {ms} ms: {cut}");
+    let file = d.recordings().join("catalog/m-cut.mp4");
+    assert_eq!(cut["sha256"].as_str(), Some(sha256_hex(&file).as_str()));
+    assert!(
+        rows.iter()
+            .filter(|r| r["mixerId"] == "m-done")
+            .all(|r| r["status"] == "FINALIZED"),
+        "{rows:?}"
+    );
+}
