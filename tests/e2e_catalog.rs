@@ -8,6 +8,8 @@
 //!   ascending ids) and composites only; length 101 is refused with 400 naming it;
 //! - a client over its request rate gets 429 with Retry-After;
 //! - with tokens configured, a request without one gets 401;
+//! - each record's signed URL downloads the same bytes (and byte ranges); a URL with
+//!   another id or signature is refused, and one past its expiry;
 //! - a recording cut off by kill -9 is listed INTERRUPTED after the restart.
 
 mod common;
@@ -91,6 +93,52 @@ fn sha256_hex(path: &std::path::Path) -> String {
         .collect()
 }
 
+/// The composite of `rows` through its signed URL: the same bytes as the file on disk,
+/// a byte range as asked, and a tampered URL refused.
+fn check_downloads(d: &Daemon, rows: &[Value]) {
+    let r = rows
+        .iter()
+        .find(|r| r["recordType"] == "MERGE_ALL")
+        .expect("a composite");
+    let url = r["url"].as_str().expect("url");
+    let file = d.recordings().join(r["path"].as_str().unwrap());
+    let original = std::fs::read(&file).expect("the recording");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole = dir.path().join("whole");
+    let (code, _) = http::get_with(url, &["-o", whole.to_str().unwrap()]);
+    assert_eq!(code, 200, "{url}");
+    assert_eq!(
+        sha256_hex(&whole),
+        r["sha256"].as_str().unwrap(),
+        "downloaded bytes"
+    );
+    let part = dir.path().join("part");
+    let (code, _) = http::get_with(
+        url,
+        &["-o", part.to_str().unwrap(), "-H", "Range: bytes=100-1099"],
+    );
+    assert_eq!(code, 206);
+    assert_eq!(
+        std::fs::read(&part).unwrap(),
+        &original[100..1100],
+        "bytes 100-1099"
+    );
+    let (code, _) = http::get_with(url, &["-o", "/dev/null", "-H", "Range: bytes=999999999-"]);
+    assert_eq!(code, 416);
+    // Another id under the same signature, and a changed signature.
+    let other = url.replacen(&format!("/files/{}?", r["id"]), "/files/999?", 1);
+    let flipped = format!(
+        "{}{}",
+        &url[..url.len() - 1],
+        if url.ends_with('0') { '1' } else { '0' }
+    );
+    for bad in [other, flipped] {
+        let (code, body) = http::get(&bad);
+        assert_eq!(code, 403, "{bad}: {body}");
+        assert!(body.contains("signature does not match"), "{body}");
+    }
+}
+
 fn ids(rows: &[Value]) -> Vec<i64> {
     rows.iter().map(|r| r["id"].as_i64().expect("id")).collect()
 }
@@ -158,6 +206,9 @@ async fn two_conferences_are_listed_queried_and_paged_as_easemob_does() {
             );
             assert_eq!(r["confrType"], "CONFR");
             assert_eq!(r["recordTime"].as_str().map(str::len), Some(19), "{r}");
+        }
+        if conf == "conf-one" {
+            check_downloads(&d, &rows);
         }
         // One member's files.
         let alice = get(rest, &format!("/org/app/audio/A/{conf}")).1;
@@ -235,7 +286,7 @@ async fn with_tokens_the_rest_api_needs_one() {
 async fn a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart() {
     let mut d = Daemon::start_with_args(
         common::daemon::DEFAULT_RTP_PORTS,
-        &["--rest-listen", "127.0.0.1:0"].map(String::from),
+        &["--rest-listen", "127.0.0.1:0", "--url-ttl-secs", "1"].map(String::from),
     );
     let before = record(&d, "m-done", "conf-crash").await;
     let rest = rest_addr(&d);

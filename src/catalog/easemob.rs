@@ -164,8 +164,9 @@ pub fn format_time(unix_ms: i64) -> String {
     )
 }
 
-/// The Easemob record of `r`, with cloudmixer's own fields after Easemob's.
-pub fn record_json(r: &Recording) -> Value {
+/// The Easemob record of `r` with download link `url`, with cloudmixer's own fields
+/// after Easemob's.
+pub fn record_json(r: &Recording, url: &str) -> Value {
     json!({
         "id": r.id,
         "owner": r.owner,
@@ -178,7 +179,7 @@ pub fn record_json(r: &Recording) -> Value {
         "recordType": r.record_type.as_str(),
         "recordTime": format_time(r.record_time_ms),
         "expireTime": format_time(r.expire_time_ms),
-        "url": "",
+        "url": url,
         "mixerId": r.mixer_id,
         "outputId": r.output_id,
         "media": r.media,

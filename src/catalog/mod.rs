@@ -5,12 +5,15 @@
 //! - [`easemob`]: the query parameters, paging rule, time forms and JSON (sans IO);
 //! - [`store`]: SQLite through `sqlx`, schema in `migrations/`;
 //! - [`feed`]: the task that stores outputs as their writing ends, from the event bus;
-//! - [`rest`]: the HTTP API (`serve --rest-listen`).
+//! - [`rest`]: the HTTP API (`serve --rest-listen`), with [`signed`] download URLs
+//!   served by [`download`].
 
+pub mod download;
 pub mod easemob;
 pub mod feed;
 pub mod rest;
 pub mod row;
+pub mod signed;
 pub mod store;
 
 pub use store::{Catalog, CatalogError};

@@ -7,8 +7,11 @@
 //! | `GET /{org}/{app}/audio/{beginTime}/{endTime}/{startId}/{length}` | files finished in the range, `id >= startId`, at most `length` (1..=100) |
 //! | `GET /{org}/{app}/audio/merge/{beginTime}/{endTime}/{startId}/{length}` | the same, composites (MERGE_ALL) only |
 //! | `GET /{org}/{app}/audio/{userName}/{confrId}` | every file of participant `userName` (camid) in the conference |
+//! | `GET /files/{id}?expires=..&sig=..` | the file itself, through the record's signed `url` ([`super::download`]) |
 //!
-//! `{org}` and `{app}` are accepted and ignored (one daemon, one tenant). Rows come in
+//! `{org}` and `{app}` are accepted and ignored (one daemon, one tenant). Each record's
+//! `url` is a download link signed for `serve --url-ttl-secs` ([`super::signed`]); the
+//! download needs no token (the signature is the credential). Rows come in
 //! ascending id. The body is `{"count": N, "data": [record...]}`
 //! ([`super::easemob::record_json`]); paged queries add `"nextStartId"` (the id to ask
 //! for next, null after the last page).
@@ -33,10 +36,14 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+use super::download;
 use super::easemob::{record_json, TimePage};
 use super::row::Recording;
+use super::signed::{UrlError, UrlSigner};
 use super::store::{Catalog, CatalogError};
 use crate::api::auth::ServerAuth;
+use crate::events::unix_ms_now;
+use crate::model::RecordingsRoot;
 
 /// Per-client request rate: a token bucket per client IP address.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,23 +97,39 @@ impl Buckets {
     }
 }
 
+/// What the REST API serves from.
+pub struct RestConfig {
+    pub catalog: Catalog,
+    /// The gRPC API's credentials.
+    pub auth: ServerAuth,
+    pub limit: RateLimit,
+    pub signer: UrlSigner,
+    /// Where files are read from (beneath it only).
+    pub root: RecordingsRoot,
+    /// Base of the download URLs, e.g. `https://rec.example.com`; None:
+    /// `http://<bound address>`.
+    pub public_url: Option<String>,
+}
+
 #[derive(Clone)]
 struct Ctx {
     catalog: Catalog,
     auth: ServerAuth,
     buckets: Arc<Mutex<Buckets>>,
+    signer: UrlSigner,
+    root: RecordingsRoot,
+    base: String,
 }
 
-/// Binds `addr` and serves the API over `catalog` until the process ends; returns the
-/// bound address (port 0 picks one). Errors: the address cannot be bound.
-pub async fn serve(
-    addr: SocketAddr,
-    catalog: Catalog,
-    auth: ServerAuth,
-    limit: RateLimit,
-) -> std::io::Result<SocketAddr> {
+/// Binds `addr` and serves the API until the process ends; returns the bound address
+/// (port 0 picks one). Errors: the address cannot be bound.
+pub async fn serve(addr: SocketAddr, cfg: RestConfig) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
+    let base = cfg
+        .public_url
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| format!("http://{local}"));
     let app = Router::new()
         // Parameters at one depth share a name (the router requires it); the handlers
         // take them by position.
@@ -117,13 +140,17 @@ pub async fn serve(
             "/:org/:app/audio/merge/:p5/:p6/:p7/:p8",
             get(merged_by_time),
         )
+        .route("/files/:p2", get(file))
         .with_state(Ctx {
-            catalog,
-            auth,
+            catalog: cfg.catalog,
+            auth: cfg.auth,
             buckets: Arc::new(Mutex::new(Buckets {
-                limit,
+                limit: cfg.limit,
                 by_ip: HashMap::new(),
             })),
+            signer: cfg.signer,
+            root: cfg.root,
+            base,
         });
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
@@ -169,12 +196,25 @@ fn refused(ctx: &Ctx, peer: SocketAddr, headers: &HeaderMap) -> Option<Response>
     None
 }
 
-fn rows(result: Result<Vec<Recording>, CatalogError>, page: Option<&TimePage>) -> Response {
+fn rows(
+    ctx: &Ctx,
+    result: Result<Vec<Recording>, CatalogError>,
+    page: Option<&TimePage>,
+) -> Response {
     match result {
         Ok(rows) => {
+            let now_s = unix_ms_now() / 1000;
+            let url = |r: &Recording| {
+                format!(
+                    "{}/files/{}?{}",
+                    ctx.base,
+                    r.id,
+                    ctx.signer.query(r.id, now_s)
+                )
+            };
             let mut body = json!({
                 "count": rows.len(),
-                "data": rows.iter().map(record_json).collect::<Vec<Value>>(),
+                "data": rows.iter().map(|r| record_json(r, &url(r))).collect::<Vec<Value>>(),
             });
             if let Some(p) = page {
                 let next = (rows.len() == p.length as usize)
@@ -206,7 +246,7 @@ async fn by_conference(
     if let Some(r) = refused(&ctx, peer, &headers) {
         return r;
     }
-    rows(ctx.catalog.by_conference(&confr_id).await, None)
+    rows(&ctx, ctx.catalog.by_conference(&confr_id).await, None)
 }
 
 async fn by_member(
@@ -218,7 +258,7 @@ async fn by_member(
     if let Some(r) = refused(&ctx, peer, &headers) {
         return r;
     }
-    rows(ctx.catalog.by_member(&user, &confr_id).await, None)
+    rows(&ctx, ctx.catalog.by_member(&user, &confr_id).await, None)
 }
 
 type TimeParams = (String, String, String, String, String, String);
@@ -235,7 +275,7 @@ async fn paged(
     }
     let (_org, _app, begin, end, start, length) = p;
     match TimePage::parse(&begin, &end, &start, &length, merged) {
-        Ok(page) => rows(ctx.catalog.by_time(&page).await, Some(&page)),
+        Ok(page) => rows(&ctx, ctx.catalog.by_time(&page).await, Some(&page)),
         Err(e) => error(StatusCode::BAD_REQUEST, e.param, &e.to_string()),
     }
 }
@@ -263,6 +303,58 @@ async fn merged_by_time(
         true,
     )
     .await
+}
+
+/// `expires` and `sig` of a download URL's query string.
+fn signature(query: Option<&str>) -> Option<(i64, &str)> {
+    let (mut expires, mut sig) = (None, None);
+    for pair in query?.split('&') {
+        match pair.split_once('=') {
+            Some(("expires", v)) => expires = v.parse().ok(),
+            Some(("sig", v)) => sig = Some(v),
+            _ => {}
+        }
+    }
+    Some((expires?, sig?))
+}
+
+async fn file(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let forbidden = |m: &str| error(StatusCode::FORBIDDEN, "sig", m);
+    let (Ok(id), Some((expires, sig))) = (id.parse::<i64>(), signature(query.as_deref())) else {
+        return forbidden("a download URL needs its id, expires and sig");
+    };
+    match ctx.signer.verify(id, expires, sig, unix_ms_now() / 1000) {
+        Ok(()) => {}
+        Err(e @ (UrlError::Expired | UrlError::BadSignature)) => return forbidden(&e.to_string()),
+    }
+    let not_found = || error(StatusCode::NOT_FOUND, "id", "no such recording file");
+    let row = match ctx.catalog.get(id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "catalog query failed");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "",
+                "the recordings catalog cannot be read",
+            );
+        }
+    };
+    let opened = ctx.root.dir().open(&row.path).and_then(|f| {
+        let len = f.metadata()?.len();
+        Ok((f.into_std(), len))
+    });
+    let Ok((f, len)) = opened else {
+        return not_found();
+    };
+    let name = row.path.rsplit('/').next().unwrap_or("recording");
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    download::respond(tokio::fs::File::from_std(f), len, name, range).await
 }
 
 #[cfg(test)]

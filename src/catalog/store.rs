@@ -124,6 +124,16 @@ impl Catalog {
         Ok(())
     }
 
+    /// The row `id`, if listed.
+    pub async fn get(&self, id: i64) -> Result<Option<Recording>, CatalogError> {
+        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(recording).transpose()
+    }
+
     /// Every file of conference `conference_id`, ascending id.
     pub async fn by_conference(&self, conference_id: &str) -> Result<Vec<Recording>, CatalogError> {
         let sql = format!("SELECT {COLUMNS} FROM recordings WHERE conference_id = ? ORDER BY id");
@@ -264,6 +274,11 @@ mod tests {
         let conf = c.by_conference("c1").await.unwrap();
         assert_eq!(conf.iter().map(|r| r.id).collect::<Vec<_>>(), [a, b]);
         assert_eq!(conf[1].sha256, "ab");
+        assert_eq!(
+            c.get(b).await.unwrap().map(|r| r.output_id),
+            Some("u1".into())
+        );
+        assert_eq!(c.get(d + 1).await.unwrap(), None);
         assert_eq!(c.by_member("u1", "c1").await.unwrap().len(), 1);
         let page = |start_id, length, merged_only| TimePage {
             begin_ms: 0,

@@ -10,11 +10,15 @@ use tonic::Status;
 use crate::api::auth::{self, ServerAuth};
 use crate::api::CloudMixerService;
 use crate::catalog::feed::{self, FeedConfig};
-use crate::catalog::rest::{self, RateLimit, DEFAULT_RATE_LIMIT};
+use crate::catalog::rest::{self, RateLimit, RestConfig, DEFAULT_RATE_LIMIT};
+use crate::catalog::signed::{UrlSigner, DEFAULT_URL_TTL_SECS};
 use crate::catalog::Catalog;
+use crate::model::RecordingsRoot;
 
 /// File name of the catalog in the state directory.
 pub const CATALOG_FILE: &str = "catalog.sqlite3";
+/// File name of the download URL key in the state directory.
+pub const URL_KEY_FILE: &str = "url-signing.key";
 
 /// Flags of the recordings catalog (docs/API.md "Recordings catalog").
 #[derive(Debug, Clone, Args)]
@@ -39,6 +43,14 @@ pub struct CatalogArgs {
     /// more are answered 429 with Retry-After.
     #[arg(long, env = "CLOUDMIXER_REST_RATE", default_value_t = DEFAULT_RATE_LIMIT.per_second)]
     pub rest_rate: f64,
+    /// Seconds a download URL in a REST answer stays valid.
+    #[arg(long, env = "CLOUDMIXER_URL_TTL_SECS", default_value_t = DEFAULT_URL_TTL_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub url_ttl_secs: u64,
+    /// Base of the download URLs, e.g. https://rec.example.com when a proxy fronts the
+    /// REST API. Default: http://<bound --rest-listen address>.
+    #[arg(long, env = "CLOUDMIXER_REST_PUBLIC_URL")]
+    pub rest_public_url: Option<String>,
     /// Requests one client address may make at once after a quiet spell.
     #[arg(long, env = "CLOUDMIXER_REST_BURST", default_value_t = DEFAULT_RATE_LIMIT.burst,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -52,7 +64,7 @@ pub struct CatalogArgs {
 pub async fn start(
     a: &CatalogArgs,
     state_dir: &Path,
-    root: &Path,
+    root: &RecordingsRoot,
     service: &CloudMixerService,
     auth: &ServerAuth,
 ) -> Result<Option<SocketAddr>, Status> {
@@ -72,7 +84,7 @@ pub async fn start(
     tracing::info!(catalog = %path.display(), "recordings catalog open");
     let cfg = FeedConfig {
         retention: Duration::from_secs(u64::from(a.retention_days) * 86_400),
-        root: root.to_owned(),
+        root: root.path().to_owned(),
     };
     feed::spawn(catalog.clone(), service.clone(), service.bus(), cfg);
     let Some(addr) = a.rest_listen else {
@@ -81,11 +93,21 @@ pub async fn start(
     // The REST API takes the gRPC API's tokens and JWTs; mutual TLS does not cover it.
     auth::require_for_listen(addr, auth, false)
         .map_err(|e| Status::failed_precondition(format!("--rest-listen: {e}")))?;
-    let limit = RateLimit {
-        per_second: a.rest_rate,
-        burst: a.rest_burst,
+    let key = state_dir.join(URL_KEY_FILE);
+    let signer = UrlSigner::load_or_create(&key, a.url_ttl_secs)
+        .map_err(|e| Status::unavailable(format!("download URL key {}: {e}", key.display())))?;
+    let cfg = RestConfig {
+        catalog,
+        auth: auth.clone(),
+        limit: RateLimit {
+            per_second: a.rest_rate,
+            burst: a.rest_burst,
+        },
+        signer,
+        root: root.clone(),
+        public_url: a.rest_public_url.clone(),
     };
-    let bound = rest::serve(addr, catalog, auth.clone(), limit)
+    let bound = rest::serve(addr, cfg)
         .await
         .map_err(|e| Status::unavailable(format!("--rest-listen {addr}: {e}")))?;
     tracing::info!("rest (recordings) listening on {bound}");

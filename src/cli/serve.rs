@@ -161,13 +161,13 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         .unwrap_or_else(|| root.join(crate::api::journal::STATE_DIR_NAME));
     let journal = Journal::open(&state_dir)
         .map_err(|e| Status::internal(format!("--state-dir {}: {e}", state_dir.display())))?;
+    // The one use of ambient authority for outputs: every file is created (and the
+    // REST API reads every download) beneath this handle (output/confined.rs).
+    let recordings_root = RecordingsRoot::open(&root)
+        .map_err(|e| Status::internal(format!("--recordings-dir {}: {e}", root.display())))?;
     let service = CloudMixerService::new(ServiceConfig {
         output: OutputDefaults {
-            // The one use of ambient authority for outputs: every file is created
-            // beneath this handle (output/confined.rs).
-            recordings_root: RecordingsRoot::open(&root).map_err(|e| {
-                Status::internal(format!("--recordings-dir {}: {e}", root.display()))
-            })?,
+            recordings_root: recordings_root.clone(),
             x264_preset: a.x264_preset.clone(),
             encoder_threads: a.encoder_threads,
             max_picture_pixels: a.max_picture_pixels,
@@ -207,7 +207,8 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
         );
     }
     let rest_addr =
-        crate::cli::catalog_arg::start(&a.catalog, &state_dir, &root, &service, &auth).await?;
+        crate::cli::catalog_arg::start(&a.catalog, &state_dir, &recordings_root, &service, &auth)
+            .await?;
     let (router, mut health) = services(service.clone(), auth, tls).await?;
     let http_addr = match a.http_listen {
         None => None,
