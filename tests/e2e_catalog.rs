@@ -10,7 +10,8 @@
 //! - with tokens configured, a request without one gets 401;
 //! - each record's signed URL downloads the same bytes (and byte ranges); a URL with
 //!   another id or signature is refused, and one past its expiry;
-//! - a recording cut off by kill -9 is listed INTERRUPTED after the restart.
+//! - a recording cut off by kill -9 is listed INTERRUPTED after the restart;
+//! - past their expiry, files are deleted and their rows marked EXPIRED.
 
 mod common;
 
@@ -319,4 +320,46 @@ async fn a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart() {
             .all(|r| r["status"] == "FINALIZED"),
         "{rows:?}"
     );
+}
+
+/// Retention (`--retention-secs 3`, swept every second): once past its expireTime every
+/// file of the conference is gone from the recordings root and its row is EXPIRED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_past_their_expiry_are_deleted_and_marked_expired() {
+    let d = Daemon::start_with_args(
+        common::daemon::DEFAULT_RTP_PORTS,
+        &[
+            "--rest-listen",
+            "127.0.0.1:0",
+            "--retention-secs",
+            "3",
+            "--expiry-sweep-secs",
+            "1",
+        ]
+        .map(String::from),
+    );
+    let rest = rest_addr(&d);
+    let info = record(&d, "m-old", "conf-old").await;
+    let n = info.outputs.len();
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    let rows = loop {
+        let (code, v) = tokio::task::block_in_place(|| get(rest, "/org/app/audio/conf-old"));
+        assert_eq!(code, 200, "{v}");
+        let rows = v["data"].as_array().cloned().unwrap_or_default();
+        if rows.len() == n && rows.iter().all(|r| r["status"] == "EXPIRED") {
+            break rows;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all expired: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    for r in &rows {
+        let expire = r["expireUnixMs"].as_i64().unwrap();
+        assert_eq!(expire - r["recordUnixMs"].as_i64().unwrap(), 3_000, "{r}");
+        let file = d.recordings().join(r["path"].as_str().unwrap());
+        assert!(!file.exists(), "{} still there", file.display());
+    }
+    assert!(n >= 3, "{:?}", info.outputs);
 }

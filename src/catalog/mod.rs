@@ -5,6 +5,7 @@
 //! - [`easemob`]: the query parameters, paging rule, time forms and JSON (sans IO);
 //! - [`store`]: SQLite through `sqlx`, schema in `migrations/`;
 //! - [`feed`]: the task that stores outputs as their writing ends, from the event bus;
+//! - [`retention`]: the task that deletes expired files and marks their rows;
 //! - [`rest`]: the HTTP API (`serve --rest-listen`), with [`signed`] download URLs
 //!   served by [`download`].
 
@@ -12,6 +13,7 @@ pub mod download;
 pub mod easemob;
 pub mod feed;
 pub mod rest;
+pub mod retention;
 pub mod row;
 pub mod signed;
 pub mod store;

@@ -69,7 +69,8 @@ pub struct Recording {
     pub duration_ms: i64,
     /// Hex SHA-256 of the file; empty when it could not be read.
     pub sha256: String,
-    /// `FINALIZED`, `FAILED` or `INTERRUPTED` ([`final_status`]).
+    /// `FINALIZED`, `FAILED` or `INTERRUPTED` ([`final_status`]); `EXPIRED` once the
+    /// retention deleted the file ([`super::retention`]).
     pub status: String,
     /// The mixer's creation, Unix ms (Easemob confrBeginTime).
     pub conference_begin_ms: i64,

@@ -63,7 +63,8 @@ impl Catalog {
     }
 
     /// Stores `r` (its `id` is ignored): inserts it, or updates the row of the same
-    /// output in place. Returns the row's id.
+    /// output in place, keeping its first record and expiry times and an EXPIRED
+    /// status. Returns the row's id.
     pub async fn upsert(&self, r: &Recording) -> Result<i64, CatalogError> {
         let sql = format!(
             "INSERT INTO recordings ({}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
@@ -71,10 +72,10 @@ impl Catalog {
              ON CONFLICT (mixer_id, conference_begin_ms, output_id) DO UPDATE SET \
              member_name = excluded.member_name, path = excluded.path, \
              size_bytes = excluded.size_bytes, duration_ms = excluded.duration_ms, \
-             sha256 = excluded.sha256, status = excluded.status, \
+             sha256 = excluded.sha256, \
+             status = CASE WHEN status = 'EXPIRED' THEN status ELSE excluded.status END, \
              conference_end_ms = MAX(conference_end_ms, excluded.conference_end_ms), \
-             start_ms = excluded.start_ms, end_ms = excluded.end_ms, \
-             record_time_ms = excluded.record_time_ms, expire_time_ms = excluded.expire_time_ms \
+             start_ms = excluded.start_ms, end_ms = excluded.end_ms \
              RETURNING id",
             COLUMNS
         );
@@ -121,6 +122,30 @@ impl Catalog {
         .bind(begin_ms)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Up to `limit` rows past their expiry at `now_ms` and not yet EXPIRED, oldest
+    /// expiry first.
+    pub async fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<Recording>, CatalogError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM recordings WHERE expire_time_ms <= ? AND status != 'EXPIRED' \
+             ORDER BY expire_time_ms, id LIMIT ?"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(recording).collect()
+    }
+
+    /// Marks row `id` EXPIRED (its file deleted).
+    pub async fn mark_expired(&self, id: i64) -> Result<(), CatalogError> {
+        sqlx::query("UPDATE recordings SET status = 'EXPIRED' WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -291,6 +316,14 @@ mod tests {
         assert_eq!(ids(c.by_time(&page(0, 2, false)).await.unwrap()), [a, b]);
         assert_eq!(ids(c.by_time(&page(b + 1, 2, false)).await.unwrap()), [d]);
         assert_eq!(ids(c.by_time(&page(0, 100, true)).await.unwrap()), [a, d]);
+        // Expiry: row a (expires at 101) is due at 150, then marked and kept marked.
+        assert_eq!(ids(c.due(150, 10).await.unwrap()), [a]);
+        c.mark_expired(a).await.unwrap();
+        assert!(c.due(150, 10).await.unwrap().is_empty());
+        c.upsert(&rec("m1", "mixed", "c1", RecordType::MergeAll, 100))
+            .await
+            .unwrap();
+        assert_eq!(c.get(a).await.unwrap().unwrap().status, "EXPIRED");
         c.end_conference("m1", 1, 500).await.unwrap();
         assert!(c
             .by_conference("c1")

@@ -11,6 +11,7 @@ use crate::api::auth::{self, ServerAuth};
 use crate::api::CloudMixerService;
 use crate::catalog::feed::{self, FeedConfig};
 use crate::catalog::rest::{self, RateLimit, RestConfig, DEFAULT_RATE_LIMIT};
+use crate::catalog::retention;
 use crate::catalog::signed::{UrlSigner, DEFAULT_URL_TTL_SECS};
 use crate::catalog::Catalog;
 use crate::model::RecordingsRoot;
@@ -28,11 +29,16 @@ pub struct CatalogArgs {
     /// the --state-dir.
     #[arg(long, env = "CLOUDMIXER_CATALOG", value_name = "FILE")]
     pub catalog: Option<PathBuf>,
-    /// Days a recording is kept: its catalog expireTime is the time it was finished
-    /// plus this.
-    #[arg(long, env = "CLOUDMIXER_RETENTION_DAYS", default_value_t = 30,
-          value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub retention_days: u32,
+    /// Seconds a recording is kept (default 2592000 = 30 days): its catalog expireTime
+    /// is the time it was finished plus this; past it the file is deleted and its row
+    /// marked EXPIRED.
+    #[arg(long, env = "CLOUDMIXER_RETENTION_SECS", default_value_t = 30 * 86_400,
+          value_parser = clap::value_parser!(u64).range(1..=3_153_600_000))]
+    pub retention_secs: u64,
+    /// How often expired recordings are looked for, seconds.
+    #[arg(long, env = "CLOUDMIXER_EXPIRY_SWEEP_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub expiry_sweep_secs: u64,
     /// TCP address of the recordings REST API (Easemob's recording queries), e.g.
     /// 127.0.0.1:8090 (port 0 picks a free one); needs the same credentials as the
     /// gRPC API (--auth-tokens-file, ...; required off loopback). Once bound, the daemon
@@ -83,10 +89,15 @@ pub async fn start(
         .map_err(|e| Status::unavailable(format!("--catalog {}: {e}", path.display())))?;
     tracing::info!(catalog = %path.display(), "recordings catalog open");
     let cfg = FeedConfig {
-        retention: Duration::from_secs(u64::from(a.retention_days) * 86_400),
+        retention: Duration::from_secs(a.retention_secs),
         root: root.path().to_owned(),
     };
     feed::spawn(catalog.clone(), service.clone(), service.bus(), cfg);
+    retention::spawn(
+        catalog.clone(),
+        root.clone(),
+        Duration::from_secs(a.expiry_sweep_secs),
+    );
     let Some(addr) = a.rest_listen else {
         return Ok(None);
     };
