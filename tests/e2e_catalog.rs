@@ -66,24 +66,26 @@ fn get(rest: SocketAddr, path: &str) -> (u16, Value) {
     http::get_json(&format!("http://{rest}{path}"))
 }
 
-/// `GET path` until its `data` holds `n` rows (the feed stores outputs as they end).
-async fn wait_rows(rest: SocketAddr, path: &str, n: usize) -> Vec<Value> {
+/// `GET path` until `done` holds for its rows (bounded by [`LIMIT`]); returns them.
+async fn poll_rows(rest: SocketAddr, path: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + LIMIT;
     loop {
         let (code, v) = tokio::task::block_in_place(|| get(rest, path));
         assert_eq!(code, 200, "{path}: {v}");
         let rows = v["data"].as_array().cloned().unwrap_or_default();
-        if rows.len() >= n {
-            assert_eq!(rows.len(), n, "{path}: more rows than outputs: {v}");
+        if done(&rows) {
             return rows;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{path}: {} of {n} rows: {v}",
-            rows.len()
-        );
+        assert!(tokio::time::Instant::now() < deadline, "{path}: still {v}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// `GET path` until its `data` holds `n` rows (the feed stores outputs as they end).
+async fn wait_rows(rest: SocketAddr, path: &str, n: usize) -> Vec<Value> {
+    let rows = poll_rows(rest, path, |rows| rows.len() >= n).await;
+    assert_eq!(rows.len(), n, "{path}: more rows than outputs: {rows:?}");
+    rows
 }
 
 fn sha256_hex(path: &std::path::Path) -> String {

@@ -12,11 +12,7 @@ use crate::model::StillImage;
 
 /// A `w` x `h` solid red placeholder, decoded from a PNG as the API does.
 fn red_still(w: u32, h: u32) -> StillImage {
-    let mut png = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(RgbImage::from_pixel(w, h, Px([255, 0, 0])))
-        .write_to(&mut png, ImageFormat::Png)
-        .unwrap();
-    StillImage::decode(png.get_ref(), GREEN_RGB).unwrap()
+    still(w, h, [255, 0, 0])
 }
 
 /// 640x360 canvas: "a" on the left half, "b" (with a 16:9 red placeholder) on the right
