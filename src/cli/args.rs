@@ -54,17 +54,7 @@ pub enum Command {
     Token(TokenArgs),
     /// List the layout presets (--layout NAME) with their tiles: `cloudmixer presets`
     /// asks the daemon; `--offline` lists this binary's own.
-    Presets(PresetsArgs),
-}
-
-/// `presets` flags.
-#[derive(Debug, Args)]
-pub struct PresetsArgs {
-    #[command(flatten)]
-    pub client: ClientArgs,
-    /// List the presets compiled into this binary instead of asking a daemon.
-    #[arg(long)]
-    pub offline: bool,
+    Presets(crate::cli::presets::PresetsArgs),
 }
 
 /// Log line format.
