@@ -11,7 +11,6 @@
 //! participant's file finished after it left keeps its name.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +22,7 @@ use super::store::Catalog;
 use crate::api::registry::Entry;
 use crate::api::CloudMixerService;
 use crate::events::{unix_ms_now, EventBus, EventKind};
+use crate::model::RecordingsRoot;
 
 /// What the feed needs besides the catalog.
 #[derive(Clone)]
@@ -31,8 +31,9 @@ pub struct FeedConfig {
     ///
     /// [`Recording::expire_time_ms`]: super::row::Recording::expire_time_ms
     pub retention: Duration,
-    /// The recordings root (output paths are relative to it).
-    pub root: PathBuf,
+    /// The recordings root (output paths are relative to it; files are read through
+    /// its handle only).
+    pub root: RecordingsRoot,
 }
 
 /// The feed's memory: display names per mixer, rows stored (mixer, begin, output id,
@@ -138,8 +139,8 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
         if seen.stored.contains(&key) {
             continue;
         }
-        let path = cfg.root.join(&r.path);
-        r.sha256 = tokio::task::spawn_blocking(move || sha256_of(&path))
+        let (root, path) = (cfg.root.clone(), r.path.clone());
+        r.sha256 = tokio::task::spawn_blocking(move || sha256_of(&root, &path))
             .await
             .unwrap_or_default();
         match catalog.upsert(&r).await {
@@ -168,18 +169,18 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
     }
 }
 
-/// Hex SHA-256 of the file at `path`; empty if it cannot be read (logged).
-fn sha256_of(path: &std::path::Path) -> String {
-    let mut f = match std::fs::File::open(path) {
+/// Hex SHA-256 of the file `path` beneath `root`; empty if it cannot be read (logged).
+fn sha256_of(root: &RecordingsRoot, path: &str) -> String {
+    let mut f = match root.dir().open(path) {
         Ok(f) => f,
         Err(e) => {
-            tracing::warn!(error = %e, path = %path.display(), "cannot read a recording to hash it");
+            tracing::warn!(error = %e, path, "cannot read a recording to hash it");
             return String::new();
         }
     };
     let mut h = Sha256::new();
     if let Err(e) = std::io::copy(&mut f, &mut h) {
-        tracing::warn!(error = %e, path = %path.display(), "cannot read a recording to hash it");
+        tracing::warn!(error = %e, path, "cannot read a recording to hash it");
         return String::new();
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()

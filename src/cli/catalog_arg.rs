@@ -90,7 +90,7 @@ pub async fn start(
     tracing::info!(catalog = %path.display(), "recordings catalog open");
     let cfg = FeedConfig {
         retention: Duration::from_secs(a.retention_secs),
-        root: root.path().to_owned(),
+        root: root.clone(),
     };
     feed::spawn(catalog.clone(), service.clone(), service.bus(), cfg);
     retention::spawn(

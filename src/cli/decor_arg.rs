@@ -2,12 +2,12 @@
 //! region borders and `--background-image` (read by the client and sent inline, like
 //! `--placeholder-image`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use tonic::Status;
 
-use crate::cli::placeholder_arg;
+use crate::media::still::MAX_STILL_BYTES;
 
 /// `create`'s decoration flags (VideoFileCfg fields 10 to 13).
 #[derive(Debug, Clone, Args)]
@@ -34,8 +34,23 @@ impl DecorationArgs {
     /// naming the flag when the file cannot be read or is larger than 4 MiB.
     pub fn background_image(&self) -> Result<Vec<u8>, Status> {
         match &self.background_image {
-            Some(path) => placeholder_arg::read_picture("--background-image", path),
+            Some(path) => read_picture("--background-image", path),
             None => Ok(Vec::new()),
         }
     }
+}
+
+/// The bytes of the picture `path`, given with `flag` (named in errors). Errors:
+/// INVALID_ARGUMENT if it cannot be read or has more than [`MAX_STILL_BYTES`] bytes.
+pub fn read_picture(flag: &str, path: &Path) -> Result<Vec<u8>, Status> {
+    let bad = |m: String| Status::invalid_argument(format!("{flag}: {}: {m}", path.display()));
+    let len = std::fs::metadata(path)
+        .map_err(|e| bad(e.to_string()))?
+        .len();
+    if len > MAX_STILL_BYTES as u64 {
+        return Err(bad(format!(
+            "{len} bytes, at most {MAX_STILL_BYTES} (4 MiB)"
+        )));
+    }
+    std::fs::read(path).map_err(|e| bad(e.to_string()))
 }

@@ -11,6 +11,7 @@
 pub mod args;
 pub mod catalog_arg;
 pub mod client;
+pub mod client_arg;
 pub mod cloudroom_cfg;
 pub mod compose;
 pub mod config_file;

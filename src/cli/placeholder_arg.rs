@@ -1,7 +1,7 @@
 //! `--placeholder-image FILE`: the client reads the picture and sends its bytes inline
 //! (the daemon never reads files named in a request). The daemon checks the format and
 //! the pixel limit; the client refuses early what it can see itself: a file larger than
-//! [`MAX_STILL_BYTES`], or copies for every `--layout-json` region that would not fit in
+//! [`MAX_STILL_BYTES`](crate::media::still::MAX_STILL_BYTES), or copies for every `--layout-json` region that would not fit in
 //! one request ([`MAX_REQUEST_BYTES`]).
 
 use std::path::Path;
@@ -9,7 +9,6 @@ use std::path::Path;
 use tonic::Status;
 
 use crate::api::config::MAX_REQUEST_BYTES;
-use crate::media::still::MAX_STILL_BYTES;
 use crate::proto;
 use crate::request::validate::layout::default_preset_name;
 
@@ -19,24 +18,10 @@ const FLAG: &str = "--placeholder-image";
 const REQUEST_HEADROOM: usize = 64 * 1024;
 
 /// The bytes of `path`, given with `--placeholder-image`. Errors: INVALID_ARGUMENT if it
-/// cannot be read or has more than [`MAX_STILL_BYTES`] bytes.
+/// cannot be read or has more than
+/// [`MAX_STILL_BYTES`](crate::media::still::MAX_STILL_BYTES) bytes.
 pub fn read(path: &Path) -> Result<Vec<u8>, Status> {
-    read_picture(FLAG, path)
-}
-
-/// The bytes of the picture `path`, given with `flag` (named in errors). Errors:
-/// INVALID_ARGUMENT if it cannot be read or has more than [`MAX_STILL_BYTES`] bytes.
-pub fn read_picture(flag: &str, path: &Path) -> Result<Vec<u8>, Status> {
-    let bad = |m: String| Status::invalid_argument(format!("{flag}: {}: {m}", path.display()));
-    let len = std::fs::metadata(path)
-        .map_err(|e| bad(e.to_string()))?
-        .len();
-    if len > MAX_STILL_BYTES as u64 {
-        return Err(bad(format!(
-            "{len} bytes, at most {MAX_STILL_BYTES} (4 MiB)"
-        )));
-    }
-    std::fs::read(path).map_err(|e| bad(e.to_string()))
+    crate::cli::decor_arg::read_picture(FLAG, path)
 }
 
 /// Checks that `copies` copies (one per region; at least one) of a picture of `len`
@@ -80,6 +65,7 @@ mod tests {
     use super::*;
     use crate::cli::args::LayoutArgs;
     use crate::cli::layout_arg::from_args;
+    use crate::media::still::MAX_STILL_BYTES;
 
     fn args(layout: Option<&str>, json: Option<&str>, image: &Path) -> LayoutArgs {
         LayoutArgs {

@@ -6,20 +6,10 @@ use serde_json::{json, Value};
 use tonic::{Request, Status};
 
 use crate::api::convert::preset_infos;
-use crate::cli::args::ClientArgs;
+use crate::cli::args::PresetsArgs;
 use crate::cli::client::connect;
 use crate::layout::preset::PresetSet;
 use crate::proto;
-
-/// `presets` flags.
-#[derive(Debug, clap::Args)]
-pub struct PresetsArgs {
-    #[command(flatten)]
-    pub client: ClientArgs,
-    /// List the presets compiled into this binary instead of asking a daemon.
-    #[arg(long)]
-    pub offline: bool,
-}
 
 /// Runs `presets`. Errors: those of the ListPresets call (UNAVAILABLE without a daemon:
 /// the message suggests `--offline`).
