@@ -26,6 +26,8 @@ TEST_TIMEOUT_S=${TEST_TIMEOUT_S:-1500}
 scripts/install-deps.sh
 # Chromium, Janus, GStreamer, iproute2 for the WebRTC end-to-end tests (tests/webrtc_*.rs).
 scripts/install-webrtc-test-deps.sh
+# The S3-compatible server of the storage tests (tests/e2e_storage.rs).
+scripts/install-storage-test-deps.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

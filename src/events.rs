@@ -69,6 +69,29 @@ pub struct OutputInfo {
     pub error_message: String,
 }
 
+/// Where an output's upload stands ([`EventKind::UploadChanged`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadState {
+    Pending,
+    Uploading,
+    Uploaded,
+    Failed,
+}
+
+/// An output's copy in object storage (`catalog::upload`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadInfo {
+    pub state: UploadState,
+    /// The object (`s3://bucket/key`, `file:///dir/key`); empty until uploaded.
+    pub location: String,
+    /// Bytes sent so far in this attempt.
+    pub uploaded_bytes: u64,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// The last attempt's error; empty on success.
+    pub error_message: String,
+}
+
 /// The output id of the composite.
 pub const MIXED_OUTPUT_ID: &str = "mixed";
 
@@ -129,6 +152,12 @@ pub enum EventKind {
     },
     /// Cloudroom CloudMixerOutputInfoChanged.
     OutputInfoChanged(OutputInfo),
+    /// An output's copy in object storage progressed, completed or failed (sent as
+    /// Cloudroom CloudMixerOutputInfoChanged with its upload set).
+    UploadChanged {
+        output: OutputInfo,
+        upload: UploadInfo,
+    },
     /// The mix's active speaker changed ([`crate::audio::speaker`]).
     ActiveSpeakerChanged {
         camid: String,

@@ -16,85 +16,16 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use cloudmixer::proto::{MixerInfo, OutputKind, RecordCfg, RecordMode};
+use cloudmixer::proto::OutputKind;
+use common::catalog::{get, record, rest_addr, sha256_hex, wait_rows, LIMIT};
 use common::daemon::Daemon;
 use common::http;
 use common::rpc;
 use common::sender::{Codec, SenderSpec};
 use common::spec;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-
-/// Bound of the wait for the catalog to list a mixer's outputs.
-const LIMIT: Duration = Duration::from_secs(20);
-
-/// The address of the daemon's `rest listening on HOST:PORT` line.
-fn rest_addr(d: &Daemon) -> SocketAddr {
-    d.log()
-        .lines()
-        .find_map(|l| l.strip_prefix("rest listening on "))
-        .unwrap_or_else(|| panic!("no REST address in the log:\n{}", d.log()))
-        .trim()
-        .parse()
-        .expect("an address")
-}
-
-/// Records conference `conf` with mixer `id`: composite + per-participant files of two
-/// senders, "Alice" (named) and B (no name); returns the final info.
-async fn record(d: &Daemon, id: &str, conf: &str) -> MixerInfo {
-    let mut c = d.client().await;
-    let mut a = spec::source("A", Some((cloudmixer::proto::VideoCodec::Vp8, 96)), true);
-    a.display_name = "Alice".into();
-    let b = spec::source("B", Some((cloudmixer::proto::VideoCodec::H264, 102)), true);
-    let mut req = spec::create_request(id, vec![a, b], vec![], &format!("catalog/{id}.mp4"));
-    req.conference_id = conf.into();
-    req.record_cfg = Some(RecordCfg {
-        mode: RecordMode::MixedAndSingle as i32,
-        ..Default::default()
-    });
-    let created = rpc::create(&mut c, req).await;
-    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();
-    let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &created.source_ports[1]).start();
-    rpc::wait_pictures_and_written(&mut c, id, 2_000).await;
-    rpc::destroy(&mut c, id).await
-}
-
-fn get(rest: SocketAddr, path: &str) -> (u16, Value) {
-    http::get_json(&format!("http://{rest}{path}"))
-}
-
-/// `GET path` until `done` holds for its rows (bounded by [`LIMIT`]); returns them.
-async fn poll_rows(rest: SocketAddr, path: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + LIMIT;
-    loop {
-        let (code, v) = tokio::task::block_in_place(|| get(rest, path));
-        assert_eq!(code, 200, "{path}: {v}");
-        let rows = v["data"].as_array().cloned().unwrap_or_default();
-        if done(&rows) {
-            return rows;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{path}: still {v}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// `GET path` until its `data` holds `n` rows (the feed stores outputs as they end).
-async fn wait_rows(rest: SocketAddr, path: &str, n: usize) -> Vec<Value> {
-    let rows = poll_rows(rest, path, |rows| rows.len() >= n).await;
-    assert_eq!(rows.len(), n, "{path}: more rows than outputs: {rows:?}");
-    rows
-}
-
-fn sha256_hex(path: &std::path::Path) -> String {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// The composite of `rows` through its signed URL: the same bytes as the file on disk,
 /// a byte range as asked, and a tampered URL refused.

@@ -242,6 +242,14 @@ pub fn mixer_event(e: &events::MixerEvent) -> proto::MixerEvent {
             mixer_id: e.mixer_id.clone(),
             output_info: Some(output_info(o)),
         }),
+        EventKind::UploadChanged { output, upload } => {
+            let mut info = output_info(output);
+            info.upload = Some(crate::request::convert::upload_info(upload));
+            Event::OutputInfoChanged(proto::OutputInfoChanged {
+                mixer_id: e.mixer_id.clone(),
+                output_info: Some(info),
+            })
+        }
         EventKind::SourceStateChanged {
             camid,
             state,

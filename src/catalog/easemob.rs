@@ -193,6 +193,10 @@ pub fn record_json(r: &Recording, url: &str) -> Value {
         "endUnixMs": r.end_ms,
         "recordUnixMs": r.record_time_ms,
         "expireUnixMs": r.expire_time_ms,
+        "uploadState": r.upload.state,
+        "storageLocation": r.upload.location,
+        "uploadAttempts": r.upload.attempts,
+        "uploadError": r.upload.error,
     })
 }
 

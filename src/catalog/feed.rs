@@ -16,8 +16,10 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::Notify;
 
-use super::row::{self, MixerView};
+use super::notice::Notifier;
+use super::row::{self, MixerView, UPLOAD_PENDING};
 use super::store::Catalog;
 use crate::api::registry::Entry;
 use crate::api::CloudMixerService;
@@ -34,6 +36,12 @@ pub struct FeedConfig {
     /// The recordings root (output paths are relative to it; files are read through
     /// its handle only).
     pub root: RecordingsRoot,
+    /// Object storage is configured: finished files are marked PENDING for upload and
+    /// `upload_wake` is notified.
+    pub upload: bool,
+    pub upload_wake: Arc<Notify>,
+    /// Queues the webhooks (started, output finalized, ended).
+    pub notify: Notifier,
 }
 
 /// The feed's memory: display names per mixer, rows stored (mixer, begin, output id,
@@ -42,6 +50,7 @@ pub struct FeedConfig {
 struct Seen {
     names: HashMap<String, HashMap<String, String>>,
     stored: HashSet<(String, i64, String, String, i64)>,
+    started: HashSet<(String, i64)>,
     ended: HashSet<(String, i64)>,
 }
 
@@ -124,6 +133,17 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
         names.entry(camid.clone()).or_insert_with(|| name.clone());
     }
     let names = names.clone();
+    let run = (view.mixer_id.clone(), view.created_unix_ms);
+    if !view.interrupted && seen.started.insert(run.clone()) {
+        cfg.notify
+            .started(
+                &view.mixer_id,
+                &view.conference_id,
+                &view.oper_user_id,
+                view.created_unix_ms,
+            )
+            .await;
+    }
     let retention_ms = i64::try_from(cfg.retention.as_millis()).unwrap_or(i64::MAX);
     for o in &view.outputs {
         let Some(mut r) = row::row(&view, o, &names, unix_ms_now(), retention_ms) else {
@@ -143,10 +163,18 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
         r.sha256 = tokio::task::spawn_blocking(move || sha256_of(&root, &path))
             .await
             .unwrap_or_default();
+        if cfg.upload && r.status != "FAILED" && !r.sha256.is_empty() {
+            r.upload.state = UPLOAD_PENDING.into();
+        }
         match catalog.upsert(&r).await {
             Ok(id) => {
                 tracing::debug!(id, mixer_id = %r.mixer_id, output_id = %r.output_id, "catalogued");
                 seen.stored.insert(key);
+                r.id = id;
+                cfg.notify.output_finalized(&r).await;
+                if cfg.upload {
+                    cfg.upload_wake.notify_one();
+                }
             }
             Err(e) => tracing::error!(error = %e, mixer_id = %r.mixer_id, "output not catalogued"),
         }
@@ -160,6 +188,17 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
             {
                 Ok(()) => {
                     seen.ended.insert(key);
+                    match catalog
+                        .by_mixer_run(&view.mixer_id, view.created_unix_ms)
+                        .await
+                    {
+                        Ok(files) => {
+                            cfg.notify
+                                .ended(&view.mixer_id, view.created_unix_ms, end, &files)
+                                .await
+                        }
+                        Err(e) => tracing::error!(error = %e, "recording.ended not queued"),
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, mixer_id = %view.mixer_id, "conference end not catalogued")

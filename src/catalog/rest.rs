@@ -38,8 +38,9 @@ use tokio::net::TcpListener;
 
 use super::download;
 use super::easemob::{record_json, TimePage};
-use super::row::Recording;
+use super::row::{Recording, UPLOAD_UPLOADED};
 use super::signed::{UrlError, UrlSigner};
+use super::storage::Storage;
 use super::store::{Catalog, CatalogError};
 use crate::api::auth::ServerAuth;
 use crate::events::unix_ms_now;
@@ -109,6 +110,8 @@ pub struct RestConfig {
     /// Base of the download URLs, e.g. `https://rec.example.com`; None:
     /// `http://<bound address>`.
     pub public_url: Option<String>,
+    /// Object storage: files uploaded there are downloaded through presigned URLs.
+    pub storage: Option<Storage>,
 }
 
 #[derive(Clone)]
@@ -119,6 +122,7 @@ struct Ctx {
     signer: UrlSigner,
     root: RecordingsRoot,
     base: String,
+    storage: Option<Storage>,
 }
 
 /// Binds `addr` and serves the API until the process ends; returns the bound address
@@ -151,6 +155,7 @@ pub async fn serve(addr: SocketAddr, cfg: RestConfig) -> std::io::Result<SocketA
             signer: cfg.signer,
             root: cfg.root,
             base,
+            storage: cfg.storage,
         });
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
@@ -196,7 +201,29 @@ fn refused(ctx: &Ctx, peer: SocketAddr, headers: &HeaderMap) -> Option<Response>
     None
 }
 
-fn rows(
+/// The download URL of `r`: an S3 presigned URL once it is uploaded to a store that
+/// presigns, else the daemon's own signed URL.
+async fn download_url(ctx: &Ctx, r: &Recording, now_s: i64) -> String {
+    if r.upload.state == UPLOAD_UPLOADED {
+        if let Some((t, key)) = ctx
+            .storage
+            .as_ref()
+            .and_then(|s| s.target_of(&r.upload.location))
+        {
+            if let Some(u) = t.presigned_get(&key, ctx.signer.ttl()).await {
+                return u;
+            }
+        }
+    }
+    format!(
+        "{}/files/{}?{}",
+        ctx.base,
+        r.id,
+        ctx.signer.query(r.id, now_s)
+    )
+}
+
+async fn rows(
     ctx: &Ctx,
     result: Result<Vec<Recording>, CatalogError>,
     page: Option<&TimePage>,
@@ -204,17 +231,13 @@ fn rows(
     match result {
         Ok(rows) => {
             let now_s = unix_ms_now() / 1000;
-            let url = |r: &Recording| {
-                format!(
-                    "{}/files/{}?{}",
-                    ctx.base,
-                    r.id,
-                    ctx.signer.query(r.id, now_s)
-                )
-            };
+            let mut data = Vec::with_capacity(rows.len());
+            for r in &rows {
+                data.push(record_json(r, &download_url(ctx, r, now_s).await));
+            }
             let mut body = json!({
                 "count": rows.len(),
-                "data": rows.iter().map(|r| record_json(r, &url(r))).collect::<Vec<Value>>(),
+                "data": data,
             });
             if let Some(p) = page {
                 let next = (rows.len() == p.length as usize)
@@ -246,7 +269,7 @@ async fn by_conference(
     if let Some(r) = refused(&ctx, peer, &headers) {
         return r;
     }
-    rows(&ctx, ctx.catalog.by_conference(&confr_id).await, None)
+    rows(&ctx, ctx.catalog.by_conference(&confr_id).await, None).await
 }
 
 async fn by_member(
@@ -258,7 +281,7 @@ async fn by_member(
     if let Some(r) = refused(&ctx, peer, &headers) {
         return r;
     }
-    rows(&ctx, ctx.catalog.by_member(&user, &confr_id).await, None)
+    rows(&ctx, ctx.catalog.by_member(&user, &confr_id).await, None).await
 }
 
 type TimeParams = (String, String, String, String, String, String);
@@ -275,7 +298,7 @@ async fn paged(
     }
     let (_org, _app, begin, end, start, length) = p;
     match TimePage::parse(&begin, &end, &start, &length, merged) {
-        Ok(page) => rows(&ctx, ctx.catalog.by_time(&page).await, Some(&page)),
+        Ok(page) => rows(&ctx, ctx.catalog.by_time(&page).await, Some(&page)).await,
         Err(e) => error(StatusCode::BAD_REQUEST, e.param, &e.to_string()),
     }
 }

@@ -83,6 +83,33 @@ pub struct Recording {
     pub record_time_ms: i64,
     /// When the file expires, Unix ms (expireTime).
     pub expire_time_ms: i64,
+    /// Its copy in object storage.
+    pub upload: Upload,
+}
+
+/// `upload.state` of a file kept under the recordings root only (no storage configured).
+pub const UPLOAD_LOCAL: &str = "LOCAL";
+/// `upload.state` of a file waiting for its (next) upload attempt.
+pub const UPLOAD_PENDING: &str = "PENDING";
+/// `upload.state` of a file whose object was written and verified (size and SHA-256).
+pub const UPLOAD_UPLOADED: &str = "UPLOADED";
+/// `upload.state` of a file every attempt failed for, on the primary and the backup.
+pub const UPLOAD_FAILED: &str = "FAILED";
+
+/// Where a file stands with object storage ([`super::upload`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upload {
+    /// [`UPLOAD_LOCAL`], [`UPLOAD_PENDING`], [`UPLOAD_UPLOADED`] or [`UPLOAD_FAILED`].
+    pub state: String,
+    /// The object, e.g. `s3://bucket/prefix/<path>` or `file:///backup/<path>`; empty
+    /// until uploaded.
+    pub location: String,
+    /// Attempts made so far (primary and backup).
+    pub attempts: i64,
+    /// When the next attempt is due, Unix ms.
+    pub next_ms: i64,
+    /// The last attempt's error; empty after a success.
+    pub error: String,
 }
 
 /// What the catalog reads of one mixer.
@@ -158,6 +185,10 @@ pub fn row(
         duration_ms: i64::try_from(o.duration_ms).unwrap_or(i64::MAX),
         sha256: String::new(),
         status: status.to_owned(),
+        upload: Upload {
+            state: UPLOAD_LOCAL.to_owned(),
+            ..Upload::default()
+        },
         conference_begin_ms: view.created_unix_ms,
         conference_end_ms: view.ended_unix_ms.unwrap_or(0),
         start_ms: o.start_unix_ms,
@@ -174,6 +205,52 @@ pub fn media_name(m: OutputMedia) -> &'static str {
         OutputMedia::Audio => "audio",
         OutputMedia::Video => "video",
         OutputMedia::Screen => "screen",
+    }
+}
+
+impl Recording {
+    /// The output as `OutputInfoChanged` reports it (no absolute path: the file may
+    /// be gone after its upload; status FAILED for INTERRUPTED and EXPIRED rows).
+    pub fn output_info(&self) -> OutputInfo {
+        let media = [
+            OutputMedia::Av,
+            OutputMedia::Audio,
+            OutputMedia::Video,
+            OutputMedia::Screen,
+        ]
+        .into_iter()
+        .find(|m| media_name(*m) == self.media)
+        .unwrap_or(OutputMedia::Av);
+        OutputInfo {
+            output_id: self.output_id.clone(),
+            kind: if self.record_type == RecordType::MergeAll {
+                OutputKind::Mixed
+            } else {
+                OutputKind::Single
+            },
+            camid: self.camid.clone(),
+            media,
+            container: self.container.clone(),
+            start_unix_ms: self.start_ms,
+            end_unix_ms: self.end_ms,
+            span: self
+                .output_id
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0),
+            path: self.path.clone(),
+            abs_path: String::new(),
+            duration_ms: u64::try_from(self.duration_ms).unwrap_or(0),
+            size_bytes: u64::try_from(self.size_bytes).unwrap_or(0),
+            status: if self.status == "FINALIZED" {
+                OutputStatus::Finalized
+            } else {
+                OutputStatus::Failed
+            },
+            error_code: 0,
+            error_message: String::new(),
+        }
     }
 }
 

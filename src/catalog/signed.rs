@@ -88,6 +88,11 @@ impl UrlSigner {
         m
     }
 
+    /// How long its URLs live.
+    pub fn ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::try_from(self.ttl_s).unwrap_or(0))
+    }
+
     /// The query string of file `id`'s URL made at `now_s` (Unix seconds):
     /// `expires=<now + ttl>&sig=<hex>`.
     pub fn query(&self, id: i64, now_s: i64) -> String {

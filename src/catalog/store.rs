@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::Row;
 
 use super::easemob::TimePage;
-use super::row::{record_type_named, RecordType, Recording};
+use super::row::{record_type_named, RecordType, Recording, Upload};
 
 /// Connections of the pool (one writer at a time; readers in parallel under WAL).
 const MAX_CONNECTIONS: u32 = 4;
@@ -38,12 +38,14 @@ impl From<sqlx::migrate::MigrateError> for CatalogError {
 /// Handle to the catalog database. Cheap to clone (a pool).
 #[derive(Clone, Debug)]
 pub struct Catalog {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
-const COLUMNS: &str = "id, mixer_id, output_id, conference_id, owner, camid, member_name, \
+pub(super) const COLUMNS: &str =
+    "id, mixer_id, output_id, conference_id, owner, camid, member_name, \
     record_type, media, container, path, size_bytes, duration_ms, sha256, status, \
-    conference_begin_ms, conference_end_ms, start_ms, end_ms, record_time_ms, expire_time_ms";
+    conference_begin_ms, conference_end_ms, start_ms, end_ms, record_time_ms, expire_time_ms, \
+    upload_state, upload_location, upload_attempts, upload_next_ms, upload_error";
 
 impl Catalog {
     /// Opens (creating it if missing) the SQLite database at `path` and applies the
@@ -64,14 +66,19 @@ impl Catalog {
 
     /// Stores `r` (its `id` is ignored): inserts it, or updates the row of the same
     /// output in place, keeping its first record and expiry times and an EXPIRED
-    /// status. Returns the row's id.
+    /// status, and its upload state unless the file's SHA-256 changed (a changed file
+    /// is uploaded again). Returns the row's id.
     pub async fn upsert(&self, r: &Recording) -> Result<i64, CatalogError> {
         let sql = format!(
             "INSERT INTO recordings ({}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-             ?, ?, ?, ?, ?, ?) \
+             ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (mixer_id, conference_begin_ms, output_id) DO UPDATE SET \
              member_name = excluded.member_name, path = excluded.path, \
              size_bytes = excluded.size_bytes, duration_ms = excluded.duration_ms, \
+             upload_state = CASE WHEN sha256 = excluded.sha256 THEN upload_state \
+               ELSE excluded.upload_state END, \
+             upload_attempts = CASE WHEN sha256 = excluded.sha256 THEN upload_attempts \
+               ELSE 0 END, \
              sha256 = excluded.sha256, \
              status = CASE WHEN status = 'EXPIRED' THEN status ELSE excluded.status END, \
              conference_end_ms = MAX(conference_end_ms, excluded.conference_end_ms), \
@@ -100,6 +107,11 @@ impl Catalog {
             .bind(r.end_ms)
             .bind(r.record_time_ms)
             .bind(r.expire_time_ms)
+            .bind(&r.upload.state)
+            .bind(&r.upload.location)
+            .bind(r.upload.attempts)
+            .bind(r.upload.next_ms)
+            .bind(&r.upload.error)
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("id")?)
@@ -215,7 +227,7 @@ impl Catalog {
 }
 
 /// A row read back.
-fn recording(row: &sqlx::sqlite::SqliteRow) -> Result<Recording, CatalogError> {
+pub(super) fn recording(row: &sqlx::sqlite::SqliteRow) -> Result<Recording, CatalogError> {
     let record_type: String = row.try_get("record_type")?;
     Ok(Recording {
         id: row.try_get("id")?,
@@ -239,6 +251,13 @@ fn recording(row: &sqlx::sqlite::SqliteRow) -> Result<Recording, CatalogError> {
         end_ms: row.try_get("end_ms")?,
         record_time_ms: row.try_get("record_time_ms")?,
         expire_time_ms: row.try_get("expire_time_ms")?,
+        upload: Upload {
+            state: row.try_get("upload_state")?,
+            location: row.try_get("upload_location")?,
+            attempts: row.try_get("upload_attempts")?,
+            next_ms: row.try_get("upload_next_ms")?,
+            error: row.try_get("upload_error")?,
+        },
     })
 }
 
@@ -273,6 +292,7 @@ mod tests {
             end_ms: 0,
             record_time_ms: time,
             expire_time_ms: time + 1,
+            upload: Upload::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::catalog::rest::{self, RateLimit, RestConfig, DEFAULT_RATE_LIMIT};
 use crate::catalog::retention;
 use crate::catalog::signed::{UrlSigner, DEFAULT_URL_TTL_SECS};
 use crate::catalog::Catalog;
+use crate::cli::storage_arg;
 use crate::model::RecordingsRoot;
 
 /// File name of the catalog in the state directory.
@@ -61,6 +62,8 @@ pub struct CatalogArgs {
     #[arg(long, env = "CLOUDMIXER_REST_BURST", default_value_t = DEFAULT_RATE_LIMIT.burst,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub rest_burst: u32,
+    #[command(flatten)]
+    pub storage: crate::cli::storage_arg::StorageArgs,
 }
 
 /// Opens the catalog, starts its feed from `service`'s events and, with --rest-listen,
@@ -88,14 +91,19 @@ pub async fn start(
         .await
         .map_err(|e| Status::unavailable(format!("--catalog {}: {e}", path.display())))?;
     tracing::info!(catalog = %path.display(), "recordings catalog open");
+    let started = storage_arg::start(&a.storage, state_dir, &catalog, root, service.bus())?;
     let cfg = FeedConfig {
         retention: Duration::from_secs(a.retention_secs),
         root: root.clone(),
+        upload: started.storage.is_some(),
+        upload_wake: started.upload_wake,
+        notify: started.notifier,
     };
     feed::spawn(catalog.clone(), service.clone(), service.bus(), cfg);
     retention::spawn(
         catalog.clone(),
         root.clone(),
+        started.storage.clone(),
         Duration::from_secs(a.expiry_sweep_secs),
     );
     let Some(addr) = a.rest_listen else {
@@ -117,6 +125,7 @@ pub async fn start(
         signer,
         root: root.clone(),
         public_url: a.rest_public_url.clone(),
+        storage: started.storage,
     };
     let bound = rest::serve(addr, cfg)
         .await

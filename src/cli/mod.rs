@@ -24,6 +24,7 @@ pub mod placeholder_arg;
 pub mod presets;
 pub mod record_arg;
 pub mod serve;
+pub mod storage_arg;
 pub mod tls;
 
 use std::process::ExitCode;

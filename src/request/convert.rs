@@ -40,6 +40,23 @@ pub fn output_info(o: &events::OutputInfo) -> proto::OutputInfo {
         start_unix_ms: o.start_unix_ms,
         end_unix_ms: o.end_unix_ms,
         span: o.span,
+        upload: None,
+    }
+}
+
+/// Proto form of an [`events::UploadInfo`].
+pub fn upload_info(u: &events::UploadInfo) -> proto::UploadInfo {
+    proto::UploadInfo {
+        state: match u.state {
+            events::UploadState::Pending => proto::UploadState::Pending,
+            events::UploadState::Uploading => proto::UploadState::Uploading,
+            events::UploadState::Uploaded => proto::UploadState::Uploaded,
+            events::UploadState::Failed => proto::UploadState::Failed,
+        } as i32,
+        location: u.location.clone(),
+        uploaded_bytes: u.uploaded_bytes,
+        attempts: u.attempts,
+        error_message: u.error_message.clone(),
     }
 }
 

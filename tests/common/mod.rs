@@ -6,6 +6,7 @@
 //! has a deadline.
 #![allow(dead_code)]
 
+pub mod catalog;
 pub mod daemon;
 pub mod decodable;
 pub mod http;
@@ -13,10 +14,12 @@ pub mod lossy_relay;
 pub mod media;
 pub mod outputs;
 pub mod rpc;
+pub mod s3;
 pub mod sender;
 pub mod spec;
 pub mod sync_pattern;
 pub mod sync_run;
+pub mod webhook_sink;
 
 use std::time::{Duration, Instant};
 
