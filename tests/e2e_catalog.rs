@@ -183,6 +183,8 @@ async fn two_conferences_are_listed_queried_and_paged_as_easemob_does() {
     let (code, v) = get(rest, &format!("/org/app/audio/{range}/0/101"));
     assert_eq!((code, v["param"].as_str()), (400, Some("length")), "{v}");
 
+    check_grpc_and_cli(&d, rest, &want_ids).await;
+
     // Over the rate: 429 with Retry-After (the burst is 60 at 0.5 request/s).
     let url = format!("http://{rest}/org/app/audio/conf-one");
     let limited = (0..80).find_map(|_| {
@@ -194,6 +196,119 @@ async fn two_conferences_are_listed_queried_and_paged_as_easemob_does() {
         text.to_ascii_lowercase().contains("retry-after: "),
         "{text}"
     );
+}
+
+/// The same four queries over gRPC (`Recordings`) give the REST answers' rows; paging
+/// walks `all_ids` once; length 101 is INVALID_ARGUMENT naming it; the CLI lists the
+/// same and deletes a file (gone from disk, row DELETED).
+async fn check_grpc_and_cli(d: &Daemon, rest: std::net::SocketAddr, all_ids: &[i64]) {
+    use cloudmixer::proto::recordings_client::RecordingsClient;
+    use cloudmixer::proto::ListRecordingsRequest;
+    let c = RecordingsClient::new(d.channel().await);
+    let list = |q: ListRecordingsRequest| {
+        let mut c = c.clone();
+        async move { c.list_recordings(q).await.map(|r| r.into_inner()) }
+    };
+    let grpc_ids = |a: &cloudmixer::proto::ListRecordingsResponse| {
+        a.recordings.iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    for conf in ["conf-one", "conf-two"] {
+        let q = ListRecordingsRequest {
+            conference_id: conf.into(),
+            ..Default::default()
+        };
+        let rest_rows = get(rest, &format!("/org/app/audio/{conf}")).1;
+        assert_eq!(
+            grpc_ids(&list(q.clone()).await.unwrap()),
+            ids(rest_rows["data"].as_array().unwrap()),
+            "{conf}"
+        );
+        let member = ListRecordingsRequest {
+            camid: "A".into(),
+            ..q
+        };
+        let rest_rows = get(rest, &format!("/org/app/audio/A/{conf}")).1;
+        assert_eq!(
+            grpc_ids(&list(member).await.unwrap()),
+            ids(rest_rows["data"].as_array().unwrap()),
+            "{conf} A"
+        );
+    }
+    let range = |start_id, length, merged_only| ListRecordingsRequest {
+        begin_unix_ms: 0,
+        end_unix_ms: i64::MAX,
+        start_id,
+        length,
+        merged_only,
+        ..Default::default()
+    };
+    let (mut start, mut walked) = (0, Vec::new());
+    loop {
+        let page = list(range(start, 2, false)).await.unwrap();
+        walked.extend(grpc_ids(&page));
+        if page.next_start_id == 0 {
+            break;
+        }
+        start = page.next_start_id;
+    }
+    assert_eq!(walked, all_ids, "gRPC paged walk");
+    let merged = list(range(0, 100, true)).await.unwrap();
+    assert_eq!(merged.recordings.len(), 2);
+    assert!(merged
+        .recordings
+        .iter()
+        .all(|r| r.record_type == "MERGE_ALL"));
+    let err = list(range(0, 101, false)).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(err.message().starts_with("length:"), "{err:?}");
+
+    // The CLI: the same rows; then one file deleted.
+    let server = d.endpoint();
+    let out = common::cloudmixer_cli(&[
+        "recordings",
+        "--server",
+        &server,
+        "--json",
+        "conference",
+        "conf-two",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rest_rows = get(rest, "/org/app/audio/conf-two").1;
+    assert_eq!(
+        ids(v["data"].as_array().unwrap()),
+        ids(rest_rows["data"].as_array().unwrap())
+    );
+    let victim = &v["data"][1];
+    let file = d.recordings().join(victim["path"].as_str().unwrap());
+    assert!(file.exists());
+    let id = victim["id"].to_string();
+    let out = common::cloudmixer_cli(&["recordings", "--server", &server, "delete", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!file.exists(), "{} still there", file.display());
+    let after = list(ListRecordingsRequest {
+        conference_id: "conf-two".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let row = after
+        .recordings
+        .iter()
+        .find(|r| r.id.to_string() == id)
+        .unwrap();
+    assert_eq!((row.status.as_str(), row.url.as_str()), ("DELETED", ""));
+    let out = common::cloudmixer_cli(&["recordings", "--server", &server, "delete", "999999"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("NOT_FOUND"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,8 @@
 pub mod download;
 pub mod easemob;
 pub mod feed;
+pub mod grpc;
+pub mod links;
 pub mod notice;
 pub mod outbox;
 pub mod rest;

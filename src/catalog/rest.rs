@@ -38,7 +38,8 @@ use tokio::net::TcpListener;
 
 use super::download;
 use super::easemob::{record_json, TimePage};
-use super::row::{Recording, UPLOAD_UPLOADED};
+use super::links::Links;
+use super::row::Recording;
 use super::signed::{UrlError, UrlSigner};
 use super::storage::Storage;
 use super::store::{Catalog, CatalogError};
@@ -121,19 +122,24 @@ struct Ctx {
     buckets: Arc<Mutex<Buckets>>,
     signer: UrlSigner,
     root: RecordingsRoot,
-    base: String,
-    storage: Option<Storage>,
+    links: Links,
 }
 
 /// Binds `addr` and serves the API until the process ends; returns the bound address
-/// (port 0 picks one). Errors: the address cannot be bound.
-pub async fn serve(addr: SocketAddr, cfg: RestConfig) -> std::io::Result<SocketAddr> {
+/// (port 0 picks one) and the download links it serves (for the gRPC answers).
+/// Errors: the address cannot be bound.
+pub async fn serve(addr: SocketAddr, cfg: RestConfig) -> std::io::Result<(SocketAddr, Links)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let base = cfg
         .public_url
         .map(|u| u.trim_end_matches('/').to_owned())
         .unwrap_or_else(|| format!("http://{local}"));
+    let links = Links {
+        ttl: cfg.signer.ttl(),
+        local: Some((cfg.signer.clone(), base)),
+        storage: cfg.storage,
+    };
     let app = Router::new()
         // Parameters at one depth share a name (the router requires it); the handlers
         // take them by position.
@@ -154,8 +160,7 @@ pub async fn serve(addr: SocketAddr, cfg: RestConfig) -> std::io::Result<SocketA
             })),
             signer: cfg.signer,
             root: cfg.root,
-            base,
-            storage: cfg.storage,
+            links: links.clone(),
         });
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
@@ -163,7 +168,7 @@ pub async fn serve(addr: SocketAddr, cfg: RestConfig) -> std::io::Result<SocketA
             tracing::error!(error = %e, "recordings REST server ended");
         }
     });
-    Ok(local)
+    Ok((local, links))
 }
 
 fn json_response(code: StatusCode, body: &Value) -> Response {
@@ -201,28 +206,6 @@ fn refused(ctx: &Ctx, peer: SocketAddr, headers: &HeaderMap) -> Option<Response>
     None
 }
 
-/// The download URL of `r`: an S3 presigned URL once it is uploaded to a store that
-/// presigns, else the daemon's own signed URL.
-async fn download_url(ctx: &Ctx, r: &Recording, now_s: i64) -> String {
-    if r.upload.state == UPLOAD_UPLOADED {
-        if let Some((t, key)) = ctx
-            .storage
-            .as_ref()
-            .and_then(|s| s.target_of(&r.upload.location))
-        {
-            if let Some(u) = t.presigned_get(&key, ctx.signer.ttl()).await {
-                return u;
-            }
-        }
-    }
-    format!(
-        "{}/files/{}?{}",
-        ctx.base,
-        r.id,
-        ctx.signer.query(r.id, now_s)
-    )
-}
-
 async fn rows(
     ctx: &Ctx,
     result: Result<Vec<Recording>, CatalogError>,
@@ -233,7 +216,7 @@ async fn rows(
             let now_s = unix_ms_now() / 1000;
             let mut data = Vec::with_capacity(rows.len());
             for r in &rows {
-                data.push(record_json(r, &download_url(ctx, r, now_s).await));
+                data.push(record_json(r, &ctx.links.download_url(r, now_s).await));
             }
             let mut body = json!({
                 "count": rows.len(),

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::row::UPLOAD_UPLOADED;
+use super::row::{Recording, UPLOAD_UPLOADED};
 use super::storage::Storage;
 use super::store::Catalog;
 use crate::events::unix_ms_now;
@@ -40,37 +40,48 @@ pub async fn sweep(catalog: &Catalog, root: &RecordingsRoot, storage: Option<&St
     };
     let mut expired = 0;
     for r in due {
-        if r.upload.state == UPLOAD_UPLOADED {
-            let Some((t, key)) = storage.and_then(|s| s.target_of(&r.upload.location)) else {
-                tracing::warn!(id = r.id, location = %r.upload.location, "retention: the object's store is not configured; kept");
-                continue;
-            };
-            match t.store().delete(&key).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, location = %r.upload.location, "retention: object not deleted");
-                    continue;
-                }
-            }
+        if let Err(e) = remove_copies(&r, root, storage).await {
+            tracing::warn!(id = r.id, error = %e, "retention: kept for the next sweep");
+            continue;
         }
-        let dir = root.clone();
-        let path = r.path.clone();
-        let removed = tokio::task::spawn_blocking(move || match dir.dir().remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        })
-        .await;
-        match removed {
-            Ok(Ok(())) => match catalog.mark_expired(r.id).await {
-                Ok(()) => {
-                    expired += 1;
-                    tracing::info!(id = r.id, path = %r.path, "recording expired and deleted");
-                }
-                Err(e) => tracing::error!(error = %e, id = r.id, "retention: row not marked"),
-            },
-            Ok(Err(e)) => tracing::warn!(error = %e, path = %r.path, "retention: file not deleted"),
-            Err(e) => tracing::error!(error = %e, "retention task panicked"),
+        match catalog.mark_expired(r.id).await {
+            Ok(()) => {
+                expired += 1;
+                tracing::info!(id = r.id, path = %r.path, "recording expired and deleted");
+            }
+            Err(e) => tracing::error!(error = %e, id = r.id, "retention: row not marked"),
         }
     }
     expired
+}
+
+/// Deletes `r`'s copies: its object (when uploaded) and its local file beneath
+/// `root`; one already gone counts as deleted. Errors: a copy that could not be
+/// deleted (the object's store not configured, or the store or file system refused).
+pub async fn remove_copies(
+    r: &Recording,
+    root: &RecordingsRoot,
+    storage: Option<&Storage>,
+) -> Result<(), String> {
+    if r.upload.state == UPLOAD_UPLOADED {
+        let (t, key) = storage
+            .and_then(|s| s.target_of(&r.upload.location))
+            .ok_or_else(|| format!("{}: its store is not configured", r.upload.location))?;
+        match t.store().delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(format!("{}: {e}", r.upload.location)),
+        }
+    }
+    let dir = root.clone();
+    let path = r.path.clone();
+    let removed = tokio::task::spawn_blocking(move || match dir.dir().remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    })
+    .await;
+    match removed {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("{}: {e}", r.path)),
+        Err(e) => Err(format!("delete task panicked: {e}")),
+    }
 }

@@ -65,8 +65,8 @@ impl Catalog {
     }
 
     /// Stores `r` (its `id` is ignored): inserts it, or updates the row of the same
-    /// output in place, keeping its first record and expiry times and an EXPIRED
-    /// status, and its upload state unless the file's SHA-256 changed (a changed file
+    /// output in place, keeping its first record and expiry times and an EXPIRED or
+    /// DELETED status, and its upload state unless the file's SHA-256 changed (a changed file
     /// is uploaded again). Returns the row's id.
     pub async fn upsert(&self, r: &Recording) -> Result<i64, CatalogError> {
         let sql = format!(
@@ -80,7 +80,7 @@ impl Catalog {
              upload_attempts = CASE WHEN sha256 = excluded.sha256 THEN upload_attempts \
                ELSE 0 END, \
              sha256 = excluded.sha256, \
-             status = CASE WHEN status = 'EXPIRED' THEN status ELSE excluded.status END, \
+             status = CASE WHEN status IN ('EXPIRED', 'DELETED') THEN status ELSE excluded.status END, \
              conference_end_ms = MAX(conference_end_ms, excluded.conference_end_ms), \
              start_ms = excluded.start_ms, end_ms = excluded.end_ms \
              RETURNING id",
@@ -141,7 +141,7 @@ impl Catalog {
     /// expiry first.
     pub async fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<Recording>, CatalogError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM recordings WHERE expire_time_ms <= ? AND status != 'EXPIRED' \
+            "SELECT {COLUMNS} FROM recordings WHERE expire_time_ms <= ? AND status NOT IN ('EXPIRED', 'DELETED') \
              ORDER BY expire_time_ms, id LIMIT ?"
         );
         let rows = sqlx::query(&sql)
@@ -152,9 +152,15 @@ impl Catalog {
         rows.iter().map(recording).collect()
     }
 
-    /// Marks row `id` EXPIRED (its file deleted).
+    /// Marks row `id` EXPIRED (its file deleted by the retention).
     pub async fn mark_expired(&self, id: i64) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE recordings SET status = 'EXPIRED' WHERE id = ?")
+        self.mark_status(id, "EXPIRED").await
+    }
+
+    /// Sets row `id`'s status (`EXPIRED`, `DELETED`: its copies are gone).
+    pub async fn mark_status(&self, id: i64, status: &str) -> Result<(), CatalogError> {
+        sqlx::query("UPDATE recordings SET status = ? WHERE id = ?")
+            .bind(status)
             .bind(id)
             .execute(&self.pool)
             .await?;

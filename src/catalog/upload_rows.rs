@@ -6,7 +6,7 @@ use super::store::{recording, Catalog, CatalogError, COLUMNS};
 
 impl Catalog {
     /// Up to `limit` files whose upload is PENDING and due at `now_ms` (their next
-    /// attempt time passed), not EXPIRED; earliest due first.
+    /// attempt time passed), not EXPIRED or DELETED; earliest due first.
     pub async fn uploads_due(
         &self,
         now_ms: i64,
@@ -14,7 +14,7 @@ impl Catalog {
     ) -> Result<Vec<Recording>, CatalogError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM recordings WHERE upload_state = ? AND upload_next_ms <= ? \
-             AND status != 'EXPIRED' ORDER BY upload_next_ms, id LIMIT ?"
+             AND status NOT IN ('EXPIRED', 'DELETED') ORDER BY upload_next_ms, id LIMIT ?"
         );
         let rows = sqlx::query(&sql)
             .bind(UPLOAD_PENDING)

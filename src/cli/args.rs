@@ -56,6 +56,10 @@ pub enum Command {
     /// List the layout presets (--layout NAME) with their tiles: `cloudmixer presets`
     /// asks the daemon; `--offline` lists this binary's own.
     Presets(PresetsArgs),
+    /// Query the recordings catalog (every output file of every mixer) or delete a
+    /// file: `cloudmixer recordings conference CONF`, `... member CONF CAMID`,
+    /// `... range BEGIN END --start-id 0 --length 100`, `... delete ID`.
+    Recordings(crate::cli::recordings::RecordingsArgs),
 }
 
 /// `presets` flags.

@@ -10,6 +10,8 @@ use tonic::Status;
 use crate::api::auth::{self, ServerAuth};
 use crate::api::CloudMixerService;
 use crate::catalog::feed::{self, FeedConfig};
+use crate::catalog::grpc::RecordingsService;
+use crate::catalog::links::Links;
 use crate::catalog::rest::{self, RateLimit, RestConfig, DEFAULT_RATE_LIMIT};
 use crate::catalog::retention;
 use crate::catalog::signed::{UrlSigner, DEFAULT_URL_TTL_SECS};
@@ -67,7 +69,7 @@ pub struct CatalogArgs {
 }
 
 /// Opens the catalog, starts its feed from `service`'s events and, with --rest-listen,
-/// the REST API. Returns the REST address. Errors: FAILED_PRECONDITION (REST off
+/// the REST API. Returns the REST address and the `Recordings` gRPC service. Errors: FAILED_PRECONDITION (REST off
 /// loopback without credentials), INVALID_ARGUMENT (a rate that is not positive),
 /// UNAVAILABLE (the catalog cannot be opened, the address cannot be bound).
 pub async fn start(
@@ -76,7 +78,7 @@ pub async fn start(
     root: &RecordingsRoot,
     service: &CloudMixerService,
     auth: &ServerAuth,
-) -> Result<Option<SocketAddr>, Status> {
+) -> Result<(Option<SocketAddr>, RecordingsService), Status> {
     if !(a.rest_rate.is_finite() && a.rest_rate > 0.0) {
         return Err(Status::invalid_argument(format!(
             "--rest-rate: must be a positive number of requests per second, got {}",
@@ -106,8 +108,17 @@ pub async fn start(
         started.storage.clone(),
         Duration::from_secs(a.expiry_sweep_secs),
     );
+    let mut grpc = RecordingsService {
+        catalog: catalog.clone(),
+        links: Links {
+            local: None,
+            storage: started.storage.clone(),
+            ttl: Duration::from_secs(a.url_ttl_secs),
+        },
+        root: root.clone(),
+    };
     let Some(addr) = a.rest_listen else {
-        return Ok(None);
+        return Ok((None, grpc));
     };
     // The REST API takes the gRPC API's tokens and JWTs; mutual TLS does not cover it.
     auth::require_for_listen(addr, auth, false)
@@ -127,9 +138,10 @@ pub async fn start(
         public_url: a.rest_public_url.clone(),
         storage: started.storage,
     };
-    let bound = rest::serve(addr, cfg)
+    let (bound, links) = rest::serve(addr, cfg)
         .await
         .map_err(|e| Status::unavailable(format!("--rest-listen {addr}: {e}")))?;
     tracing::info!("rest (recordings) listening on {bound}");
-    Ok(Some(bound))
+    grpc.links = links;
+    Ok((Some(bound), grpc))
 }

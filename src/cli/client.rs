@@ -29,6 +29,23 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 /// for mutual TLS), sending CLOUDMIXER_TOKEN (if set) with every call.
 /// Errors: INVALID_ARGUMENT (bad URL, token or TLS files), UNAVAILABLE.
 pub(crate) async fn connect(a: &ClientArgs) -> Result<Client, Status> {
+    let (ch, auth) = channel(a).await?;
+    Ok(CloudMixerClient::with_interceptor(ch, auth))
+}
+
+/// [`connect`] for the `Recordings` service (the catalog).
+pub(crate) async fn connect_recordings(
+    a: &ClientArgs,
+) -> Result<
+    proto::recordings_client::RecordingsClient<InterceptedService<Channel, ClientAuth>>,
+    Status,
+> {
+    let (ch, auth) = channel(a).await?;
+    Ok(proto::recordings_client::RecordingsClient::with_interceptor(ch, auth))
+}
+
+/// The connection of [`connect`] and the credentials it sends.
+async fn channel(a: &ClientArgs) -> Result<(Channel, ClientAuth), Status> {
     let auth = ClientAuth::new(a.token.as_deref())?;
     let mut ep = Endpoint::from_shared(a.server.clone())
         .map_err(|e| Status::invalid_argument(format!("--server {:?}: {e}", a.server)))?;
@@ -51,7 +68,7 @@ pub(crate) async fn connect(a: &ClientArgs) -> Result<Client, Status> {
             error_chain(&e)
         ))
     })?;
-    Ok(CloudMixerClient::with_interceptor(ch, auth))
+    Ok((ch, auth))
 }
 
 /// Host of `--server`: printed for RTP ports when the daemon binds every interface.

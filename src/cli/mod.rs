@@ -23,6 +23,7 @@ pub mod parse;
 pub mod placeholder_arg;
 pub mod presets;
 pub mod record_arg;
+pub mod recordings;
 pub mod serve;
 pub mod storage_arg;
 pub mod tls;
@@ -111,6 +112,7 @@ async fn run(command: Command) -> Result<(), Status> {
         Command::Compose(a) => compose::run(a).await,
         Command::Token(a) => mint_token(a),
         Command::Presets(a) => presets::run(a).await,
+        Command::Recordings(a) => recordings::run(a).await,
     }
 }
 

@@ -36,6 +36,7 @@ use crate::api::jwt::JwtKey;
 use crate::api::observe::{self, collect, grpc_layer::GrpcMetricsLayer};
 use crate::api::registry::{Limits, Retention};
 use crate::api::CloudMixerService;
+use crate::catalog::grpc::RecordingsService;
 use crate::cli::args::{LogFormat, ServeArgs, ShutdownMode};
 use crate::cli::client::error_chain;
 use crate::cli::tls;
@@ -43,7 +44,9 @@ use crate::events::EventBus;
 use crate::ingest::ports::PortPool;
 use crate::ingest::webrtc::{RtcSettings, WhipServer};
 use crate::model::RecordingsRoot;
-use crate::proto::{self, cloud_mixer_server::CloudMixerServer};
+use crate::proto::{
+    self, cloud_mixer_server::CloudMixerServer, recordings_server::RecordingsServer,
+};
 
 /// After the mixers have stopped, how long open connections may take to finish.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -206,10 +209,10 @@ async fn run_with_root(a: ServeArgs, root: std::path::PathBuf) -> Result<(), Sta
             "listed recordings interrupted by an earlier daemon exit (state INTERRUPTED)"
         );
     }
-    let rest_addr =
+    let (rest_addr, recordings) =
         crate::cli::catalog_arg::start(&a.catalog, &state_dir, &recordings_root, &service, &auth)
             .await?;
-    let (router, mut health) = services(service.clone(), auth, tls).await?;
+    let (router, mut health) = services(service.clone(), Some(recordings), auth, tls).await?;
     let http_addr = match a.http_listen {
         None => None,
         Some(addr) => {
@@ -351,6 +354,7 @@ fn report_listening(
 /// refused by rustls, e.g. a key that does not match its certificate).
 pub async fn services(
     service: CloudMixerService,
+    recordings: Option<RecordingsService>,
     auth: ServerAuth,
     tls: Option<ServerTlsConfig>,
 ) -> Result<(Router<Stack<GrpcMetricsLayer, Identity>>, HealthReporter), Status> {
@@ -382,7 +386,10 @@ pub async fn services(
         .add_service(InterceptedService::new(mixer, auth.clone()))
         .add_service(health_service)
         .add_service(InterceptedService::new(reflection_v1, auth.clone()))
-        .add_service(InterceptedService::new(reflection_v1alpha, auth));
+        .add_service(InterceptedService::new(reflection_v1alpha, auth.clone()))
+        .add_optional_service(
+            recordings.map(|r| InterceptedService::new(RecordingsServer::new(r), auth)),
+        );
     Ok((router, health))
 }
 

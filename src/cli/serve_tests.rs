@@ -34,7 +34,9 @@ async fn serves_health_and_reflection() {
         journal: None,
         requests: Default::default(),
     });
-    let (router, _health) = services(service, Default::default(), None).await.unwrap();
+    let (router, _health) = services(service, None, Default::default(), None)
+        .await
+        .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let incoming = TcpIncoming::from_listener(listener, true, None).unwrap();
