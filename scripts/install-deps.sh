@@ -12,6 +12,9 @@ PACKAGES=(
   fonts-wqy-microhei
   # tests/e2e_metrics.rs scrapes the daemon's /metrics with a real Prometheus server.
   prometheus
+  # The shared-catalog tests (tests/e2e_catalog.rs, tests/e2e_storage.rs) run a real
+  # PostgreSQL server of their own (initdb + pg_ctl in a temp dir).
+  postgresql
 )
 
 missing=()

@@ -77,20 +77,29 @@ fn ids(rows: &[Value]) -> Vec<i64> {
     rows.iter().map(|r| r["id"].as_i64().expect("id")).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_conferences_are_listed_queried_and_paged_as_easemob_does() {
+with_both_catalogs!(
+    two_conferences_are_listed_queried_and_paged_as_easemob_does,
+    two_conferences_are_listed_queried_and_paged_as_easemob_does_with
+);
+
+async fn two_conferences_are_listed_queried_and_paged_as_easemob_does_with(
+    b: common::catalog::Backend,
+) {
     let d = Daemon::start_with_args(
         common::daemon::DEFAULT_RTP_PORTS,
-        &[
-            "--rest-listen",
-            "127.0.0.1:0",
-            "--rest-rate",
-            "0.5",
-            "--rest-burst",
-            "60",
-        ]
-        .map(String::from),
+        &b.with(
+            &[
+                "--rest-listen",
+                "127.0.0.1:0",
+                "--rest-rate",
+                "0.5",
+                "--rest-burst",
+                "60",
+            ]
+            .map(String::from),
+        ),
     );
+    b.check(&d);
     let rest = rest_addr(&d);
     let mut all = Vec::new();
     for (id, conf) in [("m-one", "conf-one"), ("m-two", "conf-two")] {
@@ -328,15 +337,22 @@ async fn with_tokens_the_rest_api_needs_one() {
     assert!(!d.log().contains(TOKEN), "the token reached the log");
 }
 
+with_both_catalogs!(
+    a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart,
+    a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart_with
+);
+
 /// kill -9 in the middle of a recording, restart: the catalog (kept on disk) lists the
 /// cut-off composite as INTERRUPTED with its playable duration and its file's checksum,
 /// and keeps what it listed before the crash.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart() {
+async fn a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart_with(
+    b: common::catalog::Backend,
+) {
     let mut d = Daemon::start_with_args(
         common::daemon::DEFAULT_RTP_PORTS,
-        &["--rest-listen", "127.0.0.1:0", "--url-ttl-secs", "1"].map(String::from),
+        &b.with(&["--rest-listen", "127.0.0.1:0", "--url-ttl-secs", "1"].map(String::from)),
     );
+    b.check(&d);
     let before = record(&d, "m-done", "conf-crash").await;
     let rest = rest_addr(&d);
     wait_rows(rest, "/org/app/audio/conf-crash", before.outputs.len()).await;
@@ -370,22 +386,31 @@ async fn a_recording_cut_off_by_a_crash_is_listed_interrupted_after_restart() {
     );
 }
 
+with_both_catalogs!(
+    recordings_past_their_expiry_are_deleted_and_marked_expired,
+    recordings_past_their_expiry_are_deleted_and_marked_expired_with
+);
+
 /// Retention (`--retention-secs 3`, swept every second): once past its expireTime every
 /// file of the conference is gone from the recordings root and its row is EXPIRED.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn recordings_past_their_expiry_are_deleted_and_marked_expired() {
+async fn recordings_past_their_expiry_are_deleted_and_marked_expired_with(
+    b: common::catalog::Backend,
+) {
     let d = Daemon::start_with_args(
         common::daemon::DEFAULT_RTP_PORTS,
-        &[
-            "--rest-listen",
-            "127.0.0.1:0",
-            "--retention-secs",
-            "3",
-            "--expiry-sweep-secs",
-            "1",
-        ]
-        .map(String::from),
+        &b.with(
+            &[
+                "--rest-listen",
+                "127.0.0.1:0",
+                "--retention-secs",
+                "3",
+                "--expiry-sweep-secs",
+                "1",
+            ]
+            .map(String::from),
+        ),
     );
+    b.check(&d);
     let rest = rest_addr(&d);
     let info = record(&d, "m-old", "conf-old").await;
     let n = info.outputs.len();

@@ -148,17 +148,22 @@ fn events(ids: &BTreeMap<String, Received>) -> BTreeSet<(String, String, String)
     set
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outputs_are_uploaded_verified_presigned_and_called_back() {
+with_both_catalogs!(
+    outputs_are_uploaded_verified_presigned_and_called_back,
+    outputs_are_uploaded_verified_presigned_and_called_back_with
+);
+
+async fn outputs_are_uploaded_verified_presigned_and_called_back_with(b: common::catalog::Backend) {
     let dir = tempfile::tempdir().unwrap();
     let s3 = S3Server::start(&dir.path().join("s3"), s3::free_tcp_port());
     let sink = WebhookSink::start(0, SECRET);
     sink.fail_next(3);
     let d = Daemon::start_with_env(
         common::daemon::DEFAULT_RTP_PORTS,
-        &flags(dir.path(), &s3.endpoint(), &sink.url(), "4"),
+        &b.with(&flags(dir.path(), &s3.endpoint(), &sink.url(), "4")),
         &ENV,
     );
+    b.check(&d);
     let mut c = d.client().await;
     let mut stream = c
         .watch_events(cloudmixer::proto::WatchEventsRequest {
@@ -258,22 +263,29 @@ async fn outputs_are_uploaded_verified_presigned_and_called_back() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_with_uploads_pending_and_a_recording_running_loses_nothing() {
+with_both_catalogs!(
+    kill_9_with_uploads_pending_and_a_recording_running_loses_nothing,
+    kill_9_with_uploads_pending_and_a_recording_running_loses_nothing_with
+);
+
+async fn kill_9_with_uploads_pending_and_a_recording_running_loses_nothing_with(
+    b: common::catalog::Backend,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (s3_port, hook_port) = (s3::free_tcp_port(), s3::free_tcp_port());
     let hook = format!("http://127.0.0.1:{hook_port}/hook");
     // The store and the endpoint are down: uploads and callbacks fail and back off.
     let mut d = Daemon::start_with_env(
         common::daemon::DEFAULT_RTP_PORTS,
-        &flags(
+        &b.with(&flags(
             dir.path(),
             &format!("http://127.0.0.1:{s3_port}"),
             &hook,
             "3600",
-        ),
+        )),
         &ENV,
     );
+    b.check(&d);
     let done = record(&d, "m-done", "conf-kill").await;
     poll_rows(rest_addr(&d), "/org/app/audio/conf-kill", |rows| {
         rows.len() == done.outputs.len()

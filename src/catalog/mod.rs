@@ -3,7 +3,8 @@
 //!
 //! - [`row`]: one row per output file and the Easemob field mapping (sans IO);
 //! - [`easemob`]: the query parameters, paging rule, time forms and JSON (sans IO);
-//! - [`store`]: SQLite through `sqlx`, schema in `migrations/`;
+//! - [`store`]: SQLite (embedded) or PostgreSQL (shared) through `sqlx`, schemas in
+//!   `migrations/`;
 //! - [`feed`]: the task that stores outputs as their writing ends, from the event bus;
 //! - [`retention`]: the task that deletes expired files and marks their rows;
 //! - [`storage`], [`upload`], [`upload_rows`]: the copy of each finished file in

@@ -44,7 +44,7 @@ impl Catalog {
         for url in urls {
             sqlx::query(
                 "INSERT INTO webhooks (msg_id, url, event_type, body, created_ms, state, \
-                 next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT (msg_id, url) DO NOTHING",
             )
             .bind(msg_id)
@@ -68,7 +68,7 @@ impl Catalog {
     ) -> Result<Vec<Delivery>, CatalogError> {
         let rows = sqlx::query(
             "SELECT msg_id, url, event_type, body, attempts FROM webhooks \
-             WHERE state = ? AND next_attempt_ms <= ? ORDER BY created_ms, rowid LIMIT ?",
+             WHERE state = $1 AND next_attempt_ms <= $2 ORDER BY created_ms, msg_id LIMIT $3",
         )
         .bind(PENDING)
         .bind(now_ms)
@@ -99,8 +99,8 @@ impl Catalog {
         error: &str,
     ) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE webhooks SET state = ?, attempts = ?, next_attempt_ms = ?, last_error = ? \
-             WHERE msg_id = ? AND url = ?",
+            "UPDATE webhooks SET state = $1, attempts = $2, next_attempt_ms = $3, last_error = $4 \
+             WHERE msg_id = $5 AND url = $6",
         )
         .bind(state)
         .bind(attempts)
@@ -115,7 +115,7 @@ impl Catalog {
 
     /// How many (message, endpoint) rows are in `state`.
     pub async fn webhooks_in(&self, state: &str) -> Result<i64, CatalogError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM webhooks WHERE state = ?")
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM webhooks WHERE state = $1")
             .bind(state)
             .fetch_one(&self.pool)
             .await?;

@@ -22,6 +22,16 @@ use object_store::path::Path as ObjectPath;
 use object_store::signer::Signer;
 use object_store::ObjectStore;
 
+/// Retries of one HTTP request inside `object_store`: few and short, because a failed
+/// upload attempt is retried by the catalog's own schedule (`super::retry`, logged and
+/// counted in `uploadAttempts`) rather than hidden in the client for minutes.
+static REQUEST_RETRY: std::sync::LazyLock<object_store::RetryConfig> =
+    std::sync::LazyLock::new(|| object_store::RetryConfig {
+        backoff: object_store::BackoffConfig::default(),
+        max_retries: 2,
+        retry_timeout: Duration::from_secs(10),
+    });
+
 /// One configured store.
 #[derive(Clone)]
 pub struct Target {
@@ -67,7 +77,9 @@ impl Target {
             if bucket.is_empty() {
                 return Err(err(&"no bucket (s3://BUCKET[/PREFIX])"));
             }
-            let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            let mut b = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_retry(REQUEST_RETRY.clone());
             if let Some(ep) = &s3.endpoint {
                 b = b
                     .with_endpoint(ep)

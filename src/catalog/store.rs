@@ -1,21 +1,27 @@
-//! The catalog's storage: an embedded SQLite database through `sqlx`, its schema in
-//! `migrations/` (applied at open, in order, recorded in `_sqlx_migrations`).
+//! The catalog's storage through `sqlx`'s `Any` driver, one set of queries for both
+//! backends:
 //!
-//! The database is one file (`serve --catalog`, default `<state dir>/catalog.sqlite3`),
-//! in WAL mode so queries never wait for the writer. A row is keyed by (mixer id,
-//! mixer creation time, output id): writing the same output again updates it in place
-//! and keeps its id; ids ascend in the order outputs were first stored.
+//! - SQLite, embedded (the default): one file (`serve --catalog FILE`, default
+//!   `<state dir>/catalog.sqlite3`), in WAL mode so queries never wait for the writer;
+//! - PostgreSQL (`serve --catalog postgres://...`), when several daemons share one
+//!   catalog.
+//!
+//! Schemas are in `migrations/sqlite/` and `migrations/postgres/` (the same tables),
+//! applied at open, in order, recorded in `_sqlx_migrations`. Queries use `$N`
+//! placeholders and SQL both dialects read. A row is keyed by (mixer id, mixer creation
+//! time, output id): writing the same output again updates it in place and keeps its
+//! id; ids ascend in the order outputs were first stored.
 
 use std::path::Path;
-use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::Row;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::AnyPool;
+use sqlx::{Executor, Row};
 
 use super::easemob::TimePage;
 use super::row::{record_type_named, RecordType, Recording, Upload};
 
-/// Connections of the pool (one writer at a time; readers in parallel under WAL).
+/// Connections of the pool (SQLite: one writer at a time; readers in parallel under WAL).
 const MAX_CONNECTIONS: u32 = 4;
 
 /// A catalog error: the database cannot be opened, migrated, read or written.
@@ -38,7 +44,7 @@ impl From<sqlx::migrate::MigrateError> for CatalogError {
 /// Handle to the catalog database. Cheap to clone (a pool).
 #[derive(Clone, Debug)]
 pub struct Catalog {
-    pub(super) pool: SqlitePool,
+    pub(super) pool: AnyPool,
 }
 
 pub(super) const COLUMNS: &str =
@@ -47,20 +53,49 @@ pub(super) const COLUMNS: &str =
     conference_begin_ms, conference_end_ms, start_ms, end_ms, record_time_ms, expire_time_ms, \
     upload_state, upload_location, upload_attempts, upload_next_ms, upload_error";
 
+/// [`COLUMNS`] but the id (assigned by the database).
+const INSERT_COLUMNS: &str = "mixer_id, output_id, conference_id, owner, camid, member_name, \
+    record_type, media, container, path, size_bytes, duration_ms, sha256, status, \
+    conference_begin_ms, conference_end_ms, start_ms, end_ms, record_time_ms, expire_time_ms, \
+    upload_state, upload_location, upload_attempts, upload_next_ms, upload_error";
+
+/// Is `catalog` (a `--catalog` value) a PostgreSQL URL?
+pub fn is_postgres_url(catalog: &str) -> bool {
+    catalog.starts_with("postgres://") || catalog.starts_with("postgresql://")
+}
+
 impl Catalog {
     /// Opens (creating it if missing) the SQLite database at `path` and applies the
     /// migrations. Errors: the file cannot be created or opened, or a migration fails.
     pub async fn open(path: &Path) -> Result<Catalog, CatalogError> {
-        let url = format!("sqlite://{}", path.display());
-        let opts = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::connect(&url).await
+    }
+
+    /// Opens the catalog at `url`: `postgres://user:password@host:port/db` (the
+    /// database must exist) or `sqlite://FILE?mode=rwc`; applies the migrations.
+    /// Errors: the database cannot be reached or opened, or a migration fails.
+    pub async fn connect(url: &str) -> Result<Catalog, CatalogError> {
+        sqlx::any::install_default_drivers();
+        let postgres = is_postgres_url(url);
+        let pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .connect_with(opts)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if !postgres {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        if postgres {
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        } else {
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        }
         Ok(Catalog { pool })
     }
 
@@ -70,21 +105,23 @@ impl Catalog {
     /// is uploaded again). Returns the row's id.
     pub async fn upsert(&self, r: &Recording) -> Result<i64, CatalogError> {
         let sql = format!(
-            "INSERT INTO recordings ({}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-             ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO recordings ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
              ON CONFLICT (mixer_id, conference_begin_ms, output_id) DO UPDATE SET \
              member_name = excluded.member_name, path = excluded.path, \
              size_bytes = excluded.size_bytes, duration_ms = excluded.duration_ms, \
-             upload_state = CASE WHEN sha256 = excluded.sha256 THEN upload_state \
-               ELSE excluded.upload_state END, \
-             upload_attempts = CASE WHEN sha256 = excluded.sha256 THEN upload_attempts \
-               ELSE 0 END, \
+             upload_state = CASE WHEN recordings.sha256 = excluded.sha256 \
+               THEN recordings.upload_state ELSE excluded.upload_state END, \
+             upload_attempts = CASE WHEN recordings.sha256 = excluded.sha256 \
+               THEN recordings.upload_attempts ELSE 0 END, \
              sha256 = excluded.sha256, \
-             status = CASE WHEN status IN ('EXPIRED', 'DELETED') THEN status ELSE excluded.status END, \
-             conference_end_ms = MAX(conference_end_ms, excluded.conference_end_ms), \
+             status = CASE WHEN recordings.status IN ('EXPIRED', 'DELETED') \
+               THEN recordings.status ELSE excluded.status END, \
+             conference_end_ms = CASE WHEN excluded.conference_end_ms > recordings.conference_end_ms \
+               THEN excluded.conference_end_ms ELSE recordings.conference_end_ms END, \
              start_ms = excluded.start_ms, end_ms = excluded.end_ms \
              RETURNING id",
-            COLUMNS
+            INSERT_COLUMNS
         );
         let row = sqlx::query(&sql)
             .bind(&r.mixer_id)
@@ -126,8 +163,8 @@ impl Catalog {
         end_ms: i64,
     ) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE recordings SET conference_end_ms = ? \
-             WHERE mixer_id = ? AND conference_begin_ms = ? AND conference_end_ms = 0",
+            "UPDATE recordings SET conference_end_ms = $1 \
+             WHERE mixer_id = $2 AND conference_begin_ms = $3 AND conference_end_ms = 0",
         )
         .bind(end_ms)
         .bind(mixer_id)
@@ -141,8 +178,8 @@ impl Catalog {
     /// expiry first.
     pub async fn due(&self, now_ms: i64, limit: u32) -> Result<Vec<Recording>, CatalogError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM recordings WHERE expire_time_ms <= ? AND status NOT IN ('EXPIRED', 'DELETED') \
-             ORDER BY expire_time_ms, id LIMIT ?"
+            "SELECT {COLUMNS} FROM recordings WHERE expire_time_ms <= $1 AND status NOT IN ('EXPIRED', 'DELETED') \
+             ORDER BY expire_time_ms, id LIMIT $2"
         );
         let rows = sqlx::query(&sql)
             .bind(now_ms)
@@ -159,7 +196,7 @@ impl Catalog {
 
     /// Sets row `id`'s status (`EXPIRED`, `DELETED`: its copies are gone).
     pub async fn mark_status(&self, id: i64, status: &str) -> Result<(), CatalogError> {
-        sqlx::query("UPDATE recordings SET status = ? WHERE id = ?")
+        sqlx::query("UPDATE recordings SET status = $1 WHERE id = $2")
             .bind(status)
             .bind(id)
             .execute(&self.pool)
@@ -169,7 +206,7 @@ impl Catalog {
 
     /// The row `id`, if listed.
     pub async fn get(&self, id: i64) -> Result<Option<Recording>, CatalogError> {
-        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE id = ?");
+        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -179,7 +216,7 @@ impl Catalog {
 
     /// Every file of conference `conference_id`, ascending id.
     pub async fn by_conference(&self, conference_id: &str) -> Result<Vec<Recording>, CatalogError> {
-        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE conference_id = ? ORDER BY id");
+        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE conference_id = $1 ORDER BY id");
         let rows = sqlx::query(&sql)
             .bind(conference_id)
             .fetch_all(&self.pool)
@@ -194,7 +231,7 @@ impl Catalog {
         conference_id: &str,
     ) -> Result<Vec<Recording>, CatalogError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM recordings WHERE conference_id = ? AND camid = ? ORDER BY id"
+            "SELECT {COLUMNS} FROM recordings WHERE conference_id = $1 AND camid = $2 ORDER BY id"
         );
         let rows = sqlx::query(&sql)
             .bind(conference_id)
@@ -213,8 +250,8 @@ impl Catalog {
         };
         let sql = format!(
             "SELECT {COLUMNS} FROM recordings \
-             WHERE record_time_ms >= ? AND record_time_ms <= ? AND id >= ?{merged} \
-             ORDER BY id LIMIT ?"
+             WHERE record_time_ms >= $1 AND record_time_ms <= $2 AND id >= $3{merged} \
+             ORDER BY id LIMIT $4"
         );
         let rows = sqlx::query(&sql)
             .bind(p.begin_ms)
@@ -233,7 +270,7 @@ impl Catalog {
 }
 
 /// A row read back.
-pub(super) fn recording(row: &sqlx::sqlite::SqliteRow) -> Result<Recording, CatalogError> {
+pub(super) fn recording(row: &AnyRow) -> Result<Recording, CatalogError> {
     let record_type: String = row.try_get("record_type")?;
     Ok(Recording {
         id: row.try_get("id")?,

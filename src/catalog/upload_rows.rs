@@ -13,8 +13,8 @@ impl Catalog {
         limit: u32,
     ) -> Result<Vec<Recording>, CatalogError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM recordings WHERE upload_state = ? AND upload_next_ms <= ? \
-             AND status NOT IN ('EXPIRED', 'DELETED') ORDER BY upload_next_ms, id LIMIT ?"
+            "SELECT {COLUMNS} FROM recordings WHERE upload_state = $1 AND upload_next_ms <= $2 \
+             AND status NOT IN ('EXPIRED', 'DELETED') ORDER BY upload_next_ms, id LIMIT $3"
         );
         let rows = sqlx::query(&sql)
             .bind(UPLOAD_PENDING)
@@ -28,8 +28,8 @@ impl Catalog {
     /// Sets the upload columns of row `id` to `u`.
     pub async fn set_upload(&self, id: i64, u: &Upload) -> Result<(), CatalogError> {
         sqlx::query(
-            "UPDATE recordings SET upload_state = ?, upload_location = ?, upload_attempts = ?, \
-             upload_next_ms = ?, upload_error = ? WHERE id = ?",
+            "UPDATE recordings SET upload_state = $1, upload_location = $2, upload_attempts = $3, \
+             upload_next_ms = $4, upload_error = $5 WHERE id = $6",
         )
         .bind(&u.state)
         .bind(&u.location)
@@ -49,7 +49,7 @@ impl Catalog {
         begin_ms: i64,
     ) -> Result<Vec<Recording>, CatalogError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM recordings WHERE mixer_id = ? AND conference_begin_ms = ? \
+            "SELECT {COLUMNS} FROM recordings WHERE mixer_id = $1 AND conference_begin_ms = $2 \
              ORDER BY id"
         );
         let rows = sqlx::query(&sql)

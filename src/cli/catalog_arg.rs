@@ -15,6 +15,7 @@ use crate::catalog::links::Links;
 use crate::catalog::rest::{self, RateLimit, RestConfig, DEFAULT_RATE_LIMIT};
 use crate::catalog::retention;
 use crate::catalog::signed::{UrlSigner, DEFAULT_URL_TTL_SECS};
+use crate::catalog::store::is_postgres_url;
 use crate::catalog::Catalog;
 use crate::cli::storage_arg;
 use crate::model::RecordingsRoot;
@@ -27,11 +28,13 @@ pub const URL_KEY_FILE: &str = "url-signing.key";
 /// Flags of the recordings catalog (docs/API.md "Recordings catalog").
 #[derive(Debug, Clone, Args)]
 pub struct CatalogArgs {
-    /// The recordings catalog, an SQLite database file (created if missing). Every
-    /// output file is listed in it once its writing ends. Default: catalog.sqlite3 in
-    /// the --state-dir.
-    #[arg(long, env = "CLOUDMIXER_CATALOG", value_name = "FILE")]
-    pub catalog: Option<PathBuf>,
+    /// The recordings catalog: an SQLite database file (created if missing), or a
+    /// PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DB (the database must exist;
+    /// several daemons may share it; the password is never logged). Every output file
+    /// is listed in it once its writing ends. Default: catalog.sqlite3 in the
+    /// --state-dir.
+    #[arg(long, env = "CLOUDMIXER_CATALOG", value_name = "FILE|URL")]
+    pub catalog: Option<String>,
     /// Seconds a recording is kept (default 2592000 = 30 days): its catalog expireTime
     /// is the time it was finished plus this; past it the file is deleted and its row
     /// marked EXPIRED.
@@ -85,14 +88,28 @@ pub async fn start(
             a.rest_rate
         )));
     }
-    let path = a
-        .catalog
-        .clone()
-        .unwrap_or_else(|| state_dir.join(CATALOG_FILE));
-    let catalog = Catalog::open(&path)
-        .await
-        .map_err(|e| Status::unavailable(format!("--catalog {}: {e}", path.display())))?;
-    tracing::info!(catalog = %path.display(), "recordings catalog open");
+    let (catalog, shown) = match &a.catalog {
+        Some(url) if is_postgres_url(url) => {
+            let shown = redact_password(url);
+            let c = Catalog::connect(url).await;
+            (c, shown)
+        }
+        _ => {
+            let path = a
+                .catalog
+                .as_ref()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| state_dir.join(CATALOG_FILE));
+            (Catalog::open(&path).await, path.display().to_string())
+        }
+    };
+    let catalog = catalog.map_err(|e| {
+        Status::unavailable(format!(
+            "--catalog {shown}: {}",
+            redact_password(&e.to_string())
+        ))
+    })?;
+    tracing::info!(catalog = %shown, "recordings catalog open");
     let started = storage_arg::start(&a.storage, state_dir, &catalog, root, service.bus())?;
     let cfg = FeedConfig {
         retention: Duration::from_secs(a.retention_secs),
@@ -144,4 +161,49 @@ pub async fn start(
     tracing::info!("rest (recordings) listening on {bound}");
     grpc.links = links;
     Ok((Some(bound), grpc))
+}
+
+/// `url` with the password of every `scheme://user:password@host` in it replaced by
+/// `***` (for logs and errors).
+pub fn redact_password(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (before, after) = rest.split_at(i + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..colon]);
+                out.push_str(":***");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_password("postgres://cm:s3cret@db:5432/rec failed"),
+            "postgres://cm:***@db:5432/rec failed"
+        );
+        assert_eq!(
+            super::redact_password("postgres://db/rec"),
+            "postgres://db/rec"
+        );
+        assert_eq!(
+            super::redact_password("/var/lib/c.sqlite3"),
+            "/var/lib/c.sqlite3"
+        );
+    }
 }

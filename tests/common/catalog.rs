@@ -85,3 +85,65 @@ pub fn sha256_hex(path: &std::path::Path) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The catalog a test's daemon uses: SQLite (the default, in its state dir) or a
+/// PostgreSQL server of the test's own; the same tests run with both.
+pub struct Backend {
+    /// Extra `serve` flags (`--catalog URL` for PostgreSQL).
+    pub flags: Vec<String>,
+    _pg: Option<super::postgres::Postgres>,
+}
+
+impl Backend {
+    pub fn sqlite() -> Backend {
+        Backend {
+            flags: Vec::new(),
+            _pg: None,
+        }
+    }
+
+    pub fn postgres() -> Backend {
+        let pg = super::postgres::Postgres::start();
+        Backend {
+            flags: vec!["--catalog".into(), pg.url()],
+            _pg: Some(pg),
+        }
+    }
+
+    /// Asserts that `d` opened this backend's catalog (its log names it).
+    pub fn check(&self, d: &Daemon) {
+        let want = match &self._pg {
+            Some(pg) => format!("catalog={}", pg.url()),
+            None => "catalog.sqlite3".to_owned(),
+        };
+        let log = d.log();
+        assert!(
+            log.lines()
+                .any(|l| l.contains("recordings catalog open") && l.contains(&want)),
+            "the daemon did not open {want}:\n{log}"
+        );
+    }
+
+    /// `flags` followed by this backend's.
+    pub fn with(&self, flags: &[String]) -> Vec<String> {
+        flags.iter().chain(&self.flags).cloned().collect()
+    }
+}
+
+/// Runs the async test body `$body(Backend)` twice: `$name::sqlite` and
+/// `$name::postgres`.
+#[macro_export]
+macro_rules! with_both_catalogs {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body(super::common::catalog::Backend::sqlite()).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body(super::common::catalog::Backend::postgres()).await
+            }
+        }
+    };
+}

@@ -13,6 +13,7 @@ pub mod http;
 pub mod lossy_relay;
 pub mod media;
 pub mod outputs;
+pub mod postgres;
 pub mod rpc;
 pub mod s3;
 pub mod sender;
