@@ -138,6 +138,17 @@ async fn two_conferences_are_listed_queried_and_paged_as_easemob_does_with(
                 (r["confrId"].as_str(), r["mixerId"].as_str()),
                 (Some(conf), Some(id))
             );
+            // Every file (the composite too) has its wall-clock span, as long as its media.
+            let (start, end) = (
+                r["startUnixMs"].as_i64().unwrap(),
+                r["endUnixMs"].as_i64().unwrap(),
+            );
+            let span = end - start;
+            let dur = r["durationMs"].as_i64().unwrap();
+            assert!(
+                start > 0 && (span - dur).abs() <= 500,
+                "span {span} ms, media {dur} ms: {r}"
+            );
             assert_eq!(r["status"], "FINALIZED");
             assert_eq!(r["sizeBytes"].as_u64(), Some(o.size_bytes), "{}", o.path);
             let file = d.recordings().join(&o.path);

@@ -300,7 +300,7 @@ pub fn spawn_tick_thread(
                     tracing::error!(mixer = %shared.mixer_id, error = %msg, "mixer failed");
                     let (d, s) = (core.duration_ms(), size_of(&out));
                     shared.publish_output(out.is_some(), |o| {
-                        o.duration_ms = d;
+                        stamp(o, d, true);
                         o.size_bytes = s;
                         // Finalized: the file is complete up to the failure.
                         o.status = if finished {
@@ -395,7 +395,7 @@ fn run(
         if core.frames_out().is_multiple_of(u64::from(core.fps())) {
             let (d, s) = (core.duration_ms(), size_of(out));
             shared.publish_output(out.is_some(), |o| {
-                o.duration_ms = d;
+                stamp(o, d, false);
                 o.size_bytes = s;
             });
         }
@@ -403,11 +403,30 @@ fn run(
     core.finish(sink(out, &mut NoOutput))?;
     let (d, s) = (core.duration_ms(), size_of(out));
     shared.publish_output(out.is_some(), |o| {
-        o.duration_ms = d;
+        stamp(o, d, true);
         o.size_bytes = s;
         o.status = OutputStatus::Finalized;
     });
     Ok(())
+}
+
+/// Sets the composite's duration to `duration_ms` and its wall-clock span: the start
+/// (Unix ms) is taken once, as now minus the media written so far (the output clock
+/// runs in real time, one picture per tick); with `ended`, the end is start plus the
+/// duration.
+fn stamp(o: &mut OutputInfo, duration_ms: u64, ended: bool) {
+    o.duration_ms = duration_ms;
+    let d = i64::try_from(duration_ms).unwrap_or(i64::MAX);
+    if o.start_unix_ms == 0 && d > 0 {
+        o.start_unix_ms = crate::events::unix_ms_now().saturating_sub(d);
+    }
+    if ended {
+        o.end_unix_ms = if o.start_unix_ms > 0 {
+            o.start_unix_ms.saturating_add(d)
+        } else {
+            crate::events::unix_ms_now()
+        };
+    }
 }
 
 /// Bytes of the composite so far (0 without one).
