@@ -261,6 +261,44 @@ async fn outputs_are_uploaded_verified_presigned_and_called_back_with(b: common:
         n,
         "every file in the end-of-call callback: {ended:?}"
     );
+
+    // The job's manifest: in the callback and in the state dir, the same document.
+    let m = &ended.body["data"]["manifest"];
+    let sources: Vec<(&str, &str)> = m["sources"]
+        .as_array()
+        .expect("sources")
+        .iter()
+        .map(|s| {
+            (
+                s["camid"].as_str().unwrap(),
+                s["displayName"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(sources, [("A", "Alice"), ("B", "")], "{m}");
+    let first = &m["layoutChanges"][0];
+    assert_eq!(first["camids"], serde_json::json!(["A", "B"]), "{m}");
+    assert!(first["layout"]["regions"].is_array(), "{m}");
+    let mut want: Vec<String> = rows
+        .iter()
+        .map(|r| r["sha256"].as_str().unwrap().to_owned())
+        .collect();
+    let mut got: Vec<String> = m["outputs"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .map(|o| o["sha256"].as_str().unwrap().to_owned())
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "the manifest's outputs are the catalog's files");
+    let file = d
+        .recordings()
+        .join(".cloudmixer/manifests")
+        .join(format!("m-up-{}.json", m["beginUnixMs"]));
+    let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).expect("manifest file"))
+        .expect("manifest JSON");
+    assert_eq!(&on_disk, m, "{}", file.display());
 }
 
 with_both_catalogs!(

@@ -60,6 +60,20 @@ pub struct Entry {
     pub cost_mc: u64,
     /// Its record in the recording journal while its file is open.
     journal: Mutex<Option<Marker>>,
+    /// What was asked to be shown over time: Create, then each Update (the manifest's
+    /// layout changes).
+    history: Mutex<Vec<LayoutChange>>,
+}
+
+/// One requested change of what a mixer shows (Create, then each Update).
+#[derive(Debug, Clone)]
+pub struct LayoutChange {
+    /// When it was applied, Unix ms.
+    pub unix_ms: i64,
+    /// The sources (camids) after it.
+    pub camids: Vec<String>,
+    /// The layout after it; None when the update kept the layout.
+    pub layout: Option<Layout>,
 }
 
 /// What an entry holds of its engine: which resources exist, not a second lifecycle.
@@ -155,6 +169,11 @@ impl Entry {
         self.control.clone().lock_owned().await
     }
 
+    /// The requested changes so far, oldest first.
+    pub fn history(&self) -> Vec<LayoutChange> {
+        self.history.lock().clone()
+    }
+
     /// The sources as last requested.
     pub fn sources(&self) -> Vec<SourceSpec> {
         self.current.lock().0.clone()
@@ -173,6 +192,11 @@ impl Entry {
         layout: Option<Layout>,
         fill: Option<LayoutFill>,
     ) {
+        self.history.lock().push(LayoutChange {
+            unix_ms: crate::events::unix_ms_now(),
+            camids: sources.iter().map(|s| s.camid.clone()).collect(),
+            layout: layout.clone(),
+        });
         let mut cur = self.current.lock();
         cur.0 = sources;
         if let Some(l) = layout {
@@ -430,6 +454,11 @@ impl Registry {
             ended_at: Mutex::new(None),
             cost_mc,
             journal: Mutex::new(None),
+            history: Mutex::new(vec![LayoutChange {
+                unix_ms: created_unix_ms,
+                camids: spec.sources.iter().map(|s| s.camid.clone()).collect(),
+                layout: Some(spec.layout.clone()),
+            }]),
         });
         map.insert(spec.mixer_id.clone(), entry.clone());
         Ok((entry, guard))
@@ -467,6 +496,7 @@ impl Registry {
             ended_at: Mutex::new(Some(Instant::now())),
             cost_mc: 0,
             journal: Mutex::new(None),
+            history: Mutex::new(Vec::new()),
         });
         map.insert(mixer_id.to_owned(), entry);
         true

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::Notify;
 
+use super::manifest;
 use super::notice::Notifier;
 use super::row::{self, MixerView, UPLOAD_PENDING};
 use super::store::Catalog;
@@ -42,6 +43,8 @@ pub struct FeedConfig {
     pub upload_wake: Arc<Notify>,
     /// Queues the webhooks (started, output finalized, ended).
     pub notify: Notifier,
+    /// Where job manifests are written ([`super::manifest`]).
+    pub manifest_dir: std::path::PathBuf,
 }
 
 /// The feed's memory: display names per mixer, rows stored (mixer, begin, output id,
@@ -188,17 +191,7 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
             {
                 Ok(()) => {
                     seen.ended.insert(key);
-                    match catalog
-                        .by_mixer_run(&view.mixer_id, view.created_unix_ms)
-                        .await
-                    {
-                        Ok(files) => {
-                            cfg.notify
-                                .ended(&view.mixer_id, view.created_unix_ms, end, &files)
-                                .await
-                        }
-                        Err(e) => tracing::error!(error = %e, "recording.ended not queued"),
-                    }
+                    job_ended(catalog, entry, cfg, &view, end, &names).await;
                 }
                 Err(e) => {
                     tracing::error!(error = %e, mixer_id = %view.mixer_id, "conference end not catalogued")
@@ -206,6 +199,42 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
             }
         }
     }
+}
+
+/// The run of `view` ended at `end`: its manifest written and `recording.ended` queued.
+async fn job_ended(
+    catalog: &Catalog,
+    entry: &Entry,
+    cfg: &FeedConfig,
+    view: &MixerView,
+    end: i64,
+    names: &HashMap<String, String>,
+) {
+    let files = match catalog
+        .by_mixer_run(&view.mixer_id, view.created_unix_ms)
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "recording.ended not queued");
+            return;
+        }
+    };
+    let m = manifest::build(entry, end, &files, names);
+    let (dir, id, begin, doc) = (
+        cfg.manifest_dir.clone(),
+        view.mixer_id.clone(),
+        view.created_unix_ms,
+        m.clone(),
+    );
+    match tokio::task::spawn_blocking(move || manifest::write(&dir, &id, begin, &doc)).await {
+        Ok(Ok(path)) => tracing::info!(path = %path.display(), "manifest written"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "manifest not written"),
+        Err(e) => tracing::error!(error = %e, "manifest task panicked"),
+    }
+    cfg.notify
+        .ended(&view.mixer_id, view.created_unix_ms, end, &files, m)
+        .await;
 }
 
 /// Hex SHA-256 of the file `path` beneath `root`; empty if it cannot be read (logged).

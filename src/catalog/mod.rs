@@ -20,6 +20,7 @@ pub mod easemob;
 pub mod feed;
 pub mod grpc;
 pub mod links;
+pub mod manifest;
 pub mod notice;
 pub mod outbox;
 pub mod rest;

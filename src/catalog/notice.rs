@@ -8,7 +8,7 @@
 //! | `recording.output_finalized` | a file's writing ended (FINALIZED, FAILED, INTERRUPTED) | the file's catalog record |
 //! | `recording.upload_completed` | its object was written and verified | the record, with `storageLocation` |
 //! | `recording.upload_failed` | every attempt failed (primary and backup) | the record, with `uploadError` |
-//! | `recording.ended` | the mixer stopped | every file of the run, with where each is |
+//! | `recording.ended` | the mixer stopped | every file of the run, with where each is, and the job's manifest |
 //!
 //! Body: `{"type": ..., "timestamp": RFC 3339, "data": {...}}`. The id is `msg_` + 32
 //! hex digits of SHA-256 over the event's identity (type, mixer, its begin time,
@@ -73,8 +73,16 @@ impl Notifier {
         self.about_file("recording.upload_failed", r, "").await;
     }
 
-    /// `recording.ended` of the mixer `mixer_id` created at `begin_ms`, listing `files`.
-    pub async fn ended(&self, mixer_id: &str, begin_ms: i64, end_ms: i64, files: &[Recording]) {
+    /// `recording.ended` of the mixer `mixer_id` created at `begin_ms`, listing `files`,
+    /// with the job's `manifest` ([`super::manifest`]).
+    pub async fn ended(
+        &self,
+        mixer_id: &str,
+        begin_ms: i64,
+        end_ms: i64,
+        files: &[Recording],
+        manifest: Value,
+    ) {
         let conference = files
             .first()
             .map(|r| r.conference_id.as_str())
@@ -85,6 +93,7 @@ impl Notifier {
             "beginUnixMs": begin_ms,
             "endUnixMs": end_ms,
             "files": files.iter().map(|r| record_json(r, "")).collect::<Vec<_>>(),
+            "manifest": manifest,
         });
         let id = msg_id(&["recording.ended", mixer_id, &begin_ms.to_string()]);
         self.queue(&id, "recording.ended", data).await;

@@ -22,6 +22,8 @@ use crate::model::RecordingsRoot;
 
 /// File name of the catalog in the state directory.
 pub const CATALOG_FILE: &str = "catalog.sqlite3";
+/// Directory of the job manifests in the state directory.
+pub const MANIFEST_DIR: &str = "manifests";
 /// File name of the download URL key in the state directory.
 pub const URL_KEY_FILE: &str = "url-signing.key";
 
@@ -117,6 +119,7 @@ pub async fn start(
         upload: started.storage.is_some(),
         upload_wake: started.upload_wake,
         notify: started.notifier,
+        manifest_dir: state_dir.join(MANIFEST_DIR),
     };
     feed::spawn(catalog.clone(), service.clone(), service.bus(), cfg);
     retention::spawn(
