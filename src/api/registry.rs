@@ -72,7 +72,8 @@ pub struct LayoutChange {
     pub unix_ms: i64,
     /// The sources (camids) after it.
     pub camids: Vec<String>,
-    /// The layout after it; None when the update kept the layout.
+    /// The layout after it, without placeholder pictures; None when the update kept the
+    /// layout.
     pub layout: Option<Layout>,
 }
 
@@ -195,7 +196,7 @@ impl Entry {
         self.history.lock().push(LayoutChange {
             unix_ms: crate::events::unix_ms_now(),
             camids: sources.iter().map(|s| s.camid.clone()).collect(),
-            layout: layout.clone(),
+            layout: layout.as_ref().map(without_placeholders),
         });
         let mut cur = self.current.lock();
         cur.0 = sources;
@@ -457,7 +458,7 @@ impl Registry {
             history: Mutex::new(vec![LayoutChange {
                 unix_ms: created_unix_ms,
                 camids: spec.sources.iter().map(|s| s.camid.clone()).collect(),
-                layout: Some(spec.layout.clone()),
+                layout: Some(without_placeholders(&spec.layout)),
             }]),
         });
         map.insert(spec.mixer_id.clone(), entry.clone());
@@ -536,6 +537,14 @@ fn load_of(map: &BTreeMap<String, Arc<Entry>>, limits: Limits) -> Load {
 }
 
 /// Forgets the placeholder pictures of `layout`'s regions.
+/// `layout` without its placeholder pictures (up to 4 MiB each): what the history of
+/// an ended mixer may keep.
+fn without_placeholders(layout: &Layout) -> Layout {
+    let mut l = layout.clone();
+    drop_placeholders(&mut l);
+    l
+}
+
 fn drop_placeholders(layout: &mut Layout) {
     for r in &mut layout.regions {
         r.placeholder = None;
