@@ -18,8 +18,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use cloudmixer::proto::OutputKind;
-use common::catalog::{get, record, rest_addr, sha256_hex, wait_rows, LIMIT};
+use cloudmixer::proto::{OutputKind, RecordCfg};
+use common::catalog::{get, record, record_with, rest_addr, sha256_hex, wait_rows, LIMIT};
 use common::daemon::Daemon;
 use common::http;
 use common::rpc;
@@ -403,7 +403,8 @@ with_both_catalogs!(
 );
 
 /// Retention (`--retention-secs 3`, swept every second): once past its expireTime every
-/// file of the conference is gone from the recordings root and its row is EXPIRED.
+/// file of the conference is gone from the recordings root and its row is EXPIRED; a
+/// job recorded earlier with its own `record_cfg.retention_secs` (1 hour) keeps all.
 async fn recordings_past_their_expiry_are_deleted_and_marked_expired_with(
     b: common::catalog::Backend,
 ) {
@@ -423,6 +424,11 @@ async fn recordings_past_their_expiry_are_deleted_and_marked_expired_with(
     );
     b.check(&d);
     let rest = rest_addr(&d);
+    let keep = RecordCfg {
+        retention_secs: 3600,
+        ..Default::default()
+    };
+    let kept = record_with(&d, "m-keep", "conf-keep", keep).await;
     let info = record(&d, "m-old", "conf-old").await;
     let n = info.outputs.len();
     let deadline = tokio::time::Instant::now() + LIMIT;
@@ -446,4 +452,19 @@ async fn recordings_past_their_expiry_are_deleted_and_marked_expired_with(
         assert!(!file.exists(), "{} still there", file.display());
     }
     assert!(n >= 3, "{:?}", info.outputs);
+    let (code, v) = tokio::task::block_in_place(|| get(rest, "/org/app/audio/conf-keep"));
+    assert_eq!(code, 200, "{v}");
+    let rows = v["data"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), kept.outputs.len(), "{v}");
+    for r in &rows {
+        assert_eq!(r["status"], "FINALIZED", "{r}");
+        let expire = r["expireUnixMs"].as_i64().unwrap();
+        assert_eq!(
+            expire - r["recordUnixMs"].as_i64().unwrap(),
+            3_600_000,
+            "{r}"
+        );
+        let file = d.recordings().join(r["path"].as_str().unwrap());
+        assert!(file.exists(), "{} deleted", file.display());
+    }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use cloudmixer::proto::mixer_event::Event;
 use cloudmixer::proto::UploadState;
-use common::catalog::{poll_rows, record, rest_addr, sha256_hex};
+use common::catalog::{poll_rows, record, record_with, rest_addr, sha256_hex};
 use common::daemon::Daemon;
 use common::http;
 use common::rpc;
@@ -158,6 +158,8 @@ async fn outputs_are_uploaded_verified_presigned_and_called_back_with(b: common:
     let s3 = S3Server::start(&dir.path().join("s3"), s3::free_tcp_port());
     let sink = WebhookSink::start(0, SECRET);
     sink.fail_next(3);
+    // The job's own endpoint (record_cfg.webhook_urls), besides the daemon's.
+    let job_sink = WebhookSink::start(0, SECRET);
     let d = Daemon::start_with_env(
         common::daemon::DEFAULT_RTP_PORTS,
         &b.with(&flags(dir.path(), &s3.endpoint(), &sink.url(), "4")),
@@ -172,7 +174,11 @@ async fn outputs_are_uploaded_verified_presigned_and_called_back_with(b: common:
         .await
         .expect("WatchEvents")
         .into_inner();
-    let info = record(&d, "m-up", "conf-up").await;
+    let job = cloudmixer::proto::RecordCfg {
+        webhook_urls: vec![job_sink.url()],
+        ..Default::default()
+    };
+    let info = record_with(&d, "m-up", "conf-up", job).await;
     let n = info.outputs.len();
     assert!(
         n >= 3,
@@ -242,6 +248,14 @@ async fn outputs_are_uploaded_verified_presigned_and_called_back_with(b: common:
     );
     let ev = events(&ids);
     assert_eq!(ev.len(), want, "{ev:?}");
+    // The job's endpoint is told the same messages, under the same ids.
+    let job_got = wait_received(&job_sink, |g| by_id(g).len() >= want).await;
+    let job_ids = by_id(&job_got);
+    assert_eq!(
+        job_ids.keys().collect::<Vec<_>>(),
+        ids.keys().collect::<Vec<_>>(),
+        "the job's endpoint"
+    );
     for r in &rows {
         let o = r["outputId"].as_str().unwrap().to_owned();
         for t in ["recording.output_finalized", "recording.upload_completed"] {

@@ -41,6 +41,13 @@ pub struct Record {
     /// Set by the first restart that found the record still open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<Found>,
+    /// The job's own retention, seconds (`record_cfg.retention_secs`); None = the
+    /// daemon's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_secs: Option<u64>,
+    /// The job's own webhook endpoints (`record_cfg.webhook_urls`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhook_urls: Vec<String>,
 }
 
 /// What a restart found of an interrupted recording.
@@ -174,6 +181,8 @@ mod tests {
             height: 360,
             fps: 15,
             interrupted: None,
+            retention_secs: None,
+            webhook_urls: Vec::new(),
         }
     }
 
@@ -198,6 +207,19 @@ mod tests {
         j.end(&b);
         j.end(&b);
         assert!(j.records().unwrap().is_empty());
+    }
+
+    #[test]
+    fn job_settings_round_trip_and_old_records_still_read() {
+        let mut r = record("a", 1);
+        r.retention_secs = Some(7200);
+        r.webhook_urls = vec!["https://hooks.example/x".into()];
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), r);
+        let old = r#"{"mixer_id":"a","oper_user_id":"ops","rel_path":"a.mp4",
+            "created_unix_ms":1,"width":640,"height":360,"fps":15}"#;
+        let parsed: Record = serde_json::from_str(old).unwrap();
+        assert_eq!(parsed, record("a", 1), "a record of an older daemon");
     }
 
     #[test]

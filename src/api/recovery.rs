@@ -69,17 +69,8 @@ pub fn recover(
             error_message: INTERRUPTED_MESSAGE.into(),
             oper_user_id: record.oper_user_id.clone(),
         };
-        let (id, oper, created) = (
-            &record.mixer_id,
-            &record.oper_user_id,
-            record.created_unix_ms,
-        );
-        let conference = if record.conference_id.is_empty() {
-            id
-        } else {
-            &record.conference_id
-        };
-        if registry.insert_ended(id, conference, oper, created, output, last) {
+        let id = &record.mixer_id;
+        if registry.insert_ended(&record, output, last) {
             listed += 1;
             bus.emit(id, state);
             bus.emit(id, EventKind::OutputInfoChanged(info));

@@ -23,7 +23,7 @@ use tonic::Status;
 
 use crate::api::admission;
 use crate::api::convert::{self, InfoParts};
-use crate::api::journal::Marker;
+use crate::api::journal::{Marker, Record};
 use crate::events::{MixerState, OutputInfo};
 use crate::layout::Layout;
 use crate::mixer::{LiveMixer, MixerSnapshot, SourceStats};
@@ -468,16 +468,16 @@ impl Registry {
     /// Lists a recording an earlier daemon process left unfinished (found in the
     /// recording journal at startup): ended, in `last.state` (Interrupted), with no
     /// engine and no sources. Its output path stays taken. A mixer of the same id
-    /// already listed wins (the older recording is only logged).
-    pub fn insert_ended(
-        &self,
-        mixer_id: &str,
-        conference_id: &str,
-        oper_user_id: &str,
-        created_unix_ms: i64,
-        output: OutputSpec,
-        last: MixerSnapshot,
-    ) -> bool {
+    /// already listed wins (the older recording is only logged). Its record spec keeps
+    /// the job's own retention and webhook endpoints from `record`.
+    pub fn insert_ended(&self, record: &Record, output: OutputSpec, last: MixerSnapshot) -> bool {
+        let mixer_id = record.mixer_id.as_str();
+        let conference_id = if record.conference_id.is_empty() {
+            mixer_id
+        } else {
+            &record.conference_id
+        };
+        let (oper_user_id, created_unix_ms) = (&record.oper_user_id, record.created_unix_ms);
         let mut map = self.map.lock();
         if map.contains_key(mixer_id) {
             return false;
@@ -490,7 +490,11 @@ impl Registry {
             playout_delay_ms: 0,
             stale_timeout_ms: 0,
             output,
-            record: RecordSpec::default(),
+            record: RecordSpec {
+                retention: record.retention_secs.map(Duration::from_secs),
+                webhook_urls: record.webhook_urls.clone(),
+                ..RecordSpec::default()
+            },
             slot: Mutex::new(Slot::Released(Box::new(last))),
             current: Mutex::new((Vec::new(), Layout::default(), LayoutFill::Fixed)),
             control: Arc::new(tokio::sync::Mutex::new(())),

@@ -250,6 +250,8 @@ impl CloudMixerService {
             height: enc.height,
             fps: enc.fps,
             interrupted: None,
+            retention_secs: entry.record.retention.map(|d| d.as_secs()),
+            webhook_urls: entry.record.webhook_urls.clone(),
         };
         let marker = journal.begin(&record).map_err(|e| {
             tracing::error!(error = %e, dir = %journal.dir().display(), "cannot write the recording journal");

@@ -30,7 +30,8 @@ use crate::model::RecordingsRoot;
 /// What the feed needs besides the catalog.
 #[derive(Clone)]
 pub struct FeedConfig {
-    /// How long a file is kept ([`Recording::expire_time_ms`] = finished + this).
+    /// How long a file is kept ([`Recording::expire_time_ms`] = finished + this), unless
+    /// its job set its own (`record_cfg.retention_secs`).
     ///
     /// [`Recording::expire_time_ms`]: super::row::Recording::expire_time_ms
     pub retention: Duration,
@@ -144,14 +145,17 @@ async fn sync(catalog: &Catalog, entry: &Arc<Entry>, cfg: &FeedConfig, seen: &mu
                 &view.conference_id,
                 &view.oper_user_id,
                 view.created_unix_ms,
+                &entry.record.webhook_urls,
             )
             .await;
     }
-    let retention_ms = i64::try_from(cfg.retention.as_millis()).unwrap_or(i64::MAX);
+    let retention = entry.record.retention.unwrap_or(cfg.retention);
+    let retention_ms = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
     for o in &view.outputs {
         let Some(mut r) = row::row(&view, o, &names, unix_ms_now(), retention_ms) else {
             continue;
         };
+        r.webhook_urls = entry.record.webhook_urls.clone();
         let key = (
             r.mixer_id.clone(),
             r.conference_begin_ms,

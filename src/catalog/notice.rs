@@ -26,7 +26,8 @@ use super::row::Recording;
 use super::store::Catalog;
 use crate::events::unix_ms_now;
 
-/// Queues webhook messages; cheap to clone. With no endpoint configured it does nothing.
+/// Queues webhook messages for the daemon's endpoints and the job's own
+/// (`record_cfg.webhook_urls`); cheap to clone. With no endpoint it does nothing.
 #[derive(Clone, Debug)]
 pub struct Notifier {
     catalog: Catalog,
@@ -35,7 +36,8 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier queuing into `catalog` for `urls`; `wake` wakes the delivery task.
+    /// A notifier queuing into `catalog` for the daemon's `urls` (and each message's
+    /// job endpoints); `wake` wakes the delivery task.
     pub fn new(catalog: Catalog, urls: Vec<String>, wake: Arc<Notify>) -> Notifier {
         Notifier {
             catalog,
@@ -44,8 +46,16 @@ impl Notifier {
         }
     }
 
-    /// `recording.started` of the mixer `mixer_id` created at `begin_ms`.
-    pub async fn started(&self, mixer_id: &str, conference_id: &str, owner: &str, begin_ms: i64) {
+    /// `recording.started` of the mixer `mixer_id` created at `begin_ms`, also to the
+    /// job's endpoints `job_urls`.
+    pub async fn started(
+        &self,
+        mixer_id: &str,
+        conference_id: &str,
+        owner: &str,
+        begin_ms: i64,
+        job_urls: &[String],
+    ) {
         let data = json!({
             "mixerId": mixer_id,
             "conferenceId": conference_id,
@@ -53,7 +63,7 @@ impl Notifier {
             "beginUnixMs": begin_ms,
         });
         let id = msg_id(&["recording.started", mixer_id, &begin_ms.to_string()]);
-        self.queue(&id, "recording.started", data).await;
+        self.queue(&id, "recording.started", data, job_urls).await;
     }
 
     /// `recording.output_finalized` of `r` (its writing ended).
@@ -74,7 +84,8 @@ impl Notifier {
     }
 
     /// `recording.ended` of the mixer `mixer_id` created at `begin_ms`, listing `files`,
-    /// with the job's `manifest` ([`super::manifest`]).
+    /// with the job's `manifest` ([`super::manifest`]), also to the job's endpoints
+    /// (those of its files).
     pub async fn ended(
         &self,
         mixer_id: &str,
@@ -83,6 +94,10 @@ impl Notifier {
         files: &[Recording],
         manifest: Value,
     ) {
+        let job_urls = files
+            .first()
+            .map(|r| r.webhook_urls.clone())
+            .unwrap_or_default();
         let conference = files
             .first()
             .map(|r| r.conference_id.as_str())
@@ -96,7 +111,7 @@ impl Notifier {
             "manifest": manifest,
         });
         let id = msg_id(&["recording.ended", mixer_id, &begin_ms.to_string()]);
-        self.queue(&id, "recording.ended", data).await;
+        self.queue(&id, "recording.ended", data, &job_urls).await;
     }
 
     async fn about_file(&self, event_type: &str, r: &Recording, extra: &str) {
@@ -108,11 +123,18 @@ impl Notifier {
             &r.sha256,
             extra,
         ]);
-        self.queue(&id, event_type, record_json(r, "")).await;
+        self.queue(&id, event_type, record_json(r, ""), &r.webhook_urls)
+            .await;
     }
 
-    async fn queue(&self, id: &str, event_type: &str, data: Value) {
-        if self.urls.is_empty() {
+    async fn queue(&self, id: &str, event_type: &str, data: Value, job_urls: &[String]) {
+        let mut urls: Vec<String> = self.urls.to_vec();
+        for u in job_urls {
+            if !urls.contains(u) {
+                urls.push(u.clone());
+            }
+        }
+        if urls.is_empty() {
             return;
         }
         let body = json!({
@@ -123,7 +145,7 @@ impl Notifier {
         .to_string();
         match self
             .catalog
-            .enqueue_webhook(id, event_type, &body, &self.urls, unix_ms_now())
+            .enqueue_webhook(id, event_type, &body, &urls, unix_ms_now())
             .await
         {
             Ok(()) => self.wake.notify_one(),

@@ -85,6 +85,9 @@ pub struct Recording {
     pub expire_time_ms: i64,
     /// Its copy in object storage.
     pub upload: Upload,
+    /// The webhook endpoints of its job (`record_cfg.webhook_urls`), besides the
+    /// daemon's.
+    pub webhook_urls: Vec<String>,
 }
 
 /// `upload.state` of a file kept under the recordings root only (no storage configured).
@@ -195,6 +198,7 @@ pub fn row(
         end_ms: o.end_unix_ms,
         record_time_ms,
         expire_time_ms: record_time_ms.saturating_add(retention_ms),
+        webhook_urls: Vec::new(),
     })
 }
 

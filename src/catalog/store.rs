@@ -51,13 +51,13 @@ pub(super) const COLUMNS: &str =
     "id, mixer_id, output_id, conference_id, owner, camid, member_name, \
     record_type, media, container, path, size_bytes, duration_ms, sha256, status, \
     conference_begin_ms, conference_end_ms, start_ms, end_ms, record_time_ms, expire_time_ms, \
-    upload_state, upload_location, upload_attempts, upload_next_ms, upload_error";
+    upload_state, upload_location, upload_attempts, upload_next_ms, upload_error, webhook_urls";
 
 /// [`COLUMNS`] but the id (assigned by the database).
 const INSERT_COLUMNS: &str = "mixer_id, output_id, conference_id, owner, camid, member_name, \
     record_type, media, container, path, size_bytes, duration_ms, sha256, status, \
     conference_begin_ms, conference_end_ms, start_ms, end_ms, record_time_ms, expire_time_ms, \
-    upload_state, upload_location, upload_attempts, upload_next_ms, upload_error";
+    upload_state, upload_location, upload_attempts, upload_next_ms, upload_error, webhook_urls";
 
 /// Is `catalog` (a `--catalog` value) a PostgreSQL URL?
 pub fn is_postgres_url(catalog: &str) -> bool {
@@ -106,7 +106,7 @@ impl Catalog {
     pub async fn upsert(&self, r: &Recording) -> Result<i64, CatalogError> {
         let sql = format!(
             "INSERT INTO recordings ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) \
              ON CONFLICT (mixer_id, conference_begin_ms, output_id) DO UPDATE SET \
              member_name = excluded.member_name, path = excluded.path, \
              size_bytes = excluded.size_bytes, duration_ms = excluded.duration_ms, \
@@ -149,6 +149,7 @@ impl Catalog {
             .bind(r.upload.attempts)
             .bind(r.upload.next_ms)
             .bind(&r.upload.error)
+            .bind(r.webhook_urls.join("\n"))
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get("id")?)
@@ -301,6 +302,11 @@ pub(super) fn recording(row: &AnyRow) -> Result<Recording, CatalogError> {
             next_ms: row.try_get("upload_next_ms")?,
             error: row.try_get("upload_error")?,
         },
+        webhook_urls: row
+            .try_get::<String, _>("webhook_urls")?
+            .lines()
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -336,6 +342,7 @@ mod tests {
             record_time_ms: time,
             expire_time_ms: time + 1,
             upload: Upload::default(),
+            webhook_urls: Vec::new(),
         }
     }
 
@@ -351,11 +358,12 @@ mod tests {
             .upsert(&rec("m1", "u1", "c1", RecordType::OnlyRecOneAv, 200))
             .await
             .unwrap();
-        let d = c
-            .upsert(&rec("m2", "mixed", "c2", RecordType::MergeAll, 300))
-            .await
-            .unwrap();
+        let mut hooked = rec("m2", "mixed", "c2", RecordType::MergeAll, 300);
+        hooked.webhook_urls = vec!["http://a/x".into(), "https://b/y?k=1".into()];
+        let d = c.upsert(&hooked).await.unwrap();
         assert!(a < b && b < d);
+        let got = c.get(d).await.unwrap().expect("row d");
+        assert_eq!(got.webhook_urls, hooked.webhook_urls);
         let mut again = rec("m1", "u1", "c1", RecordType::OnlyRecOneAv, 200);
         again.sha256 = "ab".into();
         assert_eq!(c.upsert(&again).await.unwrap(), b, "same output, same row");

@@ -98,6 +98,14 @@ pub struct RecordArgs {
     /// default 5000.
     #[arg(long, value_name = "MS")]
     pub presence_timeout_ms: Option<u32>,
+    /// Keep this job's files this many seconds (catalog expireTime) instead of the
+    /// daemon's --retention-secs. 1..=3153600000.
+    #[arg(long = "keep-secs", value_name = "SECS")]
+    pub retention_secs: Option<u64>,
+    /// A webhook endpoint for this job's events, besides the daemon's --webhook-url;
+    /// repeat for several (at most 4).
+    #[arg(long = "job-webhook-url", value_name = "URL")]
+    pub webhook_urls: Vec<String>,
 }
 
 impl RecordArgs {
@@ -111,7 +119,9 @@ impl RecordArgs {
             && self.transcode_size.is_none()
             && self.single_audio_container.is_none()
             && self.single_path_template.is_none()
-            && self.presence_timeout_ms.is_none();
+            && self.presence_timeout_ms.is_none()
+            && self.retention_secs.is_none()
+            && self.webhook_urls.is_empty();
         if untouched {
             return None;
         }
@@ -152,6 +162,8 @@ impl RecordArgs {
             single_audio_container: container as i32,
             single_path_template: self.single_path_template.clone().unwrap_or_default(),
             presence_timeout_ms: self.presence_timeout_ms.unwrap_or(0),
+            retention_secs: self.retention_secs.unwrap_or(0),
+            webhook_urls: self.webhook_urls.clone(),
         })
     }
 }

@@ -93,6 +93,10 @@ pub struct RecordSpec {
     pub single_path_template: String,
     /// No media from a participant for this long ends its presence span.
     pub presence_timeout: Duration,
+    /// How long the job's files are kept; None = the daemon's retention.
+    pub retention: Option<Duration>,
+    /// Webhook endpoints of this job, besides the daemon's.
+    pub webhook_urls: Vec<String>,
 }
 
 impl Default for RecordSpec {
@@ -108,6 +112,8 @@ impl Default for RecordSpec {
             single_audio_container: AudioContainer::Aac,
             single_path_template: DEFAULT_SINGLE_PATH_TEMPLATE.to_owned(),
             presence_timeout: DEFAULT_PRESENCE_TIMEOUT,
+            retention: None,
+            webhook_urls: Vec::new(),
         }
     }
 }

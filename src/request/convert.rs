@@ -94,5 +94,7 @@ pub fn record_cfg(r: &RecordSpec) -> proto::RecordCfg {
         } as i32,
         single_path_template: r.single_path_template.clone(),
         presence_timeout_ms: r.presence_timeout.as_millis() as u32,
+        retention_secs: r.retention.map_or(0, |d| d.as_secs()),
+        webhook_urls: r.webhook_urls.clone(),
     }
 }

@@ -31,6 +31,11 @@ pub fn rest_addr(d: &Daemon) -> SocketAddr {
 /// Records conference `conf` with mixer `id`: composite + per-participant files of two
 /// senders, "Alice" (named) and B (no name); returns the final info.
 pub async fn record(d: &Daemon, id: &str, conf: &str) -> MixerInfo {
+    record_with(d, id, conf, RecordCfg::default()).await
+}
+
+/// [`record`] with `cfg`'s fields (its mode is always MIXED_AND_SINGLE).
+pub async fn record_with(d: &Daemon, id: &str, conf: &str, cfg: RecordCfg) -> MixerInfo {
     let mut c = d.client().await;
     let mut a = spec::source("A", Some((cloudmixer::proto::VideoCodec::Vp8, 96)), true);
     a.display_name = "Alice".into();
@@ -39,7 +44,7 @@ pub async fn record(d: &Daemon, id: &str, conf: &str) -> MixerInfo {
     req.conference_id = conf.into();
     req.record_cfg = Some(RecordCfg {
         mode: RecordMode::MixedAndSingle as i32,
-        ..Default::default()
+        ..cfg
     });
     let created = rpc::create(&mut c, req).await;
     let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();

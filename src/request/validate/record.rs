@@ -123,7 +123,54 @@ pub fn record(
         template(&cfg.single_path_template, "record_cfg.single_path_template")?;
         spec.single_path_template = cfg.single_path_template.clone();
     }
+    delivery(cfg, &mut spec)?;
     Ok(spec)
+}
+
+/// Most per-request webhook endpoints.
+pub const MAX_WEBHOOK_URLS: usize = 4;
+/// Longest per-request webhook URL, bytes.
+pub const MAX_WEBHOOK_URL_LEN: usize = 2048;
+/// Longest retention, seconds (100 years; as `serve --retention-secs`).
+pub const MAX_RETENTION_SECS: u64 = 3_153_600_000;
+
+/// `retention_secs` and `webhook_urls` of `cfg` into `spec`.
+fn delivery(cfg: &proto::RecordCfg, spec: &mut RecordSpec) -> Result<(), FieldError> {
+    if cfg.retention_secs > MAX_RETENTION_SECS {
+        return Err(invalid(
+            "record_cfg.retention_secs",
+            format!(
+                "must be 0 (the daemon's) or 1..={MAX_RETENTION_SECS}, got {}",
+                cfg.retention_secs
+            ),
+        ));
+    }
+    if cfg.retention_secs > 0 {
+        spec.retention = Some(std::time::Duration::from_secs(cfg.retention_secs));
+    }
+    if cfg.webhook_urls.len() > MAX_WEBHOOK_URLS {
+        return Err(invalid(
+            "record_cfg.webhook_urls",
+            format!("at most {MAX_WEBHOOK_URLS}, got {}", cfg.webhook_urls.len()),
+        ));
+    }
+    for (i, u) in cfg.webhook_urls.iter().enumerate() {
+        let ok_scheme = u.starts_with("http://") || u.starts_with("https://");
+        if !ok_scheme
+            || u.len() > MAX_WEBHOOK_URL_LEN
+            || u.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(
+                field::index("record_cfg.webhook_urls", i),
+                format!(
+                    "must be an http:// or https:// URL without spaces, at most \
+                     {MAX_WEBHOOK_URL_LEN} bytes"
+                ),
+            ));
+        }
+    }
+    spec.webhook_urls = cfg.webhook_urls.clone();
+    Ok(())
 }
 
 /// What the composite holds: audio only when video is not recorded or the Create has
@@ -350,5 +397,32 @@ mod tests {
         assert!(e(".cloudmixer/{camid}-{span}").contains("state directory"));
         assert!(e("{mixer_id}/{camid}{camid}-{span}").contains("may expand beyond"));
         assert!(e("{mixer_id/{camid}-{span}").contains("unknown placeholder"));
+    }
+
+    #[test]
+    fn job_retention_and_endpoints_are_checked_and_kept() {
+        let run = |retention_secs: u64, urls: &[&str]| {
+            let cfg = proto::RecordCfg {
+                retention_secs,
+                webhook_urls: urls.iter().map(|u| u.to_string()).collect(),
+                ..Default::default()
+            };
+            let mut spec = RecordSpec::default();
+            delivery(&cfg, &mut spec)
+                .map(|()| spec)
+                .map_err(|e| e.to_string())
+        };
+        let ok = run(60, &["https://hooks.example/a?k=1", "http://10.0.0.1:80/b"]).unwrap();
+        assert_eq!(ok.retention, Some(std::time::Duration::from_secs(60)));
+        assert_eq!(ok.webhook_urls.len(), 2);
+        assert_eq!(run(0, &[]).unwrap().retention, None, "0: the daemon's");
+        let e = run(MAX_RETENTION_SECS + 1, &[]).unwrap_err();
+        assert!(e.contains("record_cfg.retention_secs"), "{e}");
+        let e = run(0, &["http://a", "ftp://b"]).unwrap_err();
+        assert!(e.contains("record_cfg.webhook_urls[1]"), "{e}");
+        let e = run(0, &["http://a/\nb"]).unwrap_err();
+        assert!(e.contains("record_cfg.webhook_urls[0]"), "{e}");
+        let e = run(0, &["http://a"; MAX_WEBHOOK_URLS + 1]).unwrap_err();
+        assert!(e.contains("at most 4"), "{e}");
     }
 }
