@@ -184,6 +184,7 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         region_border_px: 0,
         background_image: Vec::new(),
         loudness_target_lufs: 0,
+        snapshot_interval_secs: 0,
     };
     let req = |sources, cfg| proto::CreateCloudMixerRequest {
         conference_id: String::new(),

@@ -169,6 +169,7 @@ pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg 
         // Not echoed: the daemon keeps the decoded picture, not the bytes.
         background_image: Vec::new(),
         loudness_target_lufs: out.encoding.loudness_target_lufs.unwrap_or(0),
+        snapshot_interval_secs: out.snapshots.as_ref().map_or(0, |s| s.interval_s),
     }
 }
 

@@ -36,6 +36,7 @@ fn out_spec() -> OutputSpec {
         encoder_threads: 0,
         x264_preset: "veryfast".into(),
         media: crate::model::OutputMedia::Av,
+        snapshots: None,
     }
 }
 

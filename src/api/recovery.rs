@@ -127,6 +127,7 @@ fn interrupted(
         encoder_threads: 0,
         x264_preset: String::new(),
         media: crate::model::record::media_of_path(&record.rel_path),
+        snapshots: None,
         root: root.clone(),
     };
     let last = MixerSnapshot {

@@ -460,6 +460,10 @@ pub struct CreateArgs {
         allow_hyphen_values = true
     )]
     pub loudness_target_lufs: i32,
+    /// A JPEG snapshot of the composite every SECS seconds of output (1..=3600; 0 = none),
+    /// written to "<output path without extension>-snapshots/000000.jpg", 000001.jpg, ...
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub snapshot_interval_secs: u32,
     #[command(flatten, next_help_heading = "Recording (what is recorded)")]
     pub record: crate::cli::record_arg::RecordArgs,
     /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.

@@ -118,6 +118,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
             region_border_px: a.decor.region_border_px,
             background_image: a.decor.background_image()?,
             loudness_target_lufs: a.loudness_target_lufs,
+            snapshot_interval_secs: a.snapshot_interval_secs,
         }),
         record_cfg: a.record.to_proto(),
         conference_id: a.conference_id.clone(),

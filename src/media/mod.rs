@@ -9,6 +9,7 @@
 pub mod decode;
 pub mod demux;
 pub mod encode;
+pub mod jpeg;
 pub mod mux;
 pub mod passthrough;
 pub mod picture_size;

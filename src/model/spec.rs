@@ -158,6 +158,18 @@ pub struct OutputSpec {
     /// What the file holds: [`OutputMedia::Av`], or [`OutputMedia::Audio`] for an
     /// audio-only composite (`.m4a`), [`OutputMedia::Video`] without audio.
     pub media: OutputMedia,
+    /// JPEG snapshots of the composite; None = none.
+    pub snapshots: Option<SnapshotSpec>,
+}
+
+/// Snapshots of the composite (`video_file_cfg.snapshot_interval_secs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotSpec {
+    /// Output time between snapshots, seconds (1..=3600).
+    pub interval_s: u32,
+    /// The directory of the JPEG files, relative to the recordings root (the output
+    /// path without its extension, plus `-snapshots`).
+    pub rel_dir: String,
 }
 
 impl OutputSpec {

@@ -14,6 +14,7 @@ use ffmpeg_next::{frame, Packet};
 
 use crate::media::encode::{AudioEncoder, Latency, VideoEncoder, VideoEncoderConfig};
 use crate::model::{Medium, MixerError, OutputMedia, OutputSpec};
+use crate::output::snapshot::Snapshots;
 use crate::output::{media_error, output_error, MediaSink, Mp4FileSink, PacketSink, StreamInfo};
 use crate::time::SamplePos;
 
@@ -26,6 +27,8 @@ pub struct EncodedOutput {
     /// None: the output has no audio (video-only).
     aenc: Option<AudioEncoder>,
     sinks: Vec<Box<dyn PacketSink>>,
+    /// JPEG snapshots of the pictures (`spec.snapshots`); None = none.
+    snapshots: Option<Snapshots>,
     packets: Vec<Packet>,
     finished: bool,
 }
@@ -81,6 +84,11 @@ impl EncodedOutput {
             venc,
             aenc,
             sinks,
+            snapshots: spec
+                .snapshots
+                .as_ref()
+                .filter(|_| has_video(spec.media))
+                .map(|s| Snapshots::new(s, spec.encoding.fps, spec.root.clone())),
             packets: Vec::new(),
             finished: false,
         })
@@ -138,13 +146,16 @@ impl MediaSink for EncodedOutput {
         SamplePos::new(self.aenc.as_ref().map_or(0, AudioEncoder::priming_samples))
     }
 
-    fn picture(&mut self, picture: &frame::Video, _n: u64) -> Result<(), MixerError> {
+    fn picture(&mut self, picture: &frame::Video, n: u64) -> Result<(), MixerError> {
         let Some(venc) = &mut self.venc else {
             return Err(output_error(
                 &self.name,
                 "a picture for an output without video",
             ));
         };
+        if let Some(s) = &mut self.snapshots {
+            s.picture(picture, n);
+        }
         self.packets.clear();
         venc.encode(picture, &mut self.packets)
             .map_err(media_error(&self.name))?;

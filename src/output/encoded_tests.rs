@@ -30,6 +30,7 @@ fn spec(dir: &std::path::Path, name: &str, media: OutputMedia) -> OutputSpec {
         encoder_threads: 1,
         x264_preset: "ultrafast".into(),
         media,
+        snapshots: None,
     }
 }
 

@@ -23,6 +23,9 @@
 //! `PERMISSION_DENIED`, a path through an existing file `INVALID_ARGUMENT`, anything else
 //! `INTERNAL` (the map is [`MixerError::code`]).
 //!
+//! Snapshots: [`EncodedOutput`] also hands every picture to [`snapshot::Snapshots`],
+//! which keeps one JPEG per configured interval (`video_file_cfg.snapshot_interval_secs`).
+//!
 //! Files: an output file is created beneath the recordings root through its open
 //! directory handle, following no symlink, with create-new semantics ([`confined`]);
 //! ffmpeg then writes to that descriptor ([`crate::media::mux`]).
@@ -31,6 +34,7 @@ pub mod confined;
 pub mod encoded;
 pub mod mp4_file;
 pub mod single;
+pub mod snapshot;
 
 use ffmpeg_next::{codec, frame, Packet, Rational};
 

@@ -131,18 +131,30 @@ pub struct Frame {
 /// The frame shown at `t_s` seconds, decoded to RGB24 (`width` x `height` must be the
 /// stream's size; checked against the byte count).
 pub fn frame_at(path: &Path, t_s: f64, width: u32, height: u32) -> Frame {
-    let rgb = run_bounded(
-        Command::new("ffmpeg")
-            .args(["-hide_banner", "-nostdin", "-loglevel", "error"])
-            .args(["-ss", &format!("{t_s:.3}"), "-i"])
-            .arg(path)
-            .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]),
-        TOOL_TIMEOUT,
-    );
+    decode_one(path, Some(t_s), width, height)
+}
+
+/// The picture of an image file (a JPEG snapshot), decoded to RGB24 (`width` x
+/// `height` must be its size; checked against the byte count).
+pub fn picture_of(path: &Path, width: u32, height: u32) -> Frame {
+    decode_one(path, None, width, height)
+}
+
+/// The first frame from `seek_s` seconds on (none: from the start) of `path`, as RGB24.
+fn decode_one(path: &Path, seek_s: Option<f64>, width: u32, height: u32) -> Frame {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error"]);
+    if let Some(t_s) = seek_s {
+        cmd.args(["-ss", &format!("{t_s:.3}")]);
+    }
+    cmd.arg("-i")
+        .arg(path)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]);
+    let rgb = run_bounded(&mut cmd, TOOL_TIMEOUT);
     assert_eq!(
         rgb.len(),
         (width * height * 3) as usize,
-        "frame at {t_s} s of {} is not {width}x{height} RGB24",
+        "frame at {seek_s:?} s of {} is not {width}x{height} RGB24",
         path.display()
     );
     Frame { width, height, rgb }

@@ -111,6 +111,7 @@ pub fn create_request(
             region_border_px: 0,
             background_image: Vec::new(),
             loudness_target_lufs: 0,
+            snapshot_interval_secs: 0,
         }),
         playout_delay_ms: 0,
         stale_timeout_ms: 0,
@@ -193,5 +194,6 @@ pub fn engine_output(rel_path: &str, abs_path: &std::path::Path) -> cloudmixer::
         encoder_threads: 1,
         x264_preset: "veryfast".into(),
         media: cloudmixer::model::OutputMedia::Av,
+        snapshots: None,
     }
 }

@@ -121,6 +121,7 @@ pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
             region_border_px: 0,
             background_image: Vec::new(),
             loudness_target_lufs: 0,
+            snapshot_interval_secs: 0,
             layout_config: vec![LayoutRegion {
                 r#type: 0,
                 top: 0,

@@ -12,6 +12,7 @@ pub mod layout;
 pub mod output;
 pub mod placeholder;
 pub mod record;
+pub mod snapshot;
 pub mod source;
 pub mod strings;
 
@@ -88,6 +89,7 @@ pub fn create_request(
     )?;
     let media = record::mixed_media(&record, &sources);
     let (rel_path, abs_path) = record::mixed_path(media, rel_path, abs_path);
+    let snapshots = snapshot::snapshots(cfg.snapshot_interval_secs, &rel_path, media, &record)?;
     let playout_delay_ms = output::playout_delay_ms(req.playout_delay_ms)?;
     let stale_timeout_ms = output::stale_timeout_ms(req.stale_timeout_ms)?;
     Ok(MixerSpec {
@@ -97,6 +99,7 @@ pub fn create_request(
         sources,
         output: OutputSpec {
             media,
+            snapshots,
             ..output_spec(&enc, rel_path, abs_path, defaults)
         },
         layout,
@@ -123,6 +126,7 @@ pub fn output_spec(
         encoder_threads: defaults.encoder_threads,
         x264_preset: defaults.x264_preset.clone(),
         media: crate::model::OutputMedia::Av,
+        snapshots: None,
     }
 }
 
