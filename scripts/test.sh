@@ -28,6 +28,8 @@ scripts/install-deps.sh
 scripts/install-webrtc-test-deps.sh
 # The S3-compatible server of the storage tests (tests/e2e_storage.rs).
 scripts/install-storage-test-deps.sh
+# nginx with the RTMP module for the live-output tests (tests/e2e_live.rs).
+scripts/install-live-test-deps.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

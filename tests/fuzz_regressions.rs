@@ -185,6 +185,7 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         background_image: Vec::new(),
         loudness_target_lufs: 0,
         snapshot_interval_secs: 0,
+        live_push_urls: Vec::new(),
     };
     let req = |sources, cfg| proto::CreateCloudMixerRequest {
         conference_id: String::new(),

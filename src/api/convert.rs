@@ -170,6 +170,12 @@ pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg 
         background_image: Vec::new(),
         loudness_target_lufs: out.encoding.loudness_target_lufs.unwrap_or(0),
         snapshot_interval_secs: out.snapshots.as_ref().map_or(0, |s| s.interval_s),
+        // Shown without their stream keys.
+        live_push_urls: out
+            .live_push_urls
+            .iter()
+            .map(|u| crate::output::push::redact(u))
+            .collect(),
     }
 }
 

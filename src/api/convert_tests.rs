@@ -37,6 +37,7 @@ fn out_spec() -> OutputSpec {
         x264_preset: "veryfast".into(),
         media: crate::model::OutputMedia::Av,
         snapshots: None,
+        live_push_urls: Vec::new(),
     }
 }
 

@@ -128,6 +128,7 @@ fn interrupted(
         x264_preset: String::new(),
         media: crate::model::record::media_of_path(&record.rel_path),
         snapshots: None,
+        live_push_urls: Vec::new(),
         root: root.clone(),
     };
     let last = MixerSnapshot {

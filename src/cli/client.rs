@@ -119,6 +119,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
             background_image: a.decor.background_image()?,
             loudness_target_lufs: a.loudness_target_lufs,
             snapshot_interval_secs: a.snapshot_interval_secs,
+            live_push_urls: a.live_push_urls.clone(),
         }),
         record_cfg: a.record.to_proto(),
         conference_id: a.conference_id.clone(),

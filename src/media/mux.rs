@@ -22,6 +22,11 @@
 //! seekable, buffered file IO (the trailer's seek-back) with no custom AVIO callbacks;
 //! it needs `/proc` mounted (Linux; every container runtime does). The descriptor stays
 //! open while the muxer lives; sizes are read from it (`fstat`).
+//!
+//! A live push ([`Mp4Muxer::connect`], [`Container::Flv`]) is the one exception: ffmpeg
+//! opens the network URL itself (`rtmp://`, `rtmps://`: its native RTMP client, Adobe
+//! RTMP 1.0), with a read/write timeout so a dead server fails a write instead of
+//! blocking; its size is the bytes of the packets written.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -47,6 +52,8 @@ pub enum Container {
     WebM,
     /// Ogg (`.ogg`): Opus.
     Ogg,
+    /// FLV over RTMP (a live push, [`Mp4Muxer::connect`]): H.264, AAC.
+    Flv,
     /// ADTS (`.aac`): AAC frames with their own headers (ISO/IEC 13818-7).
     Adts,
 }
@@ -63,6 +70,7 @@ impl Container {
             Container::WebM => "webm",
             Container::Ogg => "ogg",
             Container::Adts => "adts",
+            Container::Flv => "flv",
         }
     }
 }
@@ -70,8 +78,11 @@ impl Container {
 /// A media file being written (named for its first container, MP4; see [`Container`]).
 pub struct Mp4Muxer {
     octx: ff::format::context::Output,
-    /// The created file, kept open: ffmpeg writes to it through `/proc/self/fd/N`.
-    file: File,
+    /// The created file, kept open: ffmpeg writes to it through `/proc/self/fd/N`; None
+    /// for a live push.
+    file: Option<File>,
+    /// Bytes of the packets written (the size of a live push).
+    packet_bytes: u64,
     /// (stream index, encoder timebase, last dts written in the stream's timebase) per
     /// added stream.
     streams: Vec<(usize, Rational, Option<i64>)>,
@@ -88,7 +99,27 @@ impl Mp4Muxer {
             .map_err(MediaError::ffmpeg("create output file"))?;
         Ok(Self {
             octx,
-            file,
+            file: Some(file),
+            packet_bytes: 0,
+            streams: Vec::new(),
+            container,
+            started: false,
+        })
+    }
+
+    /// A live push of `container` (FLV) to `url` (`rtmp://host[:port]/app/key`):
+    /// connects now, bounded by `timeout_us` (ffmpeg's `rw_timeout`, µs; also every later
+    /// write). Errors: the connection or the RTMP handshake failed or timed out (the
+    /// message never holds the URL: it may carry a stream key).
+    pub fn connect(url: &str, container: Container, timeout_us: u64) -> Result<Self, MediaError> {
+        let mut opts = Dictionary::new();
+        opts.set("rw_timeout", &timeout_us.to_string());
+        let octx = ff::format::output_as_with(url, container.muxer(), opts)
+            .map_err(MediaError::ffmpeg("connect the live push"))?;
+        Ok(Self {
+            octx,
+            file: None,
+            packet_bytes: 0,
             streams: Vec::new(),
             container,
             started: false,
@@ -139,7 +170,7 @@ impl Mp4Muxer {
         }
         self.octx
             .write_header_with(opts)
-            .map_err(MediaError::ffmpeg("write mp4 header"))?;
+            .map_err(MediaError::ffmpeg("write the header"))?;
         self.started = true;
         Ok(())
     }
@@ -162,8 +193,9 @@ impl Mp4Muxer {
             }
         }
         self.streams[handle].2 = pkt.dts().or(last);
+        self.packet_bytes += pkt.size() as u64;
         pkt.write_interleaved(&mut self.octx)
-            .map_err(MediaError::ffmpeg("write mp4 packet"))
+            .map_err(MediaError::ffmpeg("write a packet"))
     }
 
     /// Writes the trailer; the file is complete afterwards.
@@ -188,6 +220,9 @@ impl Mp4Muxer {
 
     /// Bytes in the file now (`fstat` of the open descriptor; 0 if it fails).
     pub fn size_bytes(&self) -> u64 {
-        self.file.metadata().map(|m| m.len()).unwrap_or(0)
+        match &self.file {
+            Some(f) => f.metadata().map(|m| m.len()).unwrap_or(0),
+            None => self.packet_bytes,
+        }
     }
 }

@@ -160,6 +160,9 @@ pub struct OutputSpec {
     pub media: OutputMedia,
     /// JPEG snapshots of the composite; None = none.
     pub snapshots: Option<SnapshotSpec>,
+    /// Live pushes of the composite: `rtmp://` / `rtmps://` URLs (secrets: never logged
+    /// whole).
+    pub live_push_urls: Vec<String>,
 }
 
 /// Snapshots of the composite (`video_file_cfg.snapshot_interval_secs`).

@@ -14,6 +14,7 @@ use ffmpeg_next::{frame, Packet};
 
 use crate::media::encode::{AudioEncoder, Latency, VideoEncoder, VideoEncoderConfig};
 use crate::model::{Medium, MixerError, OutputMedia, OutputSpec};
+use crate::output::push::RtmpPush;
 use crate::output::snapshot::Snapshots;
 use crate::output::{media_error, output_error, MediaSink, Mp4FileSink, PacketSink, StreamInfo};
 use crate::time::SamplePos;
@@ -94,11 +95,15 @@ impl EncodedOutput {
         })
     }
 
-    /// The composite MP4 file of `spec` as the only sink.
+    /// The composite MP4 file of `spec`, then its live pushes (`spec.live_push_urls`).
     /// Errors: `Output` (file, directory or encoder).
     pub fn mp4_file(spec: &OutputSpec, latency: Latency) -> Result<Self, MixerError> {
         let file = Mp4FileSink::create(spec)?;
-        Self::open(spec, latency, vec![Box::new(file)])
+        let mut sinks: Vec<Box<dyn PacketSink>> = vec![Box::new(file)];
+        for url in &spec.live_push_urls {
+            sinks.push(Box::new(RtmpPush::new(url)?));
+        }
+        Self::open(spec, latency, sinks)
     }
 
     /// Whether pictures are encoded (false: an audio-only output).

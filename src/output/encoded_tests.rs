@@ -31,6 +31,7 @@ fn spec(dir: &std::path::Path, name: &str, media: OutputMedia) -> OutputSpec {
         x264_preset: "ultrafast".into(),
         media,
         snapshots: None,
+        live_push_urls: Vec::new(),
     }
 }
 

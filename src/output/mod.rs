@@ -33,6 +33,8 @@
 pub mod confined;
 pub mod encoded;
 pub mod mp4_file;
+pub mod push;
+pub mod push_state;
 pub mod single;
 pub mod snapshot;
 

@@ -15,6 +15,7 @@ pub mod media;
 pub mod outputs;
 pub mod postgres;
 pub mod rpc;
+pub mod rtmp;
 pub mod s3;
 pub mod sender;
 pub mod spec;

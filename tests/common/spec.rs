@@ -112,6 +112,7 @@ pub fn create_request(
             background_image: Vec::new(),
             loudness_target_lufs: 0,
             snapshot_interval_secs: 0,
+            live_push_urls: Vec::new(),
         }),
         playout_delay_ms: 0,
         stale_timeout_ms: 0,
@@ -195,5 +196,6 @@ pub fn engine_output(rel_path: &str, abs_path: &std::path::Path) -> cloudmixer::
         x264_preset: "veryfast".into(),
         media: cloudmixer::model::OutputMedia::Av,
         snapshots: None,
+        live_push_urls: Vec::new(),
     }
 }

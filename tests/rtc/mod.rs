@@ -122,6 +122,7 @@ pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
             background_image: Vec::new(),
             loudness_target_lufs: 0,
             snapshot_interval_secs: 0,
+            live_push_urls: Vec::new(),
             layout_config: vec![LayoutRegion {
                 r#type: 0,
                 top: 0,

@@ -9,6 +9,7 @@
 
 pub mod field;
 pub mod layout;
+pub mod live;
 pub mod output;
 pub mod placeholder;
 pub mod record;
@@ -90,6 +91,7 @@ pub fn create_request(
     let media = record::mixed_media(&record, &sources);
     let (rel_path, abs_path) = record::mixed_path(media, rel_path, abs_path);
     let snapshots = snapshot::snapshots(cfg.snapshot_interval_secs, &rel_path, media, &record)?;
+    let live_push_urls = live::live_push_urls(&cfg.live_push_urls, &record)?;
     let playout_delay_ms = output::playout_delay_ms(req.playout_delay_ms)?;
     let stale_timeout_ms = output::stale_timeout_ms(req.stale_timeout_ms)?;
     Ok(MixerSpec {
@@ -100,6 +102,7 @@ pub fn create_request(
         output: OutputSpec {
             media,
             snapshots,
+            live_push_urls,
             ..output_spec(&enc, rel_path, abs_path, defaults)
         },
         layout,
@@ -127,6 +130,7 @@ pub fn output_spec(
         x264_preset: defaults.x264_preset.clone(),
         media: crate::model::OutputMedia::Av,
         snapshots: None,
+        live_push_urls: Vec::new(),
     }
 }
 

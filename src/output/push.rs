@@ -1,0 +1,281 @@
+//! A live push of the composite (issue 14: NetEase's `rtmpRecord`, ZEGO's CDN output):
+//! a [`PacketSink`] fed by the same encode as the file, that sends FLV over RTMP/RTMPS
+//! to an ingest URL from a thread of its own.
+//!
+//! The mixer's tick thread never waits for the network: `write` hands each packet to
+//! the push thread through a bounded queue ([`QUEUE_PACKETS`]) and drops it (counted)
+//! when the queue is full, e.g. while a write hangs on a dead server. The push thread
+//! connects, writes and reconnects as [`PushCore`] says (backoff, restart at a video
+//! keyframe); a lost push never stops the file or the mixer, and it never returns an
+//! error to the encoder. Its URL appears in logs only as [`redact`]ed (the stream key
+//! is a secret).
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
+use ffmpeg_next::Packet;
+use parking_lot::Mutex;
+
+use crate::media::mux::{Container, Mp4Muxer};
+use crate::model::{Medium, MixerError};
+use crate::output::push_state::{PushCore, PushState};
+use crate::output::{PacketSink, StreamInfo};
+
+/// Packets the queue to the push thread holds (about 4 s of 15 fps video and AAC).
+pub const QUEUE_PACKETS: usize = 256;
+/// ffmpeg's read/write timeout of the connection, µs: a write to a dead server fails
+/// after this instead of blocking.
+pub const RW_TIMEOUT_US: u64 = 3_000_000;
+/// How long `finish` waits for the push thread to end the stream.
+const FINISH_WAIT: Duration = Duration::from_secs(5);
+
+/// What a live push reports (read by logs and `size_bytes`).
+#[derive(Debug, Clone)]
+pub struct PushStatus {
+    pub state: PushState,
+    /// Successful connects after the first.
+    pub reconnects: u32,
+    /// Bytes of the packets sent.
+    pub bytes_sent: u64,
+    /// Packets dropped because the queue was full.
+    pub dropped: u64,
+    /// The last connect or write error (no URL in it); empty if none.
+    pub last_error: String,
+}
+
+enum Msg {
+    Start(Option<StreamInfo>, Option<StreamInfo>),
+    Packet(Medium, Packet),
+    Finish,
+}
+
+/// See the module docs.
+pub struct RtmpPush {
+    name: String,
+    tx: Sender<Msg>,
+    status: Arc<Mutex<PushStatus>>,
+    thread: Option<(JoinHandle<()>, Receiver<()>)>,
+}
+
+impl RtmpPush {
+    /// A push to `url` (`rtmp://` or `rtmps://`, validated by the request layer),
+    /// starting its thread; it connects once the streams are known (`start`).
+    /// Errors: `Output` if the thread cannot be spawned.
+    pub fn new(url: &str) -> Result<Self, MixerError> {
+        let name = redact(url);
+        let (tx, rx) = bounded(QUEUE_PACKETS);
+        let status = Arc::new(Mutex::new(PushStatus {
+            state: PushState::Connecting,
+            reconnects: 0,
+            bytes_sent: 0,
+            dropped: 0,
+            last_error: String::new(),
+        }));
+        let (done_tx, done_rx) = bounded(1);
+        let (url, shown, st) = (url.to_owned(), name.clone(), status.clone());
+        let thread = std::thread::Builder::new()
+            .name("live-push".into())
+            .spawn(move || {
+                run(&url, &shown, &rx, &st);
+                let _ = done_tx.send(());
+            })
+            .map_err(|e| MixerError::from_io(&name, &e))?;
+        Ok(Self {
+            name,
+            tx,
+            status,
+            thread: Some((thread, done_rx)),
+        })
+    }
+
+    /// What the push reports now.
+    pub fn status(&self) -> PushStatus {
+        self.status.lock().clone()
+    }
+}
+
+impl PacketSink for RtmpPush {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn needs_global_header(&self) -> bool {
+        true
+    }
+
+    fn start(
+        &mut self,
+        video: Option<&StreamInfo>,
+        audio: Option<&StreamInfo>,
+    ) -> Result<(), MixerError> {
+        let _ = self.tx.send(Msg::Start(video.cloned(), audio.cloned()));
+        Ok(())
+    }
+
+    fn write(&mut self, medium: Medium, packet: Packet) -> Result<(), MixerError> {
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Packet(medium, packet)) {
+            self.status.lock().dropped += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), MixerError> {
+        let Some((thread, done)) = self.thread.take() else {
+            return Ok(());
+        };
+        // The queue may be full of packets a dead server will not take: the thread sees
+        // Finish after them, or the channel closing.
+        let _ = self.tx.send_timeout(Msg::Finish, FINISH_WAIT);
+        if done.recv_timeout(FINISH_WAIT).is_ok() {
+            let _ = thread.join();
+        } else {
+            tracing::warn!(push = %self.name, "live push did not end in time; left to finish");
+        }
+        Ok(())
+    }
+
+    fn size_bytes(&self) -> u64 {
+        self.status.lock().bytes_sent
+    }
+}
+
+/// A connected push: the muxer and its (video, audio) stream handles.
+struct Connection {
+    mux: Mp4Muxer,
+    video: Option<usize>,
+    audio: Option<usize>,
+}
+
+fn connect(
+    url: &str,
+    video: Option<&StreamInfo>,
+    audio: Option<&StreamInfo>,
+) -> Result<Connection, String> {
+    let mut mux =
+        Mp4Muxer::connect(url, Container::Flv, RW_TIMEOUT_US).map_err(|e| e.to_string())?;
+    let mut add = |s: Option<&StreamInfo>| {
+        s.map(|s| mux.add_stream(s.parameters.clone(), s.time_base))
+            .transpose()
+            .map_err(|e| e.to_string())
+    };
+    let (video, audio) = (add(video)?, add(audio)?);
+    mux.start().map_err(|e| e.to_string())?;
+    Ok(Connection { mux, video, audio })
+}
+
+/// The push thread: connects, writes, reconnects (see [`PushCore`]) until Finish.
+fn run(url: &str, name: &str, rx: &Receiver<Msg>, status: &Mutex<PushStatus>) {
+    let mut streams: Option<(Option<StreamInfo>, Option<StreamInfo>)> = None;
+    let mut conn: Option<Connection> = None;
+    let mut core = PushCore::new(true);
+    let publish = |core: &PushCore, error: Option<&str>| {
+        let mut s = status.lock();
+        s.state = core.state();
+        s.reconnects = core.reconnects();
+        if let Some(e) = error {
+            s.last_error = e.to_owned();
+        }
+    };
+    loop {
+        let now = Instant::now();
+        if let (None, Some((v, a))) = (&conn, &streams) {
+            if core.connect_due(now) {
+                match connect(url, v.as_ref(), a.as_ref()) {
+                    Ok(c) => {
+                        conn = Some(c);
+                        core.connected();
+                        tracing::info!(push = %name, reconnects = core.reconnects(), "live push connected");
+                        publish(&core, None);
+                    }
+                    Err(e) => {
+                        core.failed(Instant::now());
+                        tracing::warn!(push = %name, error = %e, state = core.state().as_str(), "live push cannot connect; retrying");
+                        publish(&core, Some(&e));
+                    }
+                }
+            }
+        }
+        let wait = match (&streams, &conn) {
+            (Some(_), None) => core.until_attempt(Instant::now()).unwrap_or(FINISH_WAIT),
+            _ => FINISH_WAIT,
+        };
+        match rx.recv_timeout(wait) {
+            Ok(Msg::Start(v, a)) => {
+                core = PushCore::new(v.is_some());
+                streams = Some((v, a));
+            }
+            Ok(Msg::Packet(medium, packet)) => {
+                let Some(c) = &mut conn else { continue };
+                if !core.admit(medium, packet.is_key()) {
+                    continue;
+                }
+                let handle = match medium {
+                    Medium::Video => c.video,
+                    Medium::Audio => c.audio,
+                };
+                let Some(handle) = handle else { continue };
+                let size = packet.size() as u64;
+                match c.mux.write(handle, packet) {
+                    Ok(()) => status.lock().bytes_sent += size,
+                    Err(e) => {
+                        conn = None;
+                        core.failed(Instant::now());
+                        let e = e.to_string();
+                        tracing::warn!(push = %name, error = %e, "live push lost; reconnecting");
+                        publish(&core, Some(&e));
+                    }
+                }
+            }
+            Ok(Msg::Finish) | Err(RecvTimeoutError::Disconnected) => break,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+    if let Some(mut c) = conn {
+        if let Err(e) = c.mux.finish() {
+            tracing::debug!(push = %name, error = %e, "live push trailer not written");
+        }
+    }
+    core.stopped();
+    publish(&core, None);
+    tracing::info!(push = %name, "live push stopped");
+}
+
+/// `url` as it may be shown: scheme, host and port, the application (first path
+/// segment), and `***` for the rest (the stream key) and for any user info.
+/// `rtmp://cdn.example:1935/live/abc123` -> `rtmp://cdn.example:1935/live/***`.
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = match authority.rsplit_once('@') {
+        Some((_, host)) => format!("***@{host}"),
+        None => authority.to_owned(),
+    };
+    let app = path.split('/').next().unwrap_or("");
+    let app = app.split('?').next().unwrap_or("");
+    let secret = path.len() > app.len();
+    format!(
+        "{scheme}://{host}/{app}{}",
+        if secret { "/***" } else { "" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_their_stream_key_or_user_info() {
+        assert_eq!(
+            redact("rtmp://cdn.example:1935/live/abc123"),
+            "rtmp://cdn.example:1935/live/***"
+        );
+        assert_eq!(
+            redact("rtmps://u:p@ingest.example/app/key?token=x"),
+            "rtmps://***@ingest.example/app/***"
+        );
+        assert_eq!(redact("rtmp://h/live"), "rtmp://h/live");
+        assert_eq!(redact("rtmp://h/live?k=secret"), "rtmp://h/live/***");
+    }
+}

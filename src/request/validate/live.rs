@@ -1,0 +1,82 @@
+//! `video_file_cfg.live_push_urls`: live pushes of the composite (issue 14).
+
+use crate::model::{FieldError, RecordSpec};
+
+use super::field::{self, invalid};
+
+/// Most live pushes per mixer.
+pub const MAX_LIVE_PUSHES: usize = 4;
+/// Longest live push URL, bytes.
+pub const MAX_LIVE_PUSH_URL_LEN: usize = 2048;
+
+/// The live push URLs of a composite recorded per `record`. Errors: INVALID_ARGUMENT
+/// naming `video_file_cfg.live_push_urls` (too many; record mode SINGLE makes no
+/// composite) or `video_file_cfg.live_push_urls[i]` (not rtmp:// or rtmps:// with a
+/// host, whitespace or control characters, too long). The message never repeats a URL
+/// (it may hold a stream key).
+pub fn live_push_urls(urls: &[String], record: &RecordSpec) -> Result<Vec<String>, FieldError> {
+    const FIELD: &str = "video_file_cfg.live_push_urls";
+    if urls.is_empty() {
+        return Ok(Vec::new());
+    }
+    if urls.len() > MAX_LIVE_PUSHES {
+        return Err(invalid(
+            FIELD,
+            format!("at most {MAX_LIVE_PUSHES}, got {}", urls.len()),
+        ));
+    }
+    if !record.mode.mixed() {
+        return Err(invalid(
+            FIELD,
+            "a live push sends the composite, and record_cfg.mode makes none",
+        ));
+    }
+    for (i, u) in urls.iter().enumerate() {
+        let rest = u
+            .strip_prefix("rtmp://")
+            .or_else(|| u.strip_prefix("rtmps://"));
+        let host = rest.map(|r| r.split('/').next().unwrap_or(""));
+        let ok = host.is_some_and(|h| !h.is_empty())
+            && u.len() <= MAX_LIVE_PUSH_URL_LEN
+            && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(invalid(
+                field::index(FIELD, i),
+                format!(
+                    "must be an rtmp:// or rtmps:// URL with a host, without spaces, at most \
+                     {MAX_LIVE_PUSH_URL_LEN} bytes"
+                ),
+            ));
+        }
+    }
+    Ok(urls.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RecordMode;
+
+    #[test]
+    fn push_urls_are_rtmp_with_a_host_and_need_a_composite() {
+        let r = RecordSpec::default();
+        let v = |urls: &[&str], r: &RecordSpec| {
+            let urls: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+            live_push_urls(&urls, r).map_err(|e| e.to_string())
+        };
+        assert_eq!(v(&["rtmp://h:1935/live/k"], &r).unwrap().len(), 1);
+        let e = v(&["rtmp://h/live/k", "http://h/x"], &r).unwrap_err();
+        assert!(e.contains("live_push_urls[1]"), "{e}");
+        assert!(!e.contains("http://h/x"), "no URL in the message: {e}");
+        assert!(v(&["rtmp:///live"], &r).unwrap_err().contains("[0]"));
+        assert!(v(&["rtmp://h/live/k ey"], &r).is_err());
+        assert!(v(&["rtmp://h/a"; 5], &r).unwrap_err().contains("at most 4"));
+        let single = RecordSpec {
+            mode: RecordMode::Single,
+            ..RecordSpec::default()
+        };
+        assert!(v(&["rtmp://h/a"], &single)
+            .unwrap_err()
+            .contains("record_cfg.mode"));
+    }
+}

@@ -1,0 +1,143 @@
+//! Live push of the composite (issue 14, `video_file_cfg.live_push_urls`) against a real
+//! RTMP server: Debian's nginx with the RTMP module on loopback (tests/common/rtmp.rs).
+//! Two real senders (ffmpeg: red VP8 with a 440 Hz tone, blue H.264 with 1000 Hz) side
+//! by side; the mixer writes its MP4 and pushes RTMP from the same encode. Checked by
+//! content: the stream read back from nginx with ffmpeg is 1280x720 with the layout's
+//! colours and both tones; nginx killed mid-call and started again: the push reconnects
+//! (its log lines, in order) and the stream read back again shows the call; the file
+//! has no gap (its frame count is the mixer's duration at 15 fps); the stream key is
+//! never in the daemon's log, and Get shows the URL without it.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use cloudmixer::proto::VideoCodec;
+use common::daemon::Daemon;
+use common::media::{
+    audio_between, check_colours, check_tones, count_video_frames, frame_at, probe, ColourAt,
+    BLACK, BLUE, RED,
+};
+use common::rpc;
+use common::rtmp::RtmpServer;
+use common::s3::free_tcp_port;
+use common::sender::{Codec, SenderSpec};
+use common::spec;
+
+/// The stream key: a secret the daemon must not print.
+const KEY: &str = "k3y-s3cret-0042";
+const FPS: u64 = 15;
+/// Bound of the waits for the push's log lines.
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut nginx = RtmpServer::start(&dir.path().join("nginx"), free_tcp_port());
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    let sources = vec![
+        spec::source("A", Some((VideoCodec::Vp8, 96)), true),
+        spec::source("B", Some((VideoCodec::H264, 102)), true),
+    ];
+    let mut req = spec::create_request(
+        "live",
+        sources,
+        spec::side_by_side("A", "B"),
+        "live/call.mp4",
+    );
+    req.video_file_cfg
+        .as_mut()
+        .expect("video_file_cfg")
+        .live_push_urls = vec![nginx.url(KEY)];
+    let created = rpc::create(&mut c, req).await;
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();
+    let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &created.source_ports[1]).start();
+    rpc::wait_pictures_and_written(&mut c, "live", 1_000).await;
+    wait_log(&d, "live push connected", 1);
+
+    let first = dir.path().join("first.flv");
+    tokio::task::block_in_place(|| nginx.pull(KEY, 3, &first));
+    check_stream(&first);
+
+    // The server dies mid-call and comes back on the same address.
+    nginx.stop();
+    wait_log(&d, "live push lost", 1);
+    nginx.restart();
+    wait_log(&d, "live push connected", 2);
+    let second = dir.path().join("second.flv");
+    tokio::task::block_in_place(|| nginx.pull(KEY, 3, &second));
+    check_stream(&second);
+
+    let info = rpc::destroy(&mut c, "live").await;
+    let shown = info
+        .video_file_cfg
+        .clone()
+        .unwrap_or_default()
+        .live_push_urls;
+    assert_eq!(shown, [format!("rtmp://{}/live/***", nginx.addr)]);
+    let log = d.log();
+    for l in log.lines().filter(|l| l.contains("live push")) {
+        eprintln!("{l}");
+    }
+    assert!(!log.contains(KEY), "the stream key is in the daemon's log");
+    let order: Vec<usize> = [
+        "live push connected",
+        "live push lost",
+        "live push connected",
+    ]
+    .iter()
+    .scan(0, |from, line| {
+        let at = log[*from..].find(line).map(|i| *from + i)?;
+        *from = at + line.len();
+        Some(at)
+    })
+    .collect();
+    assert_eq!(order.len(), 3, "connected, lost, connected again:\n{log}");
+
+    // The file went on through the outage: one picture per 1/15 s of the mixer's
+    // duration, nothing skipped.
+    let file = d.recordings().join("live/call.mp4");
+    let duration_ms = info.output.as_ref().expect("output").duration_ms;
+    let frames = (duration_ms * FPS + 500) / 1000;
+    assert_eq!(
+        count_video_frames(&file),
+        frames,
+        "{duration_ms} ms at {FPS} fps"
+    );
+    let end = duration_ms as f64 / 1000.0 - 1.0;
+    check_colours(&frame_at(&file, end, 1280, 720), &layout()).expect("the file's last second");
+}
+
+/// The side-by-side layout's colours: red left, blue right, black bars.
+fn layout() -> [ColourAt; 4] {
+    let at = |what, x, y, rgb| ColourAt { what, x, y, rgb };
+    [
+        at("A red, left", 320, 360, RED),
+        at("B blue, right", 960, 360, BLUE),
+        at("bar above", 640, 90, BLACK),
+        at("bar below", 640, 630, BLACK),
+    ]
+}
+
+/// A stream read back from nginx: 1280x720 video with the layout, audio with both tones.
+fn check_stream(path: &Path) {
+    let p = probe(path);
+    let video = p.of_kind("video");
+    assert_eq!(video.len(), 1, "{p:?}");
+    assert_eq!((video[0].width, video[0].height), (1280, 720), "{p:?}");
+    assert_eq!(p.of_kind("audio").len(), 1, "{p:?}");
+    check_colours(&frame_at(path, 2.0, 1280, 720), &layout())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    check_tones(&audio_between(path, 0.5, 2.5), &[440.0, 1000.0], 2500.0)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// Waits until the daemon's log holds `line` at least `n` times.
+fn wait_log(d: &Daemon, line: &str, n: usize) {
+    let got = common::wait_for(LIMIT, Duration::from_millis(100), || {
+        (d.log().matches(line).count() >= n).then_some(())
+    });
+    assert!(got.is_some(), "no {n} x {line:?} in the log:\n{}", d.log());
+}
