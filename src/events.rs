@@ -158,6 +158,8 @@ pub enum EventKind {
         output: OutputInfo,
         upload: UploadInfo,
     },
+    /// A live push of the composite connected, was lost, reconnected or stopped.
+    LiveOutputChanged(LiveOutputInfo),
     /// The mix's active speaker changed ([`crate::audio::speaker`]).
     ActiveSpeakerChanged {
         camid: String,
@@ -168,6 +170,49 @@ pub enum EventKind {
         /// Output time of the decision, ms.
         output_ms: i64,
     },
+}
+
+/// Where a live push of the composite stands (`output/push_state.rs` decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LivePushState {
+    /// The first connection is being made.
+    Connecting,
+    /// Connected; packets flow.
+    Live,
+    /// The connection failed or was lost; retrying with backoff.
+    Reconnecting,
+    /// The mixer stopped; the stream was ended.
+    Stopped,
+}
+
+impl LivePushState {
+    /// Lower-case name for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LivePushState::Connecting => "connecting",
+            LivePushState::Live => "live",
+            LivePushState::Reconnecting => "reconnecting",
+            LivePushState::Stopped => "stopped",
+        }
+    }
+}
+
+/// One live push of a mixer, as events and Get report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveOutputInfo {
+    /// Its position in `video_file_cfg.live_push_urls`.
+    pub index: u32,
+    /// The URL without its stream key (`rtmp://host/app/***`).
+    pub url: String,
+    pub state: LivePushState,
+    /// Successful connects after the first.
+    pub reconnects: u32,
+    /// Bytes of the packets sent, over all connections.
+    pub bytes_sent: u64,
+    /// Packets dropped because the push could not keep up (queue full).
+    pub packets_dropped: u64,
+    /// The last connect or write error (never the URL); empty if none.
+    pub last_error: String,
 }
 
 /// One event of one mixer.

@@ -5,15 +5,17 @@
 //! content: the stream read back from nginx with ffmpeg is 1280x720 with the layout's
 //! colours and both tones; nginx killed mid-call and started again: the push reconnects
 //! (its log lines, in order) and the stream read back again shows the call; the file
-//! has no gap (its frame count is the mixer's duration at 15 fps); the stream key is
-//! never in the daemon's log, and Get shows the URL without it.
+//! has no gap (its frame count is the mixer's duration at 15 fps); Get and the
+//! LiveOutputChanged events report live, reconnecting, live again (1 reconnect),
+//! stopped; the stream key is never in the daemon's log, Get or the events.
 
 mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use cloudmixer::proto::VideoCodec;
+use cloudmixer::proto::mixer_event::Event;
+use cloudmixer::proto::{LivePushState, VideoCodec};
 use common::daemon::Daemon;
 use common::media::{
     audio_between, check_colours, check_tones, count_video_frames, frame_at, probe, ColourAt,
@@ -51,11 +53,17 @@ async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
         .as_mut()
         .expect("video_file_cfg")
         .live_push_urls = vec![nginx.url(KEY)];
+    // Every mixer's events (this is the only one), watched before it exists.
+    let events = rpc::watch(&mut c, "", Duration::from_secs(120)).await;
     let created = rpc::create(&mut c, req).await;
     let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();
     let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &created.source_ports[1]).start();
     rpc::wait_pictures_and_written(&mut c, "live", 1_000).await;
     wait_log(&d, "live push connected", 1);
+    let live = rpc::info(&mut c, "live").await.live_outputs;
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(live[0].state, LivePushState::Live as i32, "{live:?}");
+    assert_eq!(live[0].url, format!("rtmp://{}/live/***", nginx.addr));
 
     let first = dir.path().join("first.flv");
     tokio::task::block_in_place(|| nginx.pull(KEY, 3, &first));
@@ -66,11 +74,48 @@ async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
     wait_log(&d, "live push lost", 1);
     nginx.restart();
     wait_log(&d, "live push connected", 2);
+    let live = rpc::info(&mut c, "live").await.live_outputs;
+    assert_eq!(live[0].reconnects, 1, "{live:?}");
+    assert!(!live[0].last_error.is_empty(), "the loss's cause: {live:?}");
     let second = dir.path().join("second.flv");
     tokio::task::block_in_place(|| nginx.pull(KEY, 3, &second));
     check_stream(&second);
 
     let info = rpc::destroy(&mut c, "live").await;
+    // The push's state changes as events, in order, under the one URL without its key.
+    let changes: Vec<(i32, u32)> = events
+        .await
+        .expect("events task")
+        .into_iter()
+        .filter_map(|e| match e.event {
+            Some(Event::LiveOutputChanged(l)) => l.live_output,
+            _ => None,
+        })
+        .inspect(|l| assert_eq!(l.url, format!("rtmp://{}/live/***", nginx.addr)))
+        .map(|l| (l.state, l.reconnects))
+        .collect();
+    let s = |st: LivePushState| st as i32;
+    assert_eq!(
+        changes,
+        [
+            (s(LivePushState::Live), 0),
+            (s(LivePushState::Reconnecting), 0),
+            (s(LivePushState::Live), 1),
+            (s(LivePushState::Stopped), 1),
+        ],
+        "LiveOutputChanged events"
+    );
+    assert_eq!(
+        info.live_outputs[0].state,
+        s(LivePushState::Stopped),
+        "{:?}",
+        info.live_outputs
+    );
+    assert!(
+        info.live_outputs[0].bytes_sent > 0,
+        "{:?}",
+        info.live_outputs
+    );
     let shown = info
         .video_file_cfg
         .clone()

@@ -226,6 +226,27 @@ pub fn mixer_info(parts: InfoParts<'_>, snap: &MixerSnapshot) -> proto::MixerInf
         playout_delay_ms: parts.playout_delay_ms,
         stale_timeout_ms: parts.stale_timeout_ms,
         conference_id: parts.conference_id.to_owned(),
+        live_outputs: snap.live_outputs.iter().map(live_output_info).collect(),
+    }
+}
+
+/// Proto form of a live push's state.
+pub fn live_output_info(l: &events::LiveOutputInfo) -> proto::LiveOutputInfo {
+    use events::LivePushState as S;
+    let state = match l.state {
+        S::Connecting => proto::LivePushState::Connecting,
+        S::Live => proto::LivePushState::Live,
+        S::Reconnecting => proto::LivePushState::Reconnecting,
+        S::Stopped => proto::LivePushState::Stopped,
+    };
+    proto::LiveOutputInfo {
+        index: l.index,
+        url: l.url.clone(),
+        state: state as i32,
+        reconnects: l.reconnects,
+        bytes_sent: l.bytes_sent,
+        packets_dropped: l.packets_dropped,
+        last_error: l.last_error.clone(),
     }
 }
 
@@ -257,6 +278,10 @@ pub fn mixer_event(e: &events::MixerEvent) -> proto::MixerEvent {
                 output_info: Some(info),
             })
         }
+        EventKind::LiveOutputChanged(l) => Event::LiveOutputChanged(proto::LiveOutputChanged {
+            mixer_id: e.mixer_id.clone(),
+            live_output: Some(live_output_info(l)),
+        }),
         EventKind::SourceStateChanged {
             camid,
             state,

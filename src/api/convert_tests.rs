@@ -97,6 +97,7 @@ fn mixer_info_carries_snapshot_and_effective_cfg() {
             ..Default::default()
         }],
         layout: layout(),
+        live_outputs: Vec::new(),
     };
     let spec = out_spec();
     let info = mixer_info(

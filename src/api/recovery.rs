@@ -150,6 +150,7 @@ fn interrupted(
         singles: Vec::new(),
         sources: Vec::new(),
         layout: Layout::default(),
+        live_outputs: Vec::new(),
     };
     (output, last)
 }

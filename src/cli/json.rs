@@ -89,6 +89,8 @@ pub fn video_file_cfg(c: &proto::VideoFileCfg) -> Value {
         "regionBorderColor": c.region_border_color,
         "regionBorderPx": c.region_border_px,
         "loudnessTargetLufs": c.loudness_target_lufs,
+        "snapshotIntervalSecs": c.snapshot_interval_secs,
+        "livePushUrls": c.live_push_urls,
         "layoutConfig": c.layout_config.iter().map(region).collect::<Vec<_>>(),
         "layoutPreset": c.layout_preset.as_ref().map(|p| json!({
             "name": p.name, "camids": p.camids, "keepAspectRatio": p.keep_aspect_ratio,
@@ -141,6 +143,21 @@ pub fn mixer_info(m: &proto::MixerInfo) -> Value {
         "errorMessage": m.error_message,
         "playoutDelayMs": m.playout_delay_ms,
         "staleTimeoutMs": m.stale_timeout_ms,
+        "conferenceId": m.conference_id,
+        "liveOutputs": m.live_outputs.iter().map(live_output).collect::<Vec<_>>(),
+    })
+}
+
+/// `LiveOutputInfo`.
+pub fn live_output(l: &proto::LiveOutputInfo) -> Value {
+    json!({
+        "index": l.index,
+        "url": l.url,
+        "state": enum_name(l.state, |s: proto::LivePushState| s.as_str_name()),
+        "reconnects": l.reconnects,
+        "bytesSent": l.bytes_sent,
+        "packetsDropped": l.packets_dropped,
+        "lastError": l.last_error,
     })
 }
 
@@ -201,6 +218,12 @@ pub fn event(e: &proto::MixerEvent) -> Value {
                 "previousCamid": a.previous_camid,
                 "levelDbfs": a.level_dbfs,
                 "outputMs": a.output_ms,
+            });
+        }
+        Some(Event::LiveOutputChanged(l)) => {
+            v["liveOutputChanged"] = json!({
+                "mixerId": l.mixer_id,
+                "liveOutput": l.live_output.as_ref().map(live_output),
             });
         }
         None => {}

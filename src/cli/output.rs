@@ -342,6 +342,24 @@ pub fn event_line(e: &proto::MixerEvent) -> String {
             a.level_dbfs,
             a.output_ms
         ),
+        Some(Event::LiveOutputChanged(l)) => {
+            let info = l.live_output.clone().unwrap_or_default();
+            let st = proto::LivePushState::try_from(info.state)
+                .map(|s| {
+                    s.as_str_name()
+                        .trim_start_matches("LIVE_PUSH_STATE_")
+                        .to_lowercase()
+                })
+                .unwrap_or_else(|_| info.state.to_string());
+            let mut s = format!(
+                "{t}  {}  live push {} {st} (reconnects {})",
+                l.mixer_id, info.url, info.reconnects
+            );
+            if !info.last_error.is_empty() {
+                let _ = write!(s, ": {}", info.last_error);
+            }
+            s
+        }
         None => format!("{t}  (unknown event #{})", e.seq),
     }
 }

@@ -27,6 +27,7 @@ use crate::mixer::shared_clock::SharedClock;
 use crate::mixer::tick::{spawn_tick_thread, Control, Shared, TickProgress};
 use crate::mixer::{MixerSnapshot, SourcePorts, SourceStats};
 use crate::model::{ContentUpdate, MixerError, MixerSpec};
+use crate::output::push::PushNotify;
 use crate::output::single::{SingleConfig, SingleOutputs};
 use crate::output::{EncodedOutput, MediaSink};
 use crate::time::SamplePos;
@@ -109,7 +110,11 @@ impl LiveMixer {
         // no encoder, and a core that composites and mixes nothing.
         let composite = spec.record.mode.mixed().then_some(spec.output.media);
         let out = match composite
-            .map(|_| EncodedOutput::mp4_file(&spec.output, Latency::Low))
+            .map(|_| {
+                let to = shared.clone();
+                let notify: PushNotify = Arc::new(move |info| to.live_changed(info));
+                EncodedOutput::mp4_file(&spec.output, Latency::Low, Some(notify))
+            })
             .transpose()
         {
             Ok(o) => o,
@@ -419,6 +424,7 @@ impl LiveMixer {
             singles: self.singles(),
             sources,
             layout: self.shared.layout(),
+            live_outputs: self.shared.live_outputs(),
         }
     }
 }

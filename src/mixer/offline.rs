@@ -122,7 +122,7 @@ pub fn run(job: OfflineJob) -> Result<OutputInfo, MixerError> {
             decoded: Decoded::default(),
         });
     }
-    let mut out = EncodedOutput::mp4_file(&job.output, Latency::Quality)?;
+    let mut out = EncodedOutput::mp4_file(&job.output, Latency::Quality, None)?;
     let mut core = MixCore::producing(
         &job.output.encoding,
         job.layout.clone(),

@@ -129,4 +129,6 @@ pub struct MixerSnapshot {
     pub sources: Vec<SourceStats>,
     /// The layout in force.
     pub layout: Layout,
+    /// The live pushes of the composite (`live_push_urls` order).
+    pub live_outputs: Vec<crate::events::LiveOutputInfo>,
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
-use crate::events::{EventBus, EventKind, MixerState, OutputInfo, OutputStatus};
+use crate::events::{EventBus, EventKind, LiveOutputInfo, MixerState, OutputInfo, OutputStatus};
 use crate::layout::Layout;
 use crate::mixer::core::MixCore;
 use crate::mixer::slot::SourceSlot;
@@ -52,6 +52,8 @@ pub struct Shared {
     lifecycle: Mutex<Lifecycle>,
     output: Mutex<OutputInfo>,
     layout: Mutex<Layout>,
+    /// The live pushes' last reported state, in `live_push_urls` order.
+    live: Mutex<Vec<LiveOutputInfo>>,
     progress: Mutex<TickProgress>,
     /// Run by the tick thread once its output is complete, before the final state is
     /// announced (the live mixer stops its sources there, so that the participants'
@@ -88,6 +90,12 @@ impl Shared {
                 spec.output.container(),
             )),
             layout: Mutex::new(spec.layout.clone()),
+            live: Mutex::new(
+                (0u32..)
+                    .zip(&spec.output.live_push_urls)
+                    .map(|(i, u)| crate::output::push::initial(i, u))
+                    .collect(),
+            ),
             progress: Mutex::new(TickProgress {
                 last_tick: Instant::now(),
                 lag: Duration::ZERO,
@@ -95,6 +103,21 @@ impl Shared {
             }),
             end_hook: Mutex::new(None),
         }
+    }
+
+    /// A live push changed state (from its thread): kept for Get, emitted as
+    /// LiveOutputChanged.
+    pub fn live_changed(&self, info: &LiveOutputInfo) {
+        if let Some(slot) = self.live.lock().get_mut(info.index as usize) {
+            *slot = info.clone();
+        }
+        self.bus
+            .emit(&self.mixer_id, EventKind::LiveOutputChanged(info.clone()));
+    }
+
+    /// The live pushes as last reported.
+    pub fn live_outputs(&self) -> Vec<LiveOutputInfo> {
+        self.live.lock().clone()
     }
 
     /// Sets the hook the tick thread runs before announcing the final state.

@@ -14,7 +14,10 @@ use ffmpeg_next::{frame, Packet};
 
 use crate::media::encode::{AudioEncoder, Latency, VideoEncoder, VideoEncoderConfig};
 use crate::model::{Medium, MixerError, OutputMedia, OutputSpec};
-use crate::output::push::RtmpPush;
+use std::sync::Arc;
+
+use crate::events::LiveOutputInfo;
+use crate::output::push::{PushNotify, RtmpPush};
 use crate::output::snapshot::Snapshots;
 use crate::output::{media_error, output_error, MediaSink, Mp4FileSink, PacketSink, StreamInfo};
 use crate::time::SamplePos;
@@ -95,13 +98,20 @@ impl EncodedOutput {
         })
     }
 
-    /// The composite MP4 file of `spec`, then its live pushes (`spec.live_push_urls`).
+    /// The composite MP4 file of `spec`, then its live pushes (`spec.live_push_urls`),
+    /// whose state changes go to `notify` (None: only logged).
     /// Errors: `Output` (file, directory or encoder).
-    pub fn mp4_file(spec: &OutputSpec, latency: Latency) -> Result<Self, MixerError> {
+    pub fn mp4_file(
+        spec: &OutputSpec,
+        latency: Latency,
+        notify: Option<PushNotify>,
+    ) -> Result<Self, MixerError> {
         let file = Mp4FileSink::create(spec)?;
         let mut sinks: Vec<Box<dyn PacketSink>> = vec![Box::new(file)];
-        for url in &spec.live_push_urls {
-            sinks.push(Box::new(RtmpPush::new(url)?));
+        let notify = notify.unwrap_or_else(|| Arc::new(|_: &LiveOutputInfo| {}));
+        for (i, url) in spec.live_push_urls.iter().enumerate() {
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            sinks.push(Box::new(RtmpPush::new(index, url, notify.clone())?));
         }
         Self::open(spec, latency, sinks)
     }

@@ -51,7 +51,7 @@ fn an_audio_only_output_is_a_fragmented_m4a_without_video_encoder() {
     crate::media::init();
     let dir = tempfile::tempdir().unwrap();
     let s = spec(dir.path(), "a.m4a", OutputMedia::Audio);
-    let mut out = EncodedOutput::mp4_file(&s, Latency::Low).unwrap();
+    let mut out = EncodedOutput::mp4_file(&s, Latency::Low, None).unwrap();
     assert!(!out.has_video() && out.has_audio());
     assert_eq!(out.audio_start(), SamplePos::new(1024), "AAC priming");
     let pic = frame::Video::new(Pixel::YUV420P, 320, 180);
@@ -97,7 +97,7 @@ fn a_video_only_output_has_no_audio_encoder() {
     crate::media::init();
     let dir = tempfile::tempdir().unwrap();
     let s = spec(dir.path(), "v.mp4", OutputMedia::Video);
-    let mut out = EncodedOutput::mp4_file(&s, Latency::Low).unwrap();
+    let mut out = EncodedOutput::mp4_file(&s, Latency::Low, None).unwrap();
     assert!(out.has_video() && !out.has_audio());
     assert_eq!(out.audio_start(), SamplePos::ZERO);
     let silence = vec![0.0f32; 1024];

@@ -3,9 +3,10 @@
 //! The mixing core (`mixer::core::MixCore`) decides *what* is shown and heard at each
 //! output instant and hands the result to a [`MediaSink`]: raw pictures and PCM on the
 //! output timeline. [`EncodedOutput`] is the sink that encodes them once (libx264, AAC)
-//! and fans the packets out to any number of [`PacketSink`]s (muxers): today the
-//! fragmented MP4 file ([`Mp4FileSink`]); HLS, RTMP and per-participant writers are
-//! further packet sinks. Adding a packet sink costs muxing, not encoding. The output's
+//! and fans the packets out to any number of [`PacketSink`]s (muxers): the fragmented
+//! MP4 file ([`Mp4FileSink`]) and live pushes over RTMP ([`push::RtmpPush`], each on a
+//! thread of its own, its reconnects decided by [`push_state`]). Adding a packet sink
+//! costs muxing, not encoding. The output's
 //! media ([`crate::model::OutputMedia`]) decides which encoders open: an audio-only
 //! composite has no libx264 and no video stream (`.m4a`), a video-only one no AAC. A
 //! mixer without a composite has no [`EncodedOutput`] at all ([`NoOutput`]).

@@ -18,6 +18,7 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendErro
 use ffmpeg_next::Packet;
 use parking_lot::Mutex;
 
+use crate::events::LiveOutputInfo;
 use crate::media::mux::{Container, Mp4Muxer};
 use crate::model::{Medium, MixerError};
 use crate::output::push_state::{PushCore, PushState};
@@ -31,19 +32,9 @@ pub const RW_TIMEOUT_US: u64 = 3_000_000;
 /// How long `finish` waits for the push thread to end the stream.
 const FINISH_WAIT: Duration = Duration::from_secs(5);
 
-/// What a live push reports (read by logs and `size_bytes`).
-#[derive(Debug, Clone)]
-pub struct PushStatus {
-    pub state: PushState,
-    /// Successful connects after the first.
-    pub reconnects: u32,
-    /// Bytes of the packets sent.
-    pub bytes_sent: u64,
-    /// Packets dropped because the queue was full.
-    pub dropped: u64,
-    /// The last connect or write error (no URL in it); empty if none.
-    pub last_error: String,
-}
+/// Told every state change of a push (from its thread): the mixer turns it into a
+/// `LiveOutputChanged` event and keeps it for Get.
+pub type PushNotify = Arc<dyn Fn(&LiveOutputInfo) + Send + Sync>;
 
 enum Msg {
     Start(Option<StreamInfo>, Option<StreamInfo>),
@@ -55,30 +46,25 @@ enum Msg {
 pub struct RtmpPush {
     name: String,
     tx: Sender<Msg>,
-    status: Arc<Mutex<PushStatus>>,
+    status: Arc<Mutex<LiveOutputInfo>>,
     thread: Option<(JoinHandle<()>, Receiver<()>)>,
 }
 
 impl RtmpPush {
-    /// A push to `url` (`rtmp://` or `rtmps://`, validated by the request layer),
-    /// starting its thread; it connects once the streams are known (`start`).
-    /// Errors: `Output` if the thread cannot be spawned.
-    pub fn new(url: &str) -> Result<Self, MixerError> {
+    /// Push number `index` to `url` (`rtmp://` or `rtmps://`, validated by the request
+    /// layer), starting its thread; it connects once the streams are known (`start`).
+    /// `notify` hears every state change. Errors: `Output` if the thread cannot be
+    /// spawned.
+    pub fn new(index: u32, url: &str, notify: PushNotify) -> Result<Self, MixerError> {
         let name = redact(url);
         let (tx, rx) = bounded(QUEUE_PACKETS);
-        let status = Arc::new(Mutex::new(PushStatus {
-            state: PushState::Connecting,
-            reconnects: 0,
-            bytes_sent: 0,
-            dropped: 0,
-            last_error: String::new(),
-        }));
+        let status = Arc::new(Mutex::new(initial(index, url)));
         let (done_tx, done_rx) = bounded(1);
-        let (url, shown, st) = (url.to_owned(), name.clone(), status.clone());
+        let (url, st) = (url.to_owned(), status.clone());
         let thread = std::thread::Builder::new()
             .name("live-push".into())
             .spawn(move || {
-                run(&url, &shown, &rx, &st);
+                run(&url, &rx, &st, &*notify);
                 let _ = done_tx.send(());
             })
             .map_err(|e| MixerError::from_io(&name, &e))?;
@@ -91,8 +77,21 @@ impl RtmpPush {
     }
 
     /// What the push reports now.
-    pub fn status(&self) -> PushStatus {
+    pub fn status(&self) -> LiveOutputInfo {
         self.status.lock().clone()
+    }
+}
+
+/// Push `index` to `url` before its first connect.
+pub fn initial(index: u32, url: &str) -> LiveOutputInfo {
+    LiveOutputInfo {
+        index,
+        url: redact(url),
+        state: PushState::Connecting,
+        reconnects: 0,
+        bytes_sent: 0,
+        packets_dropped: 0,
+        last_error: String::new(),
     }
 }
 
@@ -116,7 +115,7 @@ impl PacketSink for RtmpPush {
 
     fn write(&mut self, medium: Medium, packet: Packet) -> Result<(), MixerError> {
         if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Packet(medium, packet)) {
-            self.status.lock().dropped += 1;
+            self.status.lock().packets_dropped += 1;
         }
         Ok(())
     }
@@ -166,16 +165,30 @@ fn connect(
 }
 
 /// The push thread: connects, writes, reconnects (see [`PushCore`]) until Finish.
-fn run(url: &str, name: &str, rx: &Receiver<Msg>, status: &Mutex<PushStatus>) {
+fn run(
+    url: &str,
+    rx: &Receiver<Msg>,
+    status: &Mutex<LiveOutputInfo>,
+    notify: &(dyn Fn(&LiveOutputInfo) + Send + Sync),
+) {
+    let name = redact(url);
     let mut streams: Option<(Option<StreamInfo>, Option<StreamInfo>)> = None;
     let mut conn: Option<Connection> = None;
     let mut core = PushCore::new(true);
+    // Only state changes are told (a dead server's every failed attempt is not).
     let publish = |core: &PushCore, error: Option<&str>| {
-        let mut s = status.lock();
-        s.state = core.state();
-        s.reconnects = core.reconnects();
-        if let Some(e) = error {
-            s.last_error = e.to_owned();
+        let (changed, info) = {
+            let mut s = status.lock();
+            let changed = s.state != core.state();
+            s.state = core.state();
+            s.reconnects = core.reconnects();
+            if let Some(e) = error {
+                s.last_error = e.to_owned();
+            }
+            (changed, s.clone())
+        };
+        if changed {
+            notify(&info);
         }
     };
     loop {

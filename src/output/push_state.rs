@@ -20,30 +20,7 @@ pub const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// Longest wait between attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
-/// Where a live push stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushState {
-    /// The first connection is being made.
-    Connecting,
-    /// Connected; packets flow.
-    Live,
-    /// The connection failed or was lost; the next attempt is due at a backoff.
-    Reconnecting,
-    /// The mixer stopped; the stream was ended.
-    Stopped,
-}
-
-impl PushState {
-    /// Lower-case name for logs and events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PushState::Connecting => "connecting",
-            PushState::Live => "live",
-            PushState::Reconnecting => "reconnecting",
-            PushState::Stopped => "stopped",
-        }
-    }
-}
+pub use crate::events::LivePushState as PushState;
 
 /// See the module docs.
 #[derive(Debug, Clone)]
