@@ -1,5 +1,5 @@
-//! Live push of the composite (issue 14, `video_file_cfg.live_push_urls`) against a real
-//! RTMP server: Debian's nginx with the RTMP module on loopback (tests/common/rtmp.rs).
+//! Live outputs of the composite (issue 14): an RTMP push (`video_file_cfg.live_push_urls`)
+//! against a real RTMP server: Debian's nginx with the RTMP module on loopback (tests/common/rtmp.rs).
 //! Two real senders (ffmpeg: red VP8 with a 440 Hz tone, blue H.264 with 1000 Hz) side
 //! by side; the mixer writes its MP4 and pushes RTMP from the same encode. Checked by
 //! content: the stream read back from nginx with ffmpeg is 1280x720 with the layout's
@@ -7,11 +7,15 @@
 //! (its log lines, in order) and the stream read back again shows the call; the file
 //! has no gap (its frame count is the mixer's duration at 15 fps); Get and the
 //! LiveOutputChanged events report live, reconnecting, live again (1 reconnect),
-//! stopped; the stream key is never in the daemon's log, Get or the events.
+//! stopped; the stream key is never in the daemon's log, Get or the events. The same
+//! mixer writes HLS (2 s segments): a live EVENT playlist while recording, a VOD one at
+//! the end whose segments each start with a keyframe, last their #EXTINF and sum to the
+//! mixer's duration, and play the call (colours, tones).
 
 mod common;
 
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use cloudmixer::proto::mixer_event::Event;
@@ -49,10 +53,9 @@ async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
         spec::side_by_side("A", "B"),
         "live/call.mp4",
     );
-    req.video_file_cfg
-        .as_mut()
-        .expect("video_file_cfg")
-        .live_push_urls = vec![nginx.url(KEY)];
+    let cfg = req.video_file_cfg.as_mut().expect("video_file_cfg");
+    cfg.live_push_urls = vec![nginx.url(KEY)];
+    cfg.hls_segment_secs = 2;
     // Every mixer's events (this is the only one), watched before it exists.
     let events = rpc::watch(&mut c, "", Duration::from_secs(120)).await;
     let created = rpc::create(&mut c, req).await;
@@ -68,6 +71,15 @@ async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
     let first = dir.path().join("first.flv");
     tokio::task::block_in_place(|| nginx.pull(KEY, 3, &first));
     check_stream(&first);
+    // While recording, the HLS playlist is a live (EVENT) one, growing.
+    let hls = d.recordings().join("live/call-hls");
+    let playlist = std::fs::read_to_string(hls.join("index.m3u8")).expect("live playlist");
+    assert!(
+        playlist.contains("#EXT-X-PLAYLIST-TYPE:EVENT"),
+        "{playlist}"
+    );
+    assert!(!playlist.contains("#EXT-X-ENDLIST"), "{playlist}");
+    assert!(playlist.contains("seg-000000.ts"), "{playlist}");
 
     // The server dies mid-call and comes back on the same address.
     nginx.stop();
@@ -153,6 +165,76 @@ async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
     );
     let end = duration_ms as f64 / 1000.0 - 1.0;
     check_colours(&frame_at(&file, end, 1280, 720), &layout()).expect("the file's last second");
+    check_hls(&hls, duration_ms);
+}
+
+/// The HLS output after the end: a VOD playlist whose segments each start with a
+/// keyframe, last what their #EXTINF says and together what the mixer recorded, and
+/// play the call (colours, tones).
+fn check_hls(dir: &Path, duration_ms: u64) {
+    let playlist = std::fs::read_to_string(dir.join("index.m3u8")).expect("playlist");
+    eprintln!("{playlist}");
+    assert!(playlist.contains("#EXT-X-PLAYLIST-TYPE:VOD"), "{playlist}");
+    assert!(playlist.ends_with("#EXT-X-ENDLIST\n"), "{playlist}");
+    let lines: Vec<&str> = playlist.lines().collect();
+    let mut total = 0.0;
+    let mut segments = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let Some(d) = l.strip_prefix("#EXTINF:") else {
+            continue;
+        };
+        let extinf: f64 = d.trim_end_matches(',').parse().expect("EXTINF seconds");
+        let seg = dir.join(lines[i + 1]);
+        let key = common::run_bounded(
+            Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-select_streams",
+                    "v:0",
+                    "-read_intervals",
+                    "%+#1",
+                ])
+                .args([
+                    "-show_entries",
+                    "frame=key_frame,pict_type",
+                    "-of",
+                    "csv=p=0",
+                ])
+                .arg(&seg),
+            Duration::from_secs(30),
+        );
+        let key = String::from_utf8_lossy(&key);
+        assert_eq!(
+            key.lines().next().map(|l| l.trim_end_matches(',')),
+            Some("1,I"),
+            "{} starts with {key}",
+            seg.display()
+        );
+        let probed = probe(&seg).duration_s;
+        assert!(
+            (probed - extinf).abs() < 0.1,
+            "{}: {probed} s, #EXTINF {extinf}",
+            seg.display()
+        );
+        total += extinf;
+        segments += 1;
+    }
+    let recorded = duration_ms as f64 / 1000.0;
+    assert!(segments >= 3, "{playlist}");
+    assert!(
+        (total - recorded).abs() < 0.1,
+        "segments sum to {total} s, the mixer recorded {recorded} s\n{playlist}"
+    );
+    let index = dir.join("index.m3u8");
+    check_colours(&frame_at(&index, recorded - 1.0, 1280, 720), &layout())
+        .expect("the HLS stream's last second");
+    check_tones(
+        &audio_between(&index, 0.5, recorded - 0.5),
+        &[440.0, 1000.0],
+        2500.0,
+    )
+    .expect("both tones in the HLS stream");
 }
 
 /// The side-by-side layout's colours: red left, blue right, black bars.

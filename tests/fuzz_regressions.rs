@@ -186,6 +186,7 @@ fn create_seeds() -> Vec<(&'static str, proto::CreateCloudMixerRequest)> {
         loudness_target_lufs: 0,
         snapshot_interval_secs: 0,
         live_push_urls: Vec::new(),
+        hls_segment_secs: 0,
     };
     let req = |sources, cfg| proto::CreateCloudMixerRequest {
         conference_id: String::new(),

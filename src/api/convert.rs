@@ -170,6 +170,7 @@ pub fn video_file_cfg(out: &OutputSpec, layout: &Layout) -> proto::VideoFileCfg 
         background_image: Vec::new(),
         loudness_target_lufs: out.encoding.loudness_target_lufs.unwrap_or(0),
         snapshot_interval_secs: out.snapshots.as_ref().map_or(0, |s| s.interval_s),
+        hls_segment_secs: out.hls.as_ref().map_or(0, |h| h.segment_s),
         // Shown without their stream keys.
         live_push_urls: out
             .live_push_urls

@@ -38,6 +38,7 @@ fn out_spec() -> OutputSpec {
         media: crate::model::OutputMedia::Av,
         snapshots: None,
         live_push_urls: Vec::new(),
+        hls: None,
     }
 }
 

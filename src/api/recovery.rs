@@ -129,6 +129,7 @@ fn interrupted(
         media: crate::model::record::media_of_path(&record.rel_path),
         snapshots: None,
         live_push_urls: Vec::new(),
+        hls: None,
         root: root.clone(),
     };
     let last = MixerSnapshot {

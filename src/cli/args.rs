@@ -468,6 +468,10 @@ pub struct CreateArgs {
     /// with its stream key); repeat for several (at most 4). Same encode as the file.
     #[arg(long = "live-push-url", value_name = "URL")]
     pub live_push_urls: Vec<String>,
+    /// Also write HLS: MPEG-TS segments of at least SECS seconds (1..=60; 0 = none) and
+    /// an index.m3u8 playlist in "<output path without extension>-hls/".
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub hls_segment_secs: u32,
     #[command(flatten, next_help_heading = "Recording (what is recorded)")]
     pub record: crate::cli::record_arg::RecordArgs,
     /// Jitter absorbed before a frame is shown, ms; 0 = default (200), at most 5000.

@@ -120,6 +120,7 @@ pub async fn create(a: CreateArgs) -> Result<(), Status> {
             loudness_target_lufs: a.loudness_target_lufs,
             snapshot_interval_secs: a.snapshot_interval_secs,
             live_push_urls: a.live_push_urls.clone(),
+            hls_segment_secs: a.hls_segment_secs,
         }),
         record_cfg: a.record.to_proto(),
         conference_id: a.conference_id.clone(),

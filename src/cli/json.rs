@@ -91,6 +91,7 @@ pub fn video_file_cfg(c: &proto::VideoFileCfg) -> Value {
         "loudnessTargetLufs": c.loudness_target_lufs,
         "snapshotIntervalSecs": c.snapshot_interval_secs,
         "livePushUrls": c.live_push_urls,
+        "hlsSegmentSecs": c.hls_segment_secs,
         "layoutConfig": c.layout_config.iter().map(region).collect::<Vec<_>>(),
         "layoutPreset": c.layout_preset.as_ref().map(|p| json!({
             "name": p.name, "camids": p.camids, "keepAspectRatio": p.keep_aspect_ratio,

@@ -54,6 +54,9 @@ pub enum Container {
     Ogg,
     /// FLV over RTMP (a live push, [`Mp4Muxer::connect`]): H.264, AAC.
     Flv,
+    /// MPEG-TS (an HLS segment, ISO/IEC 13818-1): H.264 (Annex B, converted by the
+    /// muxer from out-of-band headers), AAC (ADTS, likewise).
+    MpegTs,
     /// ADTS (`.aac`): AAC frames with their own headers (ISO/IEC 13818-7).
     Adts,
 }
@@ -71,6 +74,7 @@ impl Container {
             Container::Ogg => "ogg",
             Container::Adts => "adts",
             Container::Flv => "flv",
+            Container::MpegTs => "mpegts",
         }
     }
 }

@@ -163,6 +163,19 @@ pub struct OutputSpec {
     /// Live pushes of the composite: `rtmp://` / `rtmps://` URLs (secrets: never logged
     /// whole).
     pub live_push_urls: Vec<String>,
+    /// HLS segments and playlist of the composite; None = none.
+    pub hls: Option<HlsSpec>,
+}
+
+/// HLS of the composite (`video_file_cfg.hls_segment_secs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HlsSpec {
+    /// Target segment duration, seconds (1..=60); segments are cut at the first
+    /// keyframe past it.
+    pub segment_s: u32,
+    /// The directory of the playlist and segments, relative to the recordings root (the
+    /// output path without its extension, plus `-hls`).
+    pub rel_dir: String,
 }
 
 /// Snapshots of the composite (`video_file_cfg.snapshot_interval_secs`).

@@ -17,6 +17,7 @@ use crate::model::{Medium, MixerError, OutputMedia, OutputSpec};
 use std::sync::Arc;
 
 use crate::events::LiveOutputInfo;
+use crate::output::hls::HlsSink;
 use crate::output::push::{PushNotify, RtmpPush};
 use crate::output::snapshot::Snapshots;
 use crate::output::{media_error, output_error, MediaSink, Mp4FileSink, PacketSink, StreamInfo};
@@ -99,7 +100,7 @@ impl EncodedOutput {
     }
 
     /// The composite MP4 file of `spec`, then its live pushes (`spec.live_push_urls`),
-    /// whose state changes go to `notify` (None: only logged).
+    /// whose state changes go to `notify` (None: only logged), then its HLS output.
     /// Errors: `Output` (file, directory or encoder).
     pub fn mp4_file(
         spec: &OutputSpec,
@@ -112,6 +113,9 @@ impl EncodedOutput {
         for (i, url) in spec.live_push_urls.iter().enumerate() {
             let index = u32::try_from(i).unwrap_or(u32::MAX);
             sinks.push(Box::new(RtmpPush::new(index, url, notify.clone())?));
+        }
+        if let Some(h) = &spec.hls {
+            sinks.push(Box::new(HlsSink::new(h, spec.root.clone())));
         }
         Self::open(spec, latency, sinks)
     }

@@ -32,6 +32,7 @@ fn spec(dir: &std::path::Path, name: &str, media: OutputMedia) -> OutputSpec {
         media,
         snapshots: None,
         live_push_urls: Vec::new(),
+        hls: None,
     }
 }
 

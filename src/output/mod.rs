@@ -5,8 +5,9 @@
 //! output timeline. [`EncodedOutput`] is the sink that encodes them once (libx264, AAC)
 //! and fans the packets out to any number of [`PacketSink`]s (muxers): the fragmented
 //! MP4 file ([`Mp4FileSink`]) and live pushes over RTMP ([`push::RtmpPush`], each on a
-//! thread of its own, its reconnects decided by [`push_state`]). Adding a packet sink
-//! costs muxing, not encoding. The output's
+//! thread of its own, its reconnects decided by [`push_state`]) and HLS
+//! ([`hls::HlsSink`], segments cut by [`hls_plan`]). Adding a packet sink costs muxing,
+//! not encoding. The output's
 //! media ([`crate::model::OutputMedia`]) decides which encoders open: an audio-only
 //! composite has no libx264 and no video stream (`.m4a`), a video-only one no AAC. A
 //! mixer without a composite has no [`EncodedOutput`] at all ([`NoOutput`]).
@@ -33,6 +34,8 @@
 
 pub mod confined;
 pub mod encoded;
+pub mod hls;
+pub mod hls_plan;
 pub mod mp4_file;
 pub mod push;
 pub mod push_state;

@@ -113,6 +113,7 @@ pub fn create_request(
             loudness_target_lufs: 0,
             snapshot_interval_secs: 0,
             live_push_urls: Vec::new(),
+            hls_segment_secs: 0,
         }),
         playout_delay_ms: 0,
         stale_timeout_ms: 0,
@@ -197,5 +198,6 @@ pub fn engine_output(rel_path: &str, abs_path: &std::path::Path) -> cloudmixer::
         media: cloudmixer::model::OutputMedia::Av,
         snapshots: None,
         live_push_urls: Vec::new(),
+        hls: None,
     }
 }

@@ -123,6 +123,7 @@ pub fn create_request(id: &str, src: SourceConfig) -> CreateCloudMixerRequest {
             loudness_target_lufs: 0,
             snapshot_interval_secs: 0,
             live_push_urls: Vec::new(),
+            hls_segment_secs: 0,
             layout_config: vec![LayoutRegion {
                 r#type: 0,
                 top: 0,

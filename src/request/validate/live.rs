@@ -1,6 +1,7 @@
-//! `video_file_cfg.live_push_urls`: live pushes of the composite (issue 14).
+//! `video_file_cfg.live_push_urls` and `hls_segment_secs`: live outputs of the
+//! composite (issue 14).
 
-use crate::model::{FieldError, RecordSpec};
+use crate::model::{FieldError, HlsSpec, RecordSpec};
 
 use super::field::{self, invalid};
 
@@ -52,6 +53,43 @@ pub fn live_push_urls(urls: &[String], record: &RecordSpec) -> Result<Vec<String
     Ok(urls.to_vec())
 }
 
+/// Accepted HLS target segment durations, seconds (0 in a request means no HLS).
+pub const HLS_SEGMENT_S_RANGE: (u32, u32) = (1, 60);
+/// What the HLS directory's name adds to the output path without its extension.
+pub const HLS_DIR_SUFFIX: &str = "-hls";
+
+/// The HLS output of a composite at `rel_path` recorded per `record`, with segments of
+/// `segment_s` seconds (0 = none). Errors: INVALID_ARGUMENT naming
+/// `video_file_cfg.hls_segment_secs` when out of range or when record mode SINGLE makes
+/// no composite.
+pub fn hls(
+    segment_s: u32,
+    rel_path: &str,
+    record: &RecordSpec,
+) -> Result<Option<HlsSpec>, FieldError> {
+    const FIELD: &str = "video_file_cfg.hls_segment_secs";
+    if segment_s == 0 {
+        return Ok(None);
+    }
+    let (lo, hi) = HLS_SEGMENT_S_RANGE;
+    if !(lo..=hi).contains(&segment_s) {
+        return Err(invalid(
+            FIELD,
+            format!("must be 0 (none) or {lo}..={hi} seconds, got {segment_s}"),
+        ));
+    }
+    if !record.mode.mixed() {
+        return Err(invalid(
+            FIELD,
+            "HLS carries the composite, and record_cfg.mode makes none",
+        ));
+    }
+    Ok(Some(HlsSpec {
+        segment_s,
+        rel_dir: format!("{}{HLS_DIR_SUFFIX}", super::snapshot::stem(rel_path)),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +116,15 @@ mod tests {
         assert!(v(&["rtmp://h/a"], &single)
             .unwrap_err()
             .contains("record_cfg.mode"));
+    }
+
+    #[test]
+    fn hls_sits_beside_the_file() {
+        let r = RecordSpec::default();
+        let h = hls(4, "a/b.mp4", &r).unwrap().unwrap();
+        assert_eq!((h.segment_s, h.rel_dir.as_str()), (4, "a/b-hls"));
+        assert_eq!(hls(0, "b.mp4", &r).unwrap(), None);
+        let e = hls(61, "b.mp4", &r).unwrap_err().to_string();
+        assert!(e.contains("video_file_cfg.hls_segment_secs"), "{e}");
     }
 }

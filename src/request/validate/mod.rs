@@ -92,6 +92,7 @@ pub fn create_request(
     let (rel_path, abs_path) = record::mixed_path(media, rel_path, abs_path);
     let snapshots = snapshot::snapshots(cfg.snapshot_interval_secs, &rel_path, media, &record)?;
     let live_push_urls = live::live_push_urls(&cfg.live_push_urls, &record)?;
+    let hls = live::hls(cfg.hls_segment_secs, &rel_path, &record)?;
     let playout_delay_ms = output::playout_delay_ms(req.playout_delay_ms)?;
     let stale_timeout_ms = output::stale_timeout_ms(req.stale_timeout_ms)?;
     Ok(MixerSpec {
@@ -103,6 +104,7 @@ pub fn create_request(
             media,
             snapshots,
             live_push_urls,
+            hls,
             ..output_spec(&enc, rel_path, abs_path, defaults)
         },
         layout,
@@ -131,6 +133,7 @@ pub fn output_spec(
         media: crate::model::OutputMedia::Av,
         snapshots: None,
         live_push_urls: Vec::new(),
+        hls: None,
     }
 }
 

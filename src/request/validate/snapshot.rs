@@ -42,14 +42,18 @@ pub fn snapshots(
             "snapshots need video, and this composite is audio only",
         ));
     }
-    let stem = match rel_path.rsplit_once('.') {
-        Some((stem, ext)) if !ext.contains('/') => stem,
-        _ => rel_path,
-    };
     Ok(Some(SnapshotSpec {
         interval_s,
-        rel_dir: format!("{stem}{SNAPSHOT_DIR_SUFFIX}"),
+        rel_dir: format!("{}{SNAPSHOT_DIR_SUFFIX}", stem(rel_path)),
     }))
+}
+
+/// `rel_path` without its extension (`a/b.mp4` -> `a/b`).
+pub fn stem(rel_path: &str) -> &str {
+    match rel_path.rsplit_once('.') {
+        Some((stem, ext)) if !ext.contains('/') => stem,
+        _ => rel_path,
+    }
 }
 
 #[cfg(test)]
