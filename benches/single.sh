@@ -22,14 +22,21 @@
 #   mixed   the composite only (1280x720@15 grid, libx264 veryfast, AAC)
 #   both    the composite and per-participant files (av + audio: NetEase recordType 0)
 #   single  per-participant files only, no composite: no video is decoded or encoded
+#   live    the composite plus its live outputs from the same encode (issue 14): an RTMP
+#           push to a local nginx-rtmp (started here; scripts/install-live-test-deps.sh)
+#           and HLS with 2 s segments
+#   env MODES picks and orders them (default "mixed both single"), e.g.
+#   MODES="mixed live mixed live mixed live" for alternating runs of the live outputs.
 # Prints per mode: TAG MODE cpu_s=.. window_s=.. core_pct=..
 # then TAG per_participant added_by_single_files_core_pct=.. single_only_core_pct=..
-# (percent of one core per participant: (both - mixed) / N and single / N).
+# (percent of one core per participant: (both - mixed) / N and single / N), and with
+# live: TAG live_outputs added_pct_of_mixed=.. ((live - mixed) / mixed, last runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-30}
 N=${2:-4}
 CODEC=${3:-vp8}
+MODES=${MODES:-mixed both single}
 W=$(realpath -m "${BENCH_WORK:-/tmp/cloudmixer-bench}")
 CM=${CLOUDMIXER:-$PWD/target/release/cloudmixer}
 [ -x "$CM" ] || cargo build --release --bin cloudmixer
@@ -70,6 +77,22 @@ trap 'exit 130' INT TERM
 inputs=()
 for i in $(seq 1 "$N"); do inputs+=("$(make_input "$i")"); done
 
+# nginx with the RTMP module on a free loopback port, for the live mode.
+RTMP_PORT=
+if [[ " $MODES " == *" live "* ]]; then
+  RTMP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$W/nginx"
+  cat >"$W/nginx/nginx.conf" <<CONF
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+daemon off; master_process off; worker_processes 1;
+pid $W/nginx/nginx.pid; error_log $W/nginx/error.log;
+events { worker_connections 64; }
+rtmp { server { listen 127.0.0.1:$RTMP_PORT; application live { live on; record off; } } }
+CONF
+  /usr/sbin/nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" &
+  pids+=($!)
+fi
+
 LOG=$W/single-daemon.log
 "$CM" serve --listen 127.0.0.1:0 --recordings-dir "$W/single-rec" >"$LOG" 2>&1 &
 DAEMON=$!
@@ -91,11 +114,17 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON/stat"; }
 HZ=$(getconf CLK_TCK)
 
 # run_mode MODE: one mixer with N senders; prints its line and sets LAST_PCT.
+RUN=0
 run_mode() {
-  local mode=$1 id=bench-$1-$$ args=() created ports senders=() t0 t1 c0 c1 i p
+  RUN=$((RUN + 1))
+  local mode=$1 id=bench-$1-$$-$RUN args=() created ports senders=() t0 t1 c0 c1 i p
   for i in $(seq 1 "$N"); do args+=(--source "Usr$i.-1:video=$vsrc,audio=opus/111"); done
   # shellcheck disable=SC2206 # SINGLE_ARGS is a list of flags, split on spaces.
-  [ "$mode" = mixed ] || args+=(--record-mode "$mode" ${SINGLE_ARGS:-})
+  case $mode in
+    mixed) ;;
+    live) args+=(--live-push-url "rtmp://127.0.0.1:$RTMP_PORT/live/bench" --hls-segment-secs 2) ;;
+    *) args+=(--record-mode "$mode" ${SINGLE_ARGS:-}) ;;
+  esac
   created=$("$CM" create --server "$SERVER" --id "$id" "${args[@]}" --size 1280x720 --fps 15 \
     --layout grid --out "$id.mp4" --json)
   ports=$(python3 -c '
@@ -127,14 +156,24 @@ for p in json.load(sys.stdin)["sourcePorts"]:
   printf '%s %s cpu_s=%.2f window_s=%.1f core_pct=%.2f\n' "$TAG" "$mode" "$cpu" "$win" "$LAST_PCT"
 }
 
-run_mode mixed
-mixed=$LAST_PCT
-run_mode both
-both=$LAST_PCT
-run_mode single
-single=$LAST_PCT
-printf '%s per_participant added_by_single_files_core_pct=%.2f single_only_core_pct=%.2f\n' \
-  "$TAG" "$(echo "($both - $mixed) / $N" | bc -l)" "$(echo "$single / $N" | bc -l)"
+mixed= both= single= live=
+for mode in $MODES; do
+  run_mode "$mode"
+  case $mode in
+    mixed) mixed=$LAST_PCT ;; both) both=$LAST_PCT ;; single) single=$LAST_PCT ;;
+    live) live=$LAST_PCT live_run=$RUN ;;
+    *) echo "unknown mode $mode (mixed | both | single | live)" >&2; exit 2 ;;
+  esac
+done
+if [ -n "$mixed" ] && [ -n "$both" ] && [ -n "$single" ]; then
+  printf '%s per_participant added_by_single_files_core_pct=%.2f single_only_core_pct=%.2f\n' \
+    "$TAG" "$(echo "($both - $mixed) / $N" | bc -l)" "$(echo "$single / $N" | bc -l)"
+fi
+if [ -n "$mixed" ] && [ -n "$live" ]; then
+  printf '%s live_outputs added_pct_of_mixed=%.1f\n' "$TAG" "$(echo "100 * ($live - $mixed) / $mixed" | bc -l)"
+  # What the live mode wrote, so a reader can check the work was done.
+  tail -3 "$W"/single-rec/bench-live-$$-$live_run-hls/index.m3u8 2>/dev/null || true
+fi
 # The per-participant files of the last mode, so a reader can check the work was done.
 for f in "$W"/single-rec/*/Usr1.-1-*; do
   [ -s "$f" ] || continue

@@ -268,3 +268,65 @@ fn wait_log(d: &Daemon, line: &str, n: usize) {
     });
     assert!(got.is_some(), "no {n} x {line:?} in the log:\n{}", d.log());
 }
+
+/// An SRT push (MPEG-TS, caller) to an ffmpeg SRT listener that starts after the mixer:
+/// the push retries until the listener is up, and what the listener receives is the
+/// call (size, colours, tones); the streamid never shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_composite_is_pushed_over_srt_to_a_listener_that_comes_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free UDP port")
+        .port();
+    let d = Daemon::start();
+    let mut c = d.client().await;
+    let sources = vec![
+        spec::source("A", Some((VideoCodec::Vp8, 96)), true),
+        spec::source("B", Some((VideoCodec::H264, 102)), true),
+    ];
+    let mut req = spec::create_request("srt", sources, spec::side_by_side("A", "B"), "srt.mp4");
+    req.video_file_cfg
+        .as_mut()
+        .expect("video_file_cfg")
+        .live_push_urls = vec![format!("srt://127.0.0.1:{port}?streamid={KEY}")];
+    let created = rpc::create(&mut c, req).await;
+    let _a = SenderSpec::solid_to("red", Codec::Vp8, 440, &created.source_ports[0]).start();
+    let _b = SenderSpec::solid_to("blue", Codec::H264, 1000, &created.source_ports[1]).start();
+    rpc::wait_pictures_and_written(&mut c, "srt", 1_000).await;
+    let got = dir.path().join("srt.ts");
+    let out = got.clone();
+    let listener = tokio::task::spawn_blocking(move || {
+        common::output_bounded(
+            Command::new("ffmpeg")
+                .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
+                .arg(format!("srt://127.0.0.1:{port}?mode=listener"))
+                .args(["-t", "3", "-c", "copy", "-f", "mpegts"])
+                .arg(&out),
+            Duration::from_secs(40),
+        )
+    });
+    let o = listener.await.expect("listener task");
+    assert!(
+        o.status.success(),
+        "ffmpeg SRT listener: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    check_stream(&got);
+    let info = rpc::destroy(&mut c, "srt").await;
+    let shown = info
+        .video_file_cfg
+        .clone()
+        .unwrap_or_default()
+        .live_push_urls;
+    assert_eq!(shown, [format!("srt://127.0.0.1:{port}/***")]);
+    assert!(
+        !d.log().contains(KEY),
+        "the streamid is in the daemon's log"
+    );
+    assert!(
+        info.live_outputs[0].bytes_sent > 0,
+        "{:?}",
+        info.live_outputs
+    );
+}

@@ -464,8 +464,9 @@ pub struct CreateArgs {
     /// written to "<output path without extension>-snapshots/000000.jpg", 000001.jpg, ...
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     pub snapshot_interval_secs: u32,
-    /// Also push the composite live to this rtmp:// or rtmps:// URL (e.g. a CDN ingest
-    /// with its stream key); repeat for several (at most 4). Same encode as the file.
+    /// Also push the composite live to this rtmp://, rtmps:// (FLV) or srt:// (MPEG-TS)
+    /// URL, e.g. a CDN ingest with its stream key; repeat for several (at most 4). Same
+    /// encode as the file.
     #[arg(long = "live-push-url", value_name = "URL")]
     pub live_push_urls: Vec<String>,
     /// Also write HLS: MPEG-TS segments of at least SECS seconds (1..=60; 0 = none) and

@@ -10,6 +10,7 @@ pub mod decode;
 pub mod demux;
 pub mod encode;
 pub mod jpeg;
+pub mod log;
 pub mod mux;
 pub mod passthrough;
 pub mod picture_size;
@@ -52,7 +53,7 @@ impl MediaError {
 
 /// Initializes ffmpeg once per process (idempotent, thread-safe). ffmpeg's own log goes
 /// to stderr at the level named by `CLOUDMIXER_FFMPEG_LOG` (quiet, error, warning, info,
-/// verbose, debug; default error).
+/// verbose, debug; default error), with the secrets of URLs hidden ([`log`]).
 pub fn init() {
     use ffmpeg_next::util::log::{set_level, Level};
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -68,6 +69,7 @@ pub fn init() {
             _ => Level::Error,
         };
         set_level(level);
+        log::install();
     });
 }
 

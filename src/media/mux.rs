@@ -25,7 +25,7 @@
 //!
 //! A live push ([`Mp4Muxer::connect`], [`Container::Flv`]) is the one exception: ffmpeg
 //! opens the network URL itself (`rtmp://`, `rtmps://`: its native RTMP client, Adobe
-//! RTMP 1.0), with a read/write timeout so a dead server fails a write instead of
+//! RTMP 1.0; `srt://`: libsrt, caller mode), with a read/write timeout so a dead server fails a write instead of
 //! blocking; its size is the bytes of the packets written.
 
 use std::fs::File;
@@ -111,10 +111,11 @@ impl Mp4Muxer {
         })
     }
 
-    /// A live push of `container` (FLV) to `url` (`rtmp://host[:port]/app/key`):
-    /// connects now, bounded by `timeout_us` (ffmpeg's `rw_timeout`, µs; also every later
-    /// write). Errors: the connection or the RTMP handshake failed or timed out (the
-    /// message never holds the URL: it may carry a stream key).
+    /// A live push of `container` to `url` (FLV to `rtmp://host[:port]/app/key`, MPEG-TS
+    /// to `srt://host:port?...`): connects now, bounded by `timeout_us` (ffmpeg's
+    /// `rw_timeout`, µs; also every later write). Errors: the connection or the
+    /// handshake failed or timed out (the message never holds the URL: it may carry a
+    /// stream key).
     pub fn connect(url: &str, container: Container, timeout_us: u64) -> Result<Self, MediaError> {
         let mut opts = Dictionary::new();
         opts.set("rw_timeout", &timeout_us.to_string());

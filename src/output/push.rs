@@ -1,10 +1,12 @@
 //! A live push of the composite (issue 14: NetEase's `rtmpRecord`, ZEGO's CDN output):
-//! a [`PacketSink`] fed by the same encode as the file, that sends FLV over RTMP/RTMPS
-//! to an ingest URL from a thread of its own.
+//! a [`PacketSink`] fed by the same encode as the file, that sends FLV over RTMP/RTMPS,
+//! or MPEG-TS over SRT (caller mode), to an ingest URL from a thread of its own.
 //!
 //! The mixer's tick thread never waits for the network: `write` hands each packet to
 //! the push thread through a bounded queue ([`QUEUE_PACKETS`]) and drops it (counted)
-//! when the queue is full, e.g. while a write hangs on a dead server. The push thread
+//! when the queue is full, e.g. while a write hangs on a dead server; the push thread
+//! drops (and counts) packets that waited more than [`MAX_QUEUED`], so a connection
+//! that comes up after a hang starts with current media, not a burst of old. The push thread
 //! connects, writes and reconnects as [`PushCore`] says (backoff, restart at a video
 //! keyframe); a lost push never stops the file or the mixer, and it never returns an
 //! error to the encoder. Its URL appears in logs only as [`redact`]ed (the stream key
@@ -29,6 +31,10 @@ pub const QUEUE_PACKETS: usize = 256;
 /// ffmpeg's read/write timeout of the connection, µs: a write to a dead server fails
 /// after this instead of blocking.
 pub const RW_TIMEOUT_US: u64 = 3_000_000;
+/// A packet that waited longer than this in the queue (while a connect or write hung)
+/// is dropped instead of sent: a live stream carries current media, not a backlog
+/// burst (which an SRT receiver would drop as too late anyway).
+pub const MAX_QUEUED: Duration = Duration::from_secs(1);
 /// How long `finish` waits for the push thread to end the stream.
 const FINISH_WAIT: Duration = Duration::from_secs(5);
 
@@ -38,7 +44,8 @@ pub type PushNotify = Arc<dyn Fn(&LiveOutputInfo) + Send + Sync>;
 
 enum Msg {
     Start(Option<StreamInfo>, Option<StreamInfo>),
-    Packet(Medium, Packet),
+    /// A packet and when it was queued.
+    Packet(Medium, Packet, Instant),
     Finish,
 }
 
@@ -114,7 +121,8 @@ impl PacketSink for RtmpPush {
     }
 
     fn write(&mut self, medium: Medium, packet: Packet) -> Result<(), MixerError> {
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Packet(medium, packet)) {
+        let msg = Msg::Packet(medium, packet, Instant::now());
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(msg) {
             self.status.lock().packets_dropped += 1;
         }
         Ok(())
@@ -153,7 +161,7 @@ fn connect(
     audio: Option<&StreamInfo>,
 ) -> Result<Connection, String> {
     let mut mux =
-        Mp4Muxer::connect(url, Container::Flv, RW_TIMEOUT_US).map_err(|e| e.to_string())?;
+        Mp4Muxer::connect(url, container_of(url), RW_TIMEOUT_US).map_err(|e| e.to_string())?;
     let mut add = |s: Option<&StreamInfo>| {
         s.map(|s| mux.add_stream(s.parameters.clone(), s.time_base))
             .transpose()
@@ -219,8 +227,12 @@ fn run(
                 core = PushCore::new(v.is_some());
                 streams = Some((v, a));
             }
-            Ok(Msg::Packet(medium, packet)) => {
+            Ok(Msg::Packet(medium, packet, queued)) => {
                 let Some(c) = &mut conn else { continue };
+                if queued.elapsed() > MAX_QUEUED {
+                    status.lock().packets_dropped += 1;
+                    continue;
+                }
                 if !core.admit(medium, packet.is_key()) {
                     continue;
                 }
@@ -255,23 +267,15 @@ fn run(
     tracing::info!(push = %name, "live push stopped");
 }
 
-/// `url` as it may be shown: scheme, host and port, the application (first path
-/// segment), and `***` for the rest (the stream key) and for any user info.
-/// `rtmp://cdn.example:1935/live/abc123` -> `rtmp://cdn.example:1935/live/***`.
-pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = match authority.rsplit_once('@') {
-        Some((_, host)) => format!("***@{host}"),
-        None => authority.to_owned(),
-    };
-    let app = path.split('/').next().unwrap_or("");
-    let app = app.split('?').next().unwrap_or("");
-    let secret = path.len() > app.len();
-    format!(
-        "{scheme}://{host}/{app}{}",
-        if secret { "/***" } else { "" }
-    )
+pub use crate::media::log::redact_url as redact;
+
+/// The container a push to `url` sends: MPEG-TS over SRT, FLV over RTMP(S).
+pub fn container_of(url: &str) -> Container {
+    if url.starts_with("srt://") {
+        Container::MpegTs
+    } else {
+        Container::Flv
+    }
 }
 
 #[cfg(test)]
@@ -279,16 +283,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_are_shown_without_their_stream_key_or_user_info() {
-        assert_eq!(
-            redact("rtmp://cdn.example:1935/live/abc123"),
-            "rtmp://cdn.example:1935/live/***"
-        );
-        assert_eq!(
-            redact("rtmps://u:p@ingest.example/app/key?token=x"),
-            "rtmps://***@ingest.example/app/***"
-        );
-        assert_eq!(redact("rtmp://h/live"), "rtmp://h/live");
-        assert_eq!(redact("rtmp://h/live?k=secret"), "rtmp://h/live/***");
+    fn srt_goes_as_mpeg_ts_and_rtmp_as_flv() {
+        assert_eq!(container_of("srt://h:9000"), Container::MpegTs);
+        assert_eq!(container_of("rtmps://h/a/k"), Container::Flv);
     }
 }

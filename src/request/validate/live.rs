@@ -12,8 +12,8 @@ pub const MAX_LIVE_PUSH_URL_LEN: usize = 2048;
 
 /// The live push URLs of a composite recorded per `record`. Errors: INVALID_ARGUMENT
 /// naming `video_file_cfg.live_push_urls` (too many; record mode SINGLE makes no
-/// composite) or `video_file_cfg.live_push_urls[i]` (not rtmp:// or rtmps:// with a
-/// host, whitespace or control characters, too long). The message never repeats a URL
+/// composite) or `video_file_cfg.live_push_urls[i]` (not rtmp://, rtmps:// or srt://
+/// with a host, whitespace or control characters, too long). The message never repeats a URL
 /// (it may hold a stream key).
 pub fn live_push_urls(urls: &[String], record: &RecordSpec) -> Result<Vec<String>, FieldError> {
     const FIELD: &str = "video_file_cfg.live_push_urls";
@@ -33,10 +33,10 @@ pub fn live_push_urls(urls: &[String], record: &RecordSpec) -> Result<Vec<String
         ));
     }
     for (i, u) in urls.iter().enumerate() {
-        let rest = u
-            .strip_prefix("rtmp://")
-            .or_else(|| u.strip_prefix("rtmps://"));
-        let host = rest.map(|r| r.split('/').next().unwrap_or(""));
+        let rest = ["rtmp://", "rtmps://", "srt://"]
+            .iter()
+            .find_map(|s| u.strip_prefix(s));
+        let host = rest.map(|r| r.split(['/', '?']).next().unwrap_or(""));
         let ok = host.is_some_and(|h| !h.is_empty())
             && u.len() <= MAX_LIVE_PUSH_URL_LEN
             && !u.chars().any(|c| c.is_whitespace() || c.is_control());
@@ -44,8 +44,8 @@ pub fn live_push_urls(urls: &[String], record: &RecordSpec) -> Result<Vec<String
             return Err(invalid(
                 field::index(FIELD, i),
                 format!(
-                    "must be an rtmp:// or rtmps:// URL with a host, without spaces, at most \
-                     {MAX_LIVE_PUSH_URL_LEN} bytes"
+                    "must be an rtmp://, rtmps:// or srt:// URL with a host, without spaces, \
+                     at most {MAX_LIVE_PUSH_URL_LEN} bytes"
                 ),
             ));
         }
@@ -102,7 +102,13 @@ mod tests {
             let urls: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
             live_push_urls(&urls, r).map_err(|e| e.to_string())
         };
-        assert_eq!(v(&["rtmp://h:1935/live/k"], &r).unwrap().len(), 1);
+        assert_eq!(
+            v(&["rtmp://h:1935/live/k", "srt://h:9000?streamid=s"], &r)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(v(&["srt://?streamid=s"], &r).is_err(), "no host");
         let e = v(&["rtmp://h/live/k", "http://h/x"], &r).unwrap_err();
         assert!(e.contains("live_push_urls[1]"), "{e}");
         assert!(!e.contains("http://h/x"), "no URL in the message: {e}");
