@@ -19,11 +19,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use cloudmixer::proto::mixer_event::Event;
-use cloudmixer::proto::{LivePushState, VideoCodec};
+use cloudmixer::proto::LivePushState;
 use common::daemon::Daemon;
 use common::media::{
-    audio_between, check_colours, check_tones, count_video_frames, frame_at, probe, ColourAt,
-    BLACK, BLUE, RED,
+    audio_between, check_colours, check_tones, count_video_frames, frame_at, probe,
 };
 use common::rpc;
 use common::rtmp::RtmpServer;
@@ -43,16 +42,7 @@ async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
     let mut nginx = RtmpServer::start(&dir.path().join("nginx"), free_tcp_port());
     let d = Daemon::start();
     let mut c = d.client().await;
-    let sources = vec![
-        spec::source("A", Some((VideoCodec::Vp8, 96)), true),
-        spec::source("B", Some((VideoCodec::H264, 102)), true),
-    ];
-    let mut req = spec::create_request(
-        "live",
-        sources,
-        spec::side_by_side("A", "B"),
-        "live/call.mp4",
-    );
+    let mut req = spec::duo_request("live", ("A", "B"), "live/call.mp4", None);
     let cfg = req.video_file_cfg.as_mut().expect("video_file_cfg");
     cfg.live_push_urls = vec![nginx.url(KEY)];
     cfg.hls_segment_secs = 2;
@@ -164,7 +154,8 @@ async fn the_composite_is_pushed_to_nginx_and_survives_a_server_restart() {
         "{duration_ms} ms at {FPS} fps"
     );
     let end = duration_ms as f64 / 1000.0 - 1.0;
-    check_colours(&frame_at(&file, end, 1280, 720), &layout()).expect("the file's last second");
+    check_colours(&frame_at(&file, end, 1280, 720), spec::SIDE_BY_SIDE_POINTS)
+        .expect("the file's last second");
     check_hls(&hls, duration_ms);
 }
 
@@ -227,25 +218,17 @@ fn check_hls(dir: &Path, duration_ms: u64) {
         "segments sum to {total} s, the mixer recorded {recorded} s\n{playlist}"
     );
     let index = dir.join("index.m3u8");
-    check_colours(&frame_at(&index, recorded - 1.0, 1280, 720), &layout())
-        .expect("the HLS stream's last second");
+    check_colours(
+        &frame_at(&index, recorded - 1.0, 1280, 720),
+        spec::SIDE_BY_SIDE_POINTS,
+    )
+    .expect("the HLS stream's last second");
     check_tones(
         &audio_between(&index, 0.5, recorded - 0.5),
         &[440.0, 1000.0],
         2500.0,
     )
     .expect("both tones in the HLS stream");
-}
-
-/// The side-by-side layout's colours: red left, blue right, black bars.
-fn layout() -> [ColourAt; 4] {
-    let at = |what, x, y, rgb| ColourAt { what, x, y, rgb };
-    [
-        at("A red, left", 320, 360, RED),
-        at("B blue, right", 960, 360, BLUE),
-        at("bar above", 640, 90, BLACK),
-        at("bar below", 640, 630, BLACK),
-    ]
 }
 
 /// A stream read back from nginx: 1280x720 video with the layout, audio with both tones.
@@ -255,7 +238,7 @@ fn check_stream(path: &Path) {
     assert_eq!(video.len(), 1, "{p:?}");
     assert_eq!((video[0].width, video[0].height), (1280, 720), "{p:?}");
     assert_eq!(p.of_kind("audio").len(), 1, "{p:?}");
-    check_colours(&frame_at(path, 2.0, 1280, 720), &layout())
+    check_colours(&frame_at(path, 2.0, 1280, 720), spec::SIDE_BY_SIDE_POINTS)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     check_tones(&audio_between(path, 0.5, 2.5), &[440.0, 1000.0], 2500.0)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -281,11 +264,7 @@ async fn the_composite_is_pushed_over_srt_to_a_listener_that_comes_later() {
         .port();
     let d = Daemon::start();
     let mut c = d.client().await;
-    let sources = vec![
-        spec::source("A", Some((VideoCodec::Vp8, 96)), true),
-        spec::source("B", Some((VideoCodec::H264, 102)), true),
-    ];
-    let mut req = spec::create_request("srt", sources, spec::side_by_side("A", "B"), "srt.mp4");
+    let mut req = spec::duo_request("srt", ("A", "B"), "srt.mp4", None);
     req.video_file_cfg
         .as_mut()
         .expect("video_file_cfg")
