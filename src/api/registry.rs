@@ -262,10 +262,7 @@ impl Entry {
                 })
                 .collect(),
             layout: cur.1.clone(),
-            live_outputs: (0u32..)
-                .zip(&self.output.live_push_urls)
-                .map(|(i, u)| crate::output::push::initial(i, u))
-                .collect(),
+            live_outputs: crate::output::push::initial_all(&self.output.live_push_urls),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod client_arg;
 pub mod cloudroom_cfg;
 pub mod compose;
 pub mod config_file;
+pub mod connect;
 pub mod decor_arg;
 pub mod json;
 pub mod layout_arg;

@@ -322,11 +322,7 @@ pub fn event_line(e: &proto::MixerEvent) -> String {
         }
         Some(Event::SourceStateChanged(c)) => {
             let st = proto::SourceConnectionState::try_from(c.state)
-                .map(|s| {
-                    s.as_str_name()
-                        .trim_start_matches("SOURCE_CONNECTION_STATE_")
-                        .to_lowercase()
-                })
+                .map(|s| short(s.as_str_name(), "SOURCE_CONNECTION_STATE_").to_lowercase())
                 .unwrap_or_else(|_| c.state.to_string());
             format!("{t}  {}  source {} {st}: {}", c.mixer_id, c.camid, c.reason)
         }
@@ -345,11 +341,7 @@ pub fn event_line(e: &proto::MixerEvent) -> String {
         Some(Event::LiveOutputChanged(l)) => {
             let info = l.live_output.clone().unwrap_or_default();
             let st = proto::LivePushState::try_from(info.state)
-                .map(|s| {
-                    s.as_str_name()
-                        .trim_start_matches("LIVE_PUSH_STATE_")
-                        .to_lowercase()
-                })
+                .map(|s| short(s.as_str_name(), "LIVE_PUSH_STATE_").to_lowercase())
                 .unwrap_or_else(|_| info.state.to_string());
             let mut s = format!(
                 "{t}  {}  live push {} {st} (reconnects {})",

@@ -7,7 +7,7 @@ use tonic::{Request, Status};
 
 use crate::api::convert::preset_infos;
 use crate::cli::args::PresetsArgs;
-use crate::cli::client::connect;
+use crate::cli::connect::connect;
 use crate::layout::preset::PresetSet;
 use crate::proto;
 

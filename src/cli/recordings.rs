@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use tonic::{Request, Status};
 
 use crate::catalog::easemob::{format_time, parse_compact};
-use crate::cli::client::connect_recordings;
 use crate::cli::client_arg::ClientArgs;
+use crate::cli::connect::connect_recordings;
 use crate::proto;
 
 /// `recordings` flags.

@@ -38,7 +38,7 @@ use crate::api::registry::{Limits, Retention};
 use crate::api::CloudMixerService;
 use crate::catalog::grpc::RecordingsService;
 use crate::cli::args::{LogFormat, ServeArgs, ShutdownMode};
-use crate::cli::client::error_chain;
+use crate::cli::connect::error_chain;
 use crate::cli::tls;
 use crate::events::EventBus;
 use crate::ingest::ports::PortPool;

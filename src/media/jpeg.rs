@@ -1,7 +1,7 @@
 //! One picture to a JPEG file's bytes: libswscale to full-range YUV 4:2:0, then
 //! ffmpeg's MJPEG encoder (one baseline JFIF picture, ITU-T T.81).
 //!
-//! Used for the composite's snapshots ([`crate::output::snapshot`]). Each call opens its
+//! Used for the composite's snapshots (`output/snapshot.rs`). Each call opens its
 //! own scaler and encoder (a fraction of a millisecond next to the encode itself), so
 //! nothing is kept between snapshots.
 

@@ -90,12 +90,9 @@ impl Shared {
                 spec.output.container(),
             )),
             layout: Mutex::new(spec.layout.clone()),
-            live: Mutex::new(
-                (0u32..)
-                    .zip(&spec.output.live_push_urls)
-                    .map(|(i, u)| crate::output::push::initial(i, u))
-                    .collect(),
-            ),
+            live: Mutex::new(crate::output::push::initial_all(
+                &spec.output.live_push_urls,
+            )),
             progress: Mutex::new(TickProgress {
                 last_tick: Instant::now(),
                 lag: Duration::ZERO,

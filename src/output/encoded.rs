@@ -172,7 +172,7 @@ impl MediaSink for EncodedOutput {
                 "a picture for an output without video",
             ));
         };
-        if let Some(s) = &mut self.snapshots {
+        if let Some(s) = &self.snapshots {
             s.picture(picture, n);
         }
         self.packets.clear();

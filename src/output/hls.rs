@@ -19,16 +19,15 @@ use ffmpeg_next::Packet;
 use crate::media::mux::{Container, Mp4Muxer};
 use crate::model::{HlsSpec, Medium, MixerError, RecordingsRoot};
 use crate::output::hls_plan::{HlsPlan, Step};
-use crate::output::{confined, PacketSink, StreamInfo};
+use crate::output::{confined, MuxStreams, PacketSink, StreamInfo};
 
 /// The playlist's file name in the HLS directory.
 pub const PLAYLIST: &str = "index.m3u8";
 
-/// An open segment: its muxer and (video, audio) stream handles.
+/// An open segment: its muxer and stream handles.
 struct Open {
     mux: Mp4Muxer,
-    video: Option<usize>,
-    audio: Option<usize>,
+    streams: MuxStreams,
 }
 
 /// See the module docs.
@@ -99,15 +98,12 @@ impl HlsSink {
         let file =
             confined::create_new(&self.root, Path::new(&rel), &rel).map_err(|e| e.to_string())?;
         let mut mux = Mp4Muxer::create(file, Container::MpegTs).map_err(|e| e.to_string())?;
-        let (v, a) = self.streams.clone().unwrap_or_default();
-        let mut add = |s: Option<StreamInfo>| {
-            s.map(|s| mux.add_stream(s.parameters, s.time_base))
-                .transpose()
-                .map_err(|e| e.to_string())
-        };
-        let (video, audio) = (add(v)?, add(a)?);
-        mux.start().map_err(|e| e.to_string())?;
-        self.open = Some(Open { mux, video, audio });
+        let (v, a) = self
+            .streams
+            .as_ref()
+            .map_or((None, None), |(v, a)| (v.as_ref(), a.as_ref()));
+        let streams = MuxStreams::start(&mut mux, v, a).map_err(|e| e.to_string())?;
+        self.open = Some(Open { mux, streams });
         Ok(())
     }
 
@@ -137,11 +133,7 @@ impl HlsSink {
         let Some(o) = &mut self.open else {
             return Ok(());
         };
-        let handle = match medium {
-            Medium::Video => o.video,
-            Medium::Audio => o.audio,
-        };
-        if let Some(h) = handle {
+        if let Some(h) = o.streams.of(medium) {
             o.mux.write(h, packet).map_err(|e| e.to_string())?;
         }
         Ok(())

@@ -47,6 +47,7 @@ use ffmpeg_next::{codec, frame, Packet, Rational};
 pub use encoded::EncodedOutput;
 pub use mp4_file::Mp4FileSink;
 
+use crate::media::mux::Mp4Muxer;
 use crate::media::MediaError;
 use crate::model::{Medium, MixerError, OutputCause};
 use crate::time::SamplePos;
@@ -93,6 +94,40 @@ pub struct StreamInfo {
     pub parameters: codec::Parameters,
     /// The timebase of the packets the encoder produces (1/fps for video, 1/48000 audio).
     pub time_base: Rational,
+}
+
+/// The (video, audio) stream handles of a started muxer: the file's, each live push
+/// connection's, each HLS segment's.
+#[derive(Debug, Clone, Copy)]
+pub struct MuxStreams {
+    video: Option<usize>,
+    audio: Option<usize>,
+}
+
+impl MuxStreams {
+    /// Adds `video` and `audio` (each if given) to `mux` and writes its header.
+    /// Errors: the muxer refuses a stream or the header.
+    pub fn start(
+        mux: &mut Mp4Muxer,
+        video: Option<&StreamInfo>,
+        audio: Option<&StreamInfo>,
+    ) -> Result<Self, MediaError> {
+        let mut add = |s: Option<&StreamInfo>| {
+            s.map(|s| mux.add_stream(s.parameters.clone(), s.time_base))
+                .transpose()
+        };
+        let (video, audio) = (add(video)?, add(audio)?);
+        mux.start()?;
+        Ok(Self { video, audio })
+    }
+
+    /// The handle of `medium`'s stream; None if the muxer has none.
+    pub fn of(&self, medium: Medium) -> Option<usize> {
+        match medium {
+            Medium::Video => self.video,
+            Medium::Audio => self.audio,
+        }
+    }
 }
 
 /// A consumer of encoded packets: a muxer writing a file or pushing a stream.

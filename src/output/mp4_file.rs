@@ -4,7 +4,7 @@ use ffmpeg_next::Packet;
 
 use crate::media::mux::{Mp4Format, Mp4Muxer};
 use crate::model::{Medium, MixerError, OutputCause, OutputMedia, OutputSpec};
-use crate::output::{confined, media_error, output_error, PacketSink, StreamInfo};
+use crate::output::{confined, media_error, output_error, MuxStreams, PacketSink, StreamInfo};
 
 /// A fragmented MP4 file (see [`crate::media::mux`]): the video stream first (if any),
 /// then the audio stream (if any). An audio-only output ([`OutputMedia::Audio`]) is an
@@ -12,8 +12,8 @@ use crate::output::{confined, media_error, output_error, PacketSink, StreamInfo}
 pub struct Mp4FileSink {
     rel_path: String,
     mux: Mp4Muxer,
-    /// Muxer handles of the (video, audio) streams, once started; None = no such stream.
-    streams: Option<(Option<usize>, Option<usize>)>,
+    /// Muxer handles of the streams, once started.
+    streams: Option<MuxStreams>,
 }
 
 impl Mp4FileSink {
@@ -63,26 +63,17 @@ impl PacketSink for Mp4FileSink {
         if video.is_none() && audio.is_none() {
             return Err(output_error(&self.rel_path, "an output needs a stream"));
         }
-        let mut add = |s: Option<&StreamInfo>| {
-            s.map(|s| self.mux.add_stream(s.parameters.clone(), s.time_base))
-                .transpose()
-        };
-        let v = add(video).map_err(media_error(&self.rel_path))?;
-        let a = add(audio).map_err(media_error(&self.rel_path))?;
-        self.mux.start().map_err(media_error(&self.rel_path))?;
-        self.streams = Some((v, a));
+        let streams =
+            MuxStreams::start(&mut self.mux, video, audio).map_err(media_error(&self.rel_path))?;
+        self.streams = Some(streams);
         Ok(())
     }
 
     fn write(&mut self, medium: Medium, packet: Packet) -> Result<(), MixerError> {
-        let Some((v, a)) = self.streams else {
+        let Some(streams) = self.streams else {
             return Err(output_error(&self.rel_path, "packet before the header"));
         };
-        let handle = match medium {
-            Medium::Video => v,
-            Medium::Audio => a,
-        };
-        let Some(handle) = handle else {
+        let Some(handle) = streams.of(medium) else {
             return Err(output_error(
                 &self.rel_path,
                 "packet of a medium it has no stream for",

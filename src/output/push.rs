@@ -24,7 +24,7 @@ use crate::events::LiveOutputInfo;
 use crate::media::mux::{Container, Mp4Muxer};
 use crate::model::{Medium, MixerError};
 use crate::output::push_state::{PushCore, PushState};
-use crate::output::{PacketSink, StreamInfo};
+use crate::output::{MuxStreams, PacketSink, StreamInfo};
 
 /// Packets the queue to the push thread holds (about 4 s of 15 fps video and AAC).
 pub const QUEUE_PACKETS: usize = 256;
@@ -82,11 +82,6 @@ impl RtmpPush {
             thread: Some((thread, done_rx)),
         })
     }
-
-    /// What the push reports now.
-    pub fn status(&self) -> LiveOutputInfo {
-        self.status.lock().clone()
-    }
 }
 
 /// Push `index` to `url` before its first connect.
@@ -100,6 +95,11 @@ pub fn initial(index: u32, url: &str) -> LiveOutputInfo {
         packets_dropped: 0,
         last_error: String::new(),
     }
+}
+
+/// Every push of `urls` before its first connect, in order.
+pub fn initial_all(urls: &[String]) -> Vec<LiveOutputInfo> {
+    (0u32..).zip(urls).map(|(i, u)| initial(i, u)).collect()
 }
 
 impl PacketSink for RtmpPush {
@@ -148,11 +148,10 @@ impl PacketSink for RtmpPush {
     }
 }
 
-/// A connected push: the muxer and its (video, audio) stream handles.
+/// A connected push: the muxer and its stream handles.
 struct Connection {
     mux: Mp4Muxer,
-    video: Option<usize>,
-    audio: Option<usize>,
+    streams: MuxStreams,
 }
 
 fn connect(
@@ -162,14 +161,8 @@ fn connect(
 ) -> Result<Connection, String> {
     let mut mux =
         Mp4Muxer::connect(url, container_of(url), RW_TIMEOUT_US).map_err(|e| e.to_string())?;
-    let mut add = |s: Option<&StreamInfo>| {
-        s.map(|s| mux.add_stream(s.parameters.clone(), s.time_base))
-            .transpose()
-            .map_err(|e| e.to_string())
-    };
-    let (video, audio) = (add(video)?, add(audio)?);
-    mux.start().map_err(|e| e.to_string())?;
-    Ok(Connection { mux, video, audio })
+    let streams = MuxStreams::start(&mut mux, video, audio).map_err(|e| e.to_string())?;
+    Ok(Connection { mux, streams })
 }
 
 /// The push thread: connects, writes, reconnects (see [`PushCore`]) until Finish.
@@ -236,11 +229,9 @@ fn run(
                 if !core.admit(medium, packet.is_key()) {
                     continue;
                 }
-                let handle = match medium {
-                    Medium::Video => c.video,
-                    Medium::Audio => c.audio,
+                let Some(handle) = c.streams.of(medium) else {
+                    continue;
                 };
-                let Some(handle) = handle else { continue };
                 let size = packet.size() as u64;
                 match c.mux.write(handle, packet) {
                     Ok(()) => status.lock().bytes_sent += size,

@@ -7,8 +7,7 @@
 //! the picture at `k * interval_s` seconds of the file, the first one at 0 s. Where:
 //! `<rel_dir>/<k, 6 digits>.jpg` beneath the recordings root, created through its handle
 //! like the file ([`super::confined`]). A snapshot that cannot be encoded or written is
-//! logged and counted ([`Snapshots::failed`]), never an output error: the recording
-//! goes on. Each one is encoded on the mixer's tick thread ([`crate::media::jpeg`]).
+//! logged, never an output error: the recording goes on. Each one is encoded on the mixer's tick thread ([`crate::media::jpeg`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -35,8 +34,6 @@ pub struct Snapshots {
     rel_dir: String,
     /// Output pictures between snapshots (interval x fps).
     every: u64,
-    written: u64,
-    failed: u64,
 }
 
 impl Snapshots {
@@ -46,37 +43,21 @@ impl Snapshots {
             root,
             rel_dir: spec.rel_dir.clone(),
             every: u64::from(spec.interval_s) * u64::from(fps),
-            written: 0,
-            failed: 0,
         }
     }
 
     /// Takes output picture `n` (YUV420P, canvas size) if a snapshot is due.
-    pub fn picture(&mut self, picture: &frame::Video, n: u64) {
+    pub fn picture(&self, picture: &frame::Video, n: u64) {
         let Some(k) = due(n, self.every) else {
             return;
         };
         let rel = format!("{}/{}", self.rel_dir, file_name(k));
         match self.write(picture, &rel) {
-            Ok(bytes) => {
-                self.written += 1;
-                tracing::debug!(path = %rel, bytes, "snapshot written");
-            }
+            Ok(bytes) => tracing::debug!(path = %rel, bytes, "snapshot written"),
             Err(e) => {
-                self.failed += 1;
-                tracing::warn!(path = %rel, error = %e, "snapshot not written; the recording goes on");
+                tracing::warn!(path = %rel, error = %e, "snapshot not written; the recording goes on")
             }
         }
-    }
-
-    /// Snapshots written so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// Snapshots that could not be encoded or written.
-    pub fn failed(&self) -> u64 {
-        self.failed
     }
 
     fn write(&self, picture: &frame::Video, rel: &str) -> Result<usize, String> {
